@@ -1,0 +1,7 @@
+import type { Argv } from 'yargs';
+import type { CommandContext } from './main.js';
+
+/** A subcommand registers itself on the yargs instance; one file per command. */
+export type CommandModule = (cli: Argv, ctx: CommandContext) => Argv;
+
+export const commands: CommandModule[] = [];

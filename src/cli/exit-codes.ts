@@ -1,0 +1,51 @@
+import type { ErrorCode } from '../errors.js';
+
+/**
+ * Exit codes. Documented in README.md ("Exit codes"); scripts depend on them, so a
+ * number never changes meaning.
+ */
+export const EXIT = {
+  OK: 0,
+  /** verify: the bridge did not forward what it should have. */
+  FORWARDING_FAILED: 1,
+  USAGE: 2,
+  /** The target does not exist, is ambiguous, stopped, or has no namespace to look at. */
+  TARGET: 3,
+  /** Something vethcap needs is missing: a tool, the Docker daemon. */
+  ENVIRONMENT: 4,
+  /** Not enough privileges. */
+  PERMISSION: 5,
+  /** A capture point or a command vethcap ran failed. */
+  CAPTURE: 6,
+  /** A capture file could not be read, or an output file written. */
+  FILE: 7,
+  /** A bug in vethcap: an error it did not expect. */
+  INTERNAL: 70,
+  /** Ended by SIGINT (Ctrl-C); SIGTERM gives 143. */
+  INTERRUPTED: 130,
+} as const;
+
+export function exitCodeFor(code: ErrorCode): number {
+  switch (code) {
+    case 'USAGE':
+      return EXIT.USAGE;
+    case 'TARGET_NOT_FOUND':
+    case 'TARGET_AMBIGUOUS':
+    case 'TARGET_NOT_RUNNING':
+    case 'TARGET_UNSUPPORTED':
+      return EXIT.TARGET;
+    case 'DOCKER_UNAVAILABLE':
+    case 'MISSING_TOOL':
+      return EXIT.ENVIRONMENT;
+    case 'PERMISSION':
+      return EXIT.PERMISSION;
+    case 'COMMAND_FAILED':
+    case 'CAPTURE_FAILED':
+      return EXIT.CAPTURE;
+    case 'BAD_CAPTURE':
+    case 'IO':
+      return EXIT.FILE;
+    case 'INTERRUPTED':
+      return EXIT.INTERRUPTED;
+  }
+}

@@ -1,0 +1,51 @@
+import yargs, { type Argv } from 'yargs';
+import { formatError } from './report-error.js';
+import { EXIT } from './exit-codes.js';
+import { VethcapError } from '../errors.js';
+import { commands } from './commands.js';
+
+const EPILOGUE = `Exit codes: 0 ok, 1 forwarding failed (verify), 2 usage, 3 target, 4 environment (tool or Docker missing), 5 permission, 6 capture failed, 7 file, 70 internal error, 130/143 interrupted.
+Docs: README.md. Set VETHCAP_DEBUG=1 for stack traces.`;
+
+/** What a command handler reports back to main(). */
+export interface CommandContext {
+  exitCode: number;
+}
+
+export function buildCli(argv: string[], ctx: CommandContext = { exitCode: EXIT.OK }): Argv {
+  let cli = yargs(argv)
+    .scriptName('vethcap')
+    .usage(
+      'vethcap: capture a container\'s traffic at both ends of its veth pair and on its bridge at once,\nand merge it into one annotated timeline and one pcapng.\n\nUsage: $0 <command> [options]',
+    )
+    .strict()
+    .demandCommand(1, 'Name a command: vethcap --help lists them.')
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue(EPILOGUE)
+    .fail((message, error) => {
+      if (error) throw error;
+      throw new VethcapError('USAGE', message ?? 'invalid command line', {
+        hint: 'vethcap --help shows the commands; vethcap COMMAND --help shows one.',
+      });
+    });
+  for (const command of commands) cli = command(cli, ctx);
+  return cli;
+}
+
+/** Runs the CLI and resolves to the exit code; never throws. */
+export async function main(argv: string[]): Promise<number> {
+  const debug = process.env.VETHCAP_DEBUG === '1';
+  try {
+    const ctx: CommandContext = { exitCode: EXIT.OK };
+    await buildCli(argv, ctx).parseAsync();
+    return ctx.exitCode;
+  } catch (error) {
+    const report = formatError(error, debug);
+    process.stderr.write(report.lines.join('\n') + '\n');
+    return report.exitCode;
+  }
+}

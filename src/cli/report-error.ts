@@ -1,0 +1,33 @@
+import { isVethcapError } from '../errors.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+
+export interface ErrorReport {
+  /** Lines for stderr, without trailing newlines. */
+  lines: string[];
+  exitCode: number;
+}
+
+/**
+ * Turns any thrown value into what the user sees: one sentence, a hint, the failing
+ * command's relevant stderr, and an exit code. A stack trace only with VETHCAP_DEBUG=1.
+ */
+export function formatError(error: unknown, debug = false): ErrorReport {
+  if (isVethcapError(error)) {
+    const lines = [`vethcap: ${error.message}`];
+    if (error.hint) lines.push(`  hint: ${error.hint}`);
+    if (error.command) lines.push(`  command: ${error.command}`);
+    if (error.stderr) {
+      const tail = error.stderr.trim().split('\n').filter(Boolean).slice(-5);
+      for (const line of tail) lines.push(`  | ${line}`);
+    }
+    if (debug && error.stack) lines.push(error.stack);
+    return { lines, exitCode: exitCodeFor(error.code) };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = [
+    `vethcap: internal error: ${message}`,
+    '  hint: this is a bug in vethcap; run again with VETHCAP_DEBUG=1 and report the output.',
+  ];
+  if (debug && error instanceof Error && error.stack) lines.push(error.stack);
+  return { lines, exitCode: EXIT.INTERNAL };
+}

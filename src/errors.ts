@@ -1,0 +1,67 @@
+/**
+ * Every error a user can hit is a VethcapError with a stable code. The code is the
+ * API (tests and scripts match on it); the message is one sentence that says what
+ * happened and what to do. Only the CLI maps codes to exit codes.
+ */
+
+export const ERROR_CODES = {
+  /** Wrong flags or arguments. */
+  USAGE: 'USAGE',
+  /** No container, process or namespace by that name. */
+  TARGET_NOT_FOUND: 'TARGET_NOT_FOUND',
+  /** An ID prefix that matches more than one container. */
+  TARGET_AMBIGUOUS: 'TARGET_AMBIGUOUS',
+  /** The target exists but is not running. */
+  TARGET_NOT_RUNNING: 'TARGET_NOT_RUNNING',
+  /** The target has no network namespace of its own to look at (host or none mode, ...). */
+  TARGET_UNSUPPORTED: 'TARGET_UNSUPPORTED',
+  /** The Docker daemon could not be reached or answered with an error. */
+  DOCKER_UNAVAILABLE: 'DOCKER_UNAVAILABLE',
+  /** A program vethcap needs (tcpdump, nsenter, ip, ...) is not installed. */
+  MISSING_TOOL: 'MISSING_TOOL',
+  /** Not root and without CAP_SYS_ADMIN / CAP_NET_RAW. */
+  PERMISSION: 'PERMISSION',
+  /** A program vethcap ran failed in a way the user cannot fix by flags. */
+  COMMAND_FAILED: 'COMMAND_FAILED',
+  /** A capture file that cannot be read. */
+  BAD_CAPTURE: 'BAD_CAPTURE',
+  /** A capture point failed to start (bad filter, missing interface). */
+  CAPTURE_FAILED: 'CAPTURE_FAILED',
+  /** A file could not be read or written. */
+  IO: 'IO',
+  /** Interrupted by SIGINT/SIGTERM. */
+  INTERRUPTED: 'INTERRUPTED',
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+export interface VethcapErrorOptions {
+  /** What the user can do about it, printed after the message. */
+  hint?: string;
+  /** The underlying error. */
+  cause?: unknown;
+  /** The command line of a child process that failed, for the error report. */
+  command?: string;
+  /** The relevant stderr of that child. */
+  stderr?: string;
+}
+
+export class VethcapError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly command: string | undefined;
+  readonly stderr: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: VethcapErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VethcapError';
+    this.code = code;
+    this.hint = options.hint;
+    this.command = options.command;
+    this.stderr = options.stderr;
+  }
+}
+
+export function isVethcapError(error: unknown): error is VethcapError {
+  return error instanceof VethcapError;
+}

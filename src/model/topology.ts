@@ -1,0 +1,54 @@
+/**
+ * The capture points of a session and how they connect. Produced by the planner from a
+ * resolved topology (or read from a session manifest, or made from plain file names by
+ * `vethcap merge`), consumed by the correlation engine and the sinks.
+ */
+
+/** What a capture point is, which decides how the timeline treats it. */
+export type PointRole =
+  /** The interface inside a target's network namespace (box:eth0). */
+  | 'namespace-end'
+  /** The host end of a veth pair (host:veth854b6a5); often a bridge port. */
+  | 'host-veth'
+  /**
+   * The bridge device itself (host:docker0). An observation point: it sees a
+   * promiscuous copy of forwarded frames, often with the ingress port's timestamp; it
+   * is not a hop between the ports.
+   */
+  | 'bridge'
+  /** The host interface a route lookup picks for a destination. */
+  | 'uplink'
+  /** A capture read from a file with no topology information. */
+  | 'file';
+
+export interface CapturePoint {
+  /** Stable label: `<target>:<ifname>` inside a namespace, `host:<ifname>` on the host. */
+  label: string;
+  /** What the point is, for people (pcapng if_description). */
+  description: string;
+  role: PointRole;
+  /** Interface name as the kernel knows it in its namespace. */
+  ifname: string;
+  /** For namespace-end and host-veth: the target (display name) whose veth this is. */
+  owner?: string;
+  /**
+   * For namespace-end and host-veth: the MAC of the namespace-side interface. A frame
+   * with this source MAC is leaving the namespace: outbound at the namespace end,
+   * inbound at the host end. Lower-case, colon-separated.
+   */
+  endpointMac?: string;
+  /** For a host-veth that is a bridge port: the label of the bridge point. */
+  bridge?: string;
+  /** For namespace-end: the label of its host-veth peer point, and vice versa. */
+  peer?: string;
+  /** The capture filter in force at this point, if any (pcapng if_filter). */
+  filter?: string;
+  /** Snap length in force (pcapng if_snaplen); 262144 when not told. */
+  snaplen?: number;
+  /** LINKTYPE_ of the frames captured here. */
+  linkType?: number;
+}
+
+export interface Topology {
+  points: CapturePoint[];
+}
