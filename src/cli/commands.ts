@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
 import type { CommandContext } from './main.js';
+import { resolveCommand } from './resolve-command.js';
 
 /** A subcommand registers itself on the yargs instance; one file per command. */
 export type CommandModule = (cli: Argv, ctx: CommandContext) => Argv;
 
-export const commands: CommandModule[] = [];
+export const commands: CommandModule[] = [resolveCommand];

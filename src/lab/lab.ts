@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { run } from '../exec/run.js';
+import { findOnPath } from '../exec/tools.js';
+
+/**
+ * A throwaway topology of network namespaces on one Linux bridge: what `vethcap demo`
+ * traces and what the privileged tests build. Every name carries a random id, the host
+ * side gets no address (the host stays out of the lab's subnet), and destroy() removes
+ * everything, including the iptables rule that lets frames cross the bridge where
+ * Docker's br_netfilter + `FORWARD DROP` would otherwise drop them.
+ */
+export interface LabHost {
+  /** Short name: box, web, ... */
+  name: string;
+  /** The `ip netns` name. */
+  netns: string;
+  /** /run/netns/NAME. */
+  netnsPath: string;
+  /** Interface inside the namespace (always eth0). */
+  ifname: string;
+  /** Host end of its veth pair, a port of the bridge. */
+  hostIf: string;
+  /** Address without prefix, e.g. 198.19.0.2. */
+  ip: string;
+  prefixLen: number;
+  mac: string;
+}
+
+export interface Lab {
+  id: string;
+  bridge: string;
+  hosts: LabHost[];
+  host(name: string): LabHost;
+  /** Runs a command inside a host's namespace (no shell) and returns stdout. */
+  exec(host: string, file: string, args: readonly string[], timeoutMs?: number): Promise<string>;
+  /** Removes everything the lab made; safe to call twice. */
+  destroy(): Promise<void>;
+}
+
+export interface LabOptions {
+  /** Names of the namespaces on the bridge, in address order (.2, .3, ...). */
+  hosts?: string[];
+  /** The /24 the hosts get addresses in: 198.18.0.0/15 only. */
+  subnet?: string;
+  /** Prefix of every name (max 3 chars). */
+  prefix?: string;
+}
+
+export const LAB_DEFAULT_SUBNET = '198.19.0.0';
+
+function assertBenchmarkRange(subnet: string): void {
+  const [a, b] = subnet.split('.').map(Number);
+  if (a !== 198 || (b !== 18 && b !== 19)) {
+    throw new Error(`lab subnet ${subnet} is outside 198.18.0.0/15, the only range vethcap's labs may use`);
+  }
+}
+
+function macFor(id: string, index: number): string {
+  // Locally administered unicast (02:...), unique per lab and host.
+  return `02:${id.slice(0, 2)}:${id.slice(2, 4)}:${id.slice(4, 6)}:00:${(index + 2).toString(16).padStart(2, '0')}`;
+}
+
+export async function createLab(options: LabOptions = {}): Promise<Lab> {
+  const names = options.hosts ?? ['box', 'web'];
+  const subnet = options.subnet ?? LAB_DEFAULT_SUBNET;
+  assertBenchmarkRange(subnet);
+  const prefix = options.prefix ?? 'vc';
+  const id = randomBytes(3).toString('hex');
+  const base = subnet.split('.').slice(0, 3).join('.');
+  const bridge = `${prefix}${id}br`;
+  const hosts: LabHost[] = names.map((name, i) => ({
+    name,
+    netns: `${prefix}-${id}-${name}`,
+    netnsPath: `/run/netns/${prefix}-${id}-${name}`,
+    ifname: 'eth0',
+    hostIf: `${prefix}${id}h${i}`,
+    ip: `${base}.${i + 2}`,
+    prefixLen: 24,
+    mac: macFor(id, i),
+  }));
+  const undo: Array<() => Promise<unknown>> = [];
+  let destroyed = false;
+  const lab: Lab = {
+    id,
+    bridge,
+    hosts,
+    host(name) {
+      const h = hosts.find((x) => x.name === name);
+      if (!h) throw new Error(`no host ${name} in lab ${id}`);
+      return h;
+    },
+    exec(host, file, args, timeoutMs) {
+      return run(file, args, { netns: lab.host(host).netnsPath, timeoutMs: timeoutMs ?? 30_000 });
+    },
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      const errors: unknown[] = [];
+      for (const step of undo.reverse()) await step().catch((e: unknown) => errors.push(e));
+      if (errors.length) throw new Error(`lab ${id}: ${errors.length} clean-up steps failed: ${String(errors[0])}`);
+    },
+  };
+  try {
+    await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
+    undo.push(() => run('ip', ['link', 'del', bridge]));
+    // No STP forward delay: ports forward at once.
+    await run('ip', ['link', 'set', bridge, 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0']);
+    await run('ip', ['link', 'set', bridge, 'up']);
+    for (const h of hosts) {
+      await run('ip', ['netns', 'add', h.netns]);
+      undo.push(() => run('ip', ['netns', 'del', h.netns]));
+      await run('ip', ['link', 'add', h.hostIf, 'type', 'veth', 'peer', 'name', h.ifname, 'netns', h.netns]);
+      undo.push(() => run('ip', ['link', 'del', h.hostIf]).catch(() => undefined)); // gone with the netns already
+      await run('ip', ['link', 'set', h.hostIf, 'master', bridge, 'up']);
+      await run('ip', ['link', 'set', h.ifname, 'address', h.mac, 'up'], { netns: h.netnsPath });
+      await run('ip', ['link', 'set', 'lo', 'up'], { netns: h.netnsPath });
+      await run('ip', ['addr', 'add', `${h.ip}/${h.prefixLen}`, 'dev', h.ifname], { netns: h.netnsPath });
+      // No IPv6 DAD delays, no router solicitations drifting into captures.
+      await run('sysctl', ['-qw', `net.ipv6.conf.${h.ifname}.accept_dad=0`], { netns: h.netnsPath }).catch(() => undefined);
+    }
+    await allowBridgeForwarding(bridge, undo);
+    return lab;
+  } catch (error) {
+    await lab.destroy().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * With br_netfilter loaded (Docker loads it), bridged frames pass iptables FORWARD,
+ * whose policy Docker sets to DROP. Accept our own bridge's traffic there, only ours,
+ * and remove the rule afterwards; the global sysctl and policy are never touched.
+ */
+async function allowBridgeForwarding(bridge: string, undo: Array<() => Promise<unknown>>): Promise<void> {
+  const families: Array<[string, string]> = [
+    ['iptables', '/proc/sys/net/bridge/bridge-nf-call-iptables'],
+    ['ip6tables', '/proc/sys/net/bridge/bridge-nf-call-ip6tables'],
+  ];
+  for (const [bin, sysctl] of families) {
+    const on = (await readFile(sysctl, 'utf8').catch(() => '0')).trim() === '1';
+    if (!on || !(await findOnPath(bin))) continue;
+    const rule = ['FORWARD', '-i', bridge, '-o', bridge, '-j', 'ACCEPT', '-m', 'comment', '--comment', `vethcap lab ${bridge}`];
+    await run(bin, ['-w', '-I', ...rule]);
+    undo.push(() => run(bin, ['-w', '-D', ...rule]));
+  }
+}

@@ -1,0 +1,180 @@
+import { VethcapError } from '../errors.js';
+import { run } from '../exec/run.js';
+import { requireTools } from '../exec/tools.js';
+import { requireCapabilities } from '../exec/privileges.js';
+import { connectDocker, findContainer, type ContainerInfo, type DockerApi } from '../target/docker.js';
+import { parseTargetSpec, type TargetSpec } from '../target/spec.js';
+import { HOST_NETNS_PATH, listNamedNetns, namedNetns, netnsInode, processNetns } from '../target/namespace.js';
+import { parseIpLinks, type LinkInfo } from './ip-link.js';
+import { ownersOf, pairInterfaces } from './pairing.js';
+import type { NetnsRef, ResolveResult, ResolvedTarget, TargetKind } from './types.js';
+
+export interface ResolveOptions {
+  /** The Docker API; connected lazily from DOCKER_HOST when a target needs it. */
+  docker?: DockerApi;
+  /** Look into other containers and named namespaces to name the owner of each bridge port (default true). */
+  discoverOwners?: boolean;
+}
+
+/** A target located: its namespace and how it got there, before looking inside. */
+interface Located {
+  spec: TargetSpec;
+  kind: TargetKind;
+  name: string;
+  id: string | null;
+  pid: number | null;
+  netns: NetnsRef;
+  networkMode: string | null;
+  sharedWith: string | null;
+}
+
+/** How many namespaces are looked into at once while naming bridge ports' owners. */
+const OWNER_LOOKUPS_AT_ONCE = 8;
+
+const IP_ARGS = ['-j', '-d', 'addr', 'show'] as const;
+
+export function readLinks(netns?: string): Promise<LinkInfo[]> {
+  return run('ip', IP_ARGS, netns ? { netns } : {}).then((out) => parseIpLinks(out));
+}
+
+/** Resolves each target to its interfaces, veth peers and bridges, as the kernel reports them. */
+export async function resolveTargets(rawTargets: readonly string[], options: ResolveOptions = {}): Promise<ResolveResult> {
+  const specs = rawTargets.map(parseTargetSpec);
+  await requireTools(['ip', 'nsenter']);
+  await requireCapabilities(['SYS_ADMIN'], 'entering a network namespace');
+  let docker = options.docker;
+  const dockerApi = (): DockerApi => (docker ??= connectDocker());
+
+  const hostInode = await netnsInode(HOST_NETNS_PATH);
+  const located: Located[] = [];
+  for (const spec of specs) located.push(await locate(spec, dockerApi, hostInode));
+
+  const hostLinks = await readLinks();
+  const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, hostInode, located, tryDocker(dockerApi));
+  const targets: ResolvedTarget[] = [];
+  for (const target of located) {
+    const links = await readLinks(target.netns.path);
+    targets.push({
+      target: target.spec.raw,
+      kind: target.kind,
+      name: target.name,
+      id: target.id,
+      pid: target.pid,
+      netns: target.netns,
+      networkMode: target.networkMode,
+      sharedWith: target.sharedWith,
+      interfaces: pairInterfaces(links, hostLinks, owners),
+    });
+  }
+  return { targets };
+}
+
+async function locate(spec: TargetSpec, docker: () => DockerApi, hostInode: number): Promise<Located> {
+  switch (spec.kind) {
+    case 'pid': {
+      const netns = await processNetns(spec.pid);
+      rejectHost(netns, hostInode, `process ${spec.pid} runs in the host's network namespace: there is no veth pair to follow; capture on the host's interfaces directly.`);
+      return { spec, kind: 'pid', name: `pid:${spec.pid}`, id: null, pid: spec.pid, netns, networkMode: null, sharedWith: null };
+    }
+    case 'netns': {
+      const netns = await namedNetns(spec.name);
+      rejectHost(netns, hostInode, `namespace ${spec.name} is the host's own network namespace.`);
+      return { spec, kind: 'netns', name: spec.name, id: null, pid: null, netns, networkMode: null, sharedWith: null };
+    }
+    case 'docker':
+      return locateContainer(spec, docker());
+  }
+}
+
+async function locateContainer(spec: TargetSpec & { kind: 'docker' }, api: DockerApi): Promise<Located> {
+  const container = await findContainer(api, spec.ref);
+  requireRunning(container);
+  const mode = container.networkMode;
+  let sharedWith: string | null = null;
+  if (mode === 'host') {
+    throw new VethcapError('TARGET_UNSUPPORTED', `container ${container.name} runs with --network host: it shares the host's network namespace, so there is no veth pair to follow.`, {
+      hint: 'capture on the host interface it uses with tcpdump directly.',
+    });
+  }
+  if (mode === 'none') {
+    throw new VethcapError('TARGET_UNSUPPORTED', `container ${container.name} runs with --network none: it has only a loopback interface, so no traffic leaves it.`, {
+      hint: 'connect it to a network (docker network connect NETWORK ' + container.name + ').',
+    });
+  }
+  if (mode.startsWith('container:')) {
+    const owner = await findContainer(api, mode.slice('container:'.length));
+    requireRunning(owner);
+    if (owner.networkMode === 'host' || owner.networkMode === 'none') {
+      throw new VethcapError('TARGET_UNSUPPORTED', `container ${container.name} shares the network namespace of ${owner.name}, which runs with --network ${owner.networkMode}: there is no veth pair to follow.`);
+    }
+    sharedWith = owner.name;
+  }
+  const netns = await processNetns(container.pid);
+  return { spec, kind: 'docker', name: container.name, id: container.id, pid: container.pid, netns, networkMode: mode, sharedWith };
+}
+
+function requireRunning(container: ContainerInfo): void {
+  if (!container.running || container.pid <= 0) {
+    throw new VethcapError('TARGET_NOT_RUNNING', `container ${container.name} is not running (status: ${container.status}), so it has no network namespace to look at.`, {
+      hint: `start it first: docker start ${container.name}`,
+    });
+  }
+}
+
+function rejectHost(netns: NetnsRef, hostInode: number, message: string): void {
+  if (netns.inode === hostInode) throw new VethcapError('TARGET_UNSUPPORTED', message);
+}
+
+/** Docker is optional for owner discovery: when no target needed it, an absent daemon is fine. */
+function tryDocker(api: () => DockerApi): () => DockerApi | undefined {
+  return () => {
+    try {
+      return api();
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/**
+ * Names the namespace end behind each host veth, by pairing every running container's
+ * and every named namespace's interfaces with the host's. One `ip` per namespace.
+ */
+async function discoverOwners(
+  hostLinks: readonly LinkInfo[],
+  hostInode: number,
+  located: readonly Located[],
+  docker: () => DockerApi | undefined,
+): Promise<Map<string, string>> {
+  const candidates = new Map<number, { display: string; path: string }>();
+  // Targets first so their own names win for a shared namespace.
+  for (const t of located) candidates.set(t.netns.inode, { display: t.sharedWith ?? t.name, path: t.netns.path });
+  const api = docker();
+  if (api) {
+    try {
+      for (const summary of await api.listContainers()) {
+        const info = await api.inspect(summary.Id).catch(() => undefined);
+        if (!info || !info.running || info.pid <= 0 || info.networkMode.startsWith('container:')) continue;
+        const ref = await processNetns(info.pid).catch(() => undefined);
+        if (ref && ref.inode !== hostInode && !candidates.has(ref.inode)) candidates.set(ref.inode, { display: info.name, path: ref.path });
+      }
+    } catch (error) {
+      if (!(error instanceof VethcapError && error.code === 'DOCKER_UNAVAILABLE')) throw error;
+    }
+  }
+  for (const name of await listNamedNetns()) {
+    const ref = await namedNetns(name).catch(() => undefined);
+    if (ref && ref.inode !== hostInode && !candidates.has(ref.inode)) candidates.set(ref.inode, { display: name, path: ref.path });
+  }
+  const owners = new Map<string, string>();
+  const queue = [...candidates.values()];
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const links = await readLinks(next.path).catch(() => undefined);
+      if (!links) continue;
+      for (const [host, owner] of ownersOf(next.display, links, hostLinks)) owners.set(host, owner);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(OWNER_LOOKUPS_AT_ONCE, queue.length) }, worker));
+  return owners;
+}
