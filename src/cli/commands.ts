@@ -1,8 +1,9 @@
 import type { Argv } from 'yargs';
 import type { CommandContext } from './main.js';
 import { resolveCommand } from './resolve-command.js';
+import { demoCommand } from './demo-command.js';
 
 /** A subcommand registers itself on the yargs instance; one file per command. */
 export type CommandModule = (cli: Argv, ctx: CommandContext) => Argv;
 
-export const commands: CommandModule[] = [resolveCommand];
+export const commands: CommandModule[] = [demoCommand, resolveCommand];

@@ -6,6 +6,8 @@ export interface LinkInfo {
   name: string;
   /** iflink: for a veth, the peer's ifindex (in the peer's namespace). */
   linkIndex?: number;
+  /** The peer's name, which ip gives instead of link_index when the peer is in the same namespace. */
+  linkName?: string;
   /** Present when the peer lives in another namespace: that namespace's id as seen from here. */
   linkNetnsid?: number;
   /** linkinfo.info_kind: veth, bridge, macvlan, ipvlan, vxlan, ...; undefined for plain devices. */
@@ -72,6 +74,8 @@ export function parseIpLinks(text: string, source = 'ip -j -d addr'): LinkInfo[]
     };
     const linkIndex = num(entry.link_index);
     if (linkIndex !== undefined) link.linkIndex = linkIndex;
+    const linkName = str(entry.link);
+    if (linkName !== undefined) link.linkName = linkName;
     const nsid = num(entry.link_netnsid);
     if (nsid !== undefined) link.linkNetnsid = nsid;
     const kind = str(linkinfo.info_kind);

@@ -57,6 +57,17 @@ function pairVeth(
   hostLinks: readonly LinkInfo[],
   owners: ReadonlyMap<string, string>,
 ): void {
+  if (link.linkNetnsid === undefined && link.linkName !== undefined) {
+    // ip names the peer instead of indexing it when both ends share the namespace.
+    const peer = [...targetByIndex.values()].find((l) => l.name === link.linkName);
+    if (peer && peer.linkName === link.name) {
+      resolved.peer = toPeer(peer, 'same');
+      resolved.note = 'both ends of this veth pair are inside the target namespace.';
+    } else {
+      resolved.note = `the peer ${link.linkName} is not in this namespace.`;
+    }
+    return;
+  }
   if (link.linkIndex === undefined || link.linkIndex === 0) {
     resolved.note = 'veth without an iflink: the kernel does not say where its peer is.';
     return;

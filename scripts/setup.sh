@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what vethcap and its tests need on a Debian machine with Node 20 and root:
+# the system packages (only those missing), the npm packages (npm ci, which builds
+# dist/), and with --docker a Docker engine on 198.18.0.0/15 when none answers.
+#
+#   sudo scripts/setup.sh            # enough for vethcap and `vethcap demo`
+#   sudo scripts/setup.sh --docker   # and a Docker engine, for `npm test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_docker=0
+[ "${1:-}" = "--docker" ] && want_docker=1
+
+# tcpdump: the capture; iproute2 + util-linux (nsenter): namespaces and links;
+# iputils-ping: demo traffic; iptables/nftables: lab rules and verify's hints;
+# tshark (wireshark-common: capinfos, mergecap): checking the files we write, and the
+# merge benchmark's peer; netsniff-ng (trafgen), iperf3: load for benchmarks;
+# docker.io + busybox-static: the end-to-end tests' engine and image.
+packages=(tcpdump iproute2 util-linux iputils-ping iptables nftables procps tshark wireshark-common netsniff-ng iperf3)
+[ "$want_docker" = 1 ] && packages+=(docker.io busybox-static tar)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+  npm ci --no-audit --no-fund
+else
+  npm run build
+fi
+
+if [ "$want_docker" = 1 ]; then
+  if ! docker info >/dev/null 2>&1; then
+    echo "setup: starting dockerd (bridge 198.18.0.1/24, networks from 198.19.128.0/17)"
+    # Docker's own addresses stay in the benchmarking range: docker0 on 198.18.0.0/24,
+    # user-defined networks from 198.19.128.0/17, never the private ranges.
+    nohup dockerd --bip 198.18.0.1/24 --default-address-pool base=198.19.128.0/17,size=24 \
+      >/var/log/vethcap-dockerd.log 2>&1 &
+    for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+    docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/vethcap-dockerd.log" >&2; tail -20 /var/log/vethcap-dockerd.log >&2; exit 1; }
+  fi
+  echo "setup: Docker $(docker info --format '{{.ServerVersion}}') answers"
+fi
+echo "setup: done"

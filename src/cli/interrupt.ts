@@ -1,0 +1,43 @@
+import { VethcapError } from '../errors.js';
+
+/**
+ * Turns SIGINT and SIGTERM into an AbortSignal for the duration of a command, so that
+ * every stage can stop cleanly (end its tcpdumps, finish its files) instead of the
+ * process dying mid-write. A second signal while stopping is ignored: clean-up
+ * finishes first. `signalName` says which one came, for the exit code.
+ */
+export interface Interrupt {
+  signal: AbortSignal;
+  signalName(): NodeJS.Signals | undefined;
+  /** Throws INTERRUPTED if a signal came. */
+  check(): void;
+  dispose(): void;
+}
+
+export function catchInterrupts(): Interrupt {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const handler = (name: NodeJS.Signals) => {
+    if (received) return;
+    received = name;
+    controller.abort(new VethcapError('INTERRUPTED', `stopped by ${name}.`));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: controller.signal,
+    signalName: () => received,
+    check() {
+      if (received) throw new VethcapError('INTERRUPTED', `stopped by ${received}.`);
+    },
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+/** Exit code for a signal: 128 + its number (130 for SIGINT, 143 for SIGTERM). */
+export function signalExitCode(name: NodeJS.Signals): number {
+  return name === 'SIGTERM' ? 143 : 130;
+}
