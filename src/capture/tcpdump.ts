@@ -1,0 +1,143 @@
+import { execa, type ResultPromise } from 'execa';
+import type { Readable } from 'node:stream';
+import { VethcapError } from '../errors.js';
+import { commandLine, displayCommand } from '../exec/run.js';
+import { failureReason, isListening, parseStats, type CaptureStats } from './tcpdump-output.js';
+
+export interface TcpdumpOptions {
+  /** The point's label, for messages. */
+  label: string;
+  ifname: string;
+  /** Enter this network namespace first (nsenter --net=PATH). */
+  netns?: string;
+  /** A pcap-filter expression, passed as one argv element, never through a shell. */
+  filter?: string;
+  snaplen?: number;
+  /** Kernel buffer size in KiB (tcpdump -B). */
+  bufferSizeKiB?: number;
+  /** Deliver each packet as it arrives (tcpdump --immediate-mode) instead of in buffer-timeout batches. */
+  immediate?: boolean;
+  /** How long to wait for "listening on" before calling the start failed. */
+  armTimeoutMs?: number;
+}
+
+export function tcpdumpArgs(o: TcpdumpOptions): string[] {
+  const args = ['-i', o.ifname, '-w', '-', '-U', '-n', '--time-stamp-precision=nano', '-s', String(o.snaplen ?? 262144)];
+  if (o.immediate ?? true) args.push('--immediate-mode');
+  if (o.bufferSizeKiB) args.push('-B', String(o.bufferSizeKiB));
+  if (o.filter && o.filter.trim() !== '') args.push('--', o.filter);
+  return args;
+}
+
+/**
+ * One tcpdump on one capture point: nanosecond pcap on stdout, started in its own process
+ * group (nsenter execs tcpdump, so the PID is tcpdump's). `armed` resolves when tcpdump
+ * says it is listening and rejects, with tcpdump's reason, when it exits before that.
+ * stop() ends it with SIGINT (it flushes and prints its statistics) and, if it lingers,
+ * SIGKILL to its group.
+ */
+export class TcpdumpProcess {
+  readonly label: string;
+  readonly command: string;
+  readonly stdout: Readable;
+  readonly armed: Promise<void>;
+  /** Resolves when the process has exited, with its statistics when it printed them. */
+  readonly exited: Promise<CaptureStats | null>;
+  private readonly child: ResultPromise<{ encoding: 'buffer'; reject: false; detached: true; stdin: 'ignore'; buffer: { stdout: false; stderr: true } }>;
+  private stderr = '';
+  private done = false;
+
+  constructor(options: TcpdumpOptions) {
+    this.label = options.label;
+    const argv = commandLine('tcpdump', tcpdumpArgs(options), options.netns ? { netns: options.netns } : {});
+    this.command = displayCommand(argv);
+    const [bin, ...rest] = argv as [string, ...string[]];
+    this.child = execa(bin, rest, {
+      encoding: 'buffer',
+      reject: false,
+      detached: true,
+      stdin: 'ignore',
+      buffer: { stdout: false, stderr: true },
+      env: { LC_ALL: 'C' },
+    });
+    this.stdout = this.child.stdout;
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString('utf8');
+    });
+    this.exited = this.child.then((result) => {
+      this.done = true;
+      if ((result as { code?: string }).code === 'ENOENT') return null;
+      return parseStats(this.stderr);
+    });
+    this.armed = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(this.startError(`did not start listening within ${options.armTimeoutMs ?? 10_000} ms`));
+      }, options.armTimeoutMs ?? 10_000);
+      const onData = () => {
+        if (isListening(this.stderr)) {
+          clearTimeout(timer);
+          this.child.stderr.off('data', onData);
+          resolve();
+        }
+      };
+      this.child.stderr.on('data', onData);
+      void this.child.then((result) => {
+        clearTimeout(timer);
+        if (isListening(this.stderr)) return;
+        if ((result as { code?: string }).code === 'ENOENT') {
+          reject(new VethcapError('MISSING_TOOL', `${bin} is not installed or not on PATH.`, { command: this.command }));
+          return;
+        }
+        reject(this.startError(failureReason(this.stderr)));
+      });
+    });
+    this.armed.catch(() => undefined); // observed by the session; avoid an unhandled rejection
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** What tcpdump printed on stderr so far. */
+  get log(): string {
+    return this.stderr;
+  }
+
+  private startError(reason: string): VethcapError {
+    const missing = /nsenter: failed to execute tcpdump/.test(this.stderr);
+    if (missing) return new VethcapError('MISSING_TOOL', 'tcpdump is not installed or not on PATH.', { hint: 'apt-get install tcpdump', command: this.command });
+    const perm = /Operation not permitted|permission/i.test(reason);
+    return new VethcapError(perm ? 'PERMISSION' : 'CAPTURE_FAILED', `capture point ${this.label} failed to start: ${reason}.`, {
+      command: this.command,
+      stderr: this.stderr,
+      hint: /filter|syntax/.test(reason) ? 'check the --filter expression (pcap-filter syntax, as tcpdump takes it).' : undefined,
+    });
+  }
+
+  /** Ends tcpdump (SIGINT, then SIGKILL to its group after `graceMs`) and returns its statistics. */
+  async stop(graceMs = 3000): Promise<CaptureStats | null> {
+    const pid = this.child.pid;
+    if (!this.done && pid !== undefined) {
+      signalGroup(pid, 'SIGINT');
+      const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
+      try {
+        return await this.exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return this.exited;
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal); // its process group: tcpdump and anything it forked
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}

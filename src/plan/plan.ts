@@ -1,0 +1,122 @@
+import { VethcapError } from '../errors.js';
+import { LINKTYPE } from '../model/record.js';
+import type { CapturePoint } from '../model/topology.js';
+import type { ResolvedTarget } from '../resolve/types.js';
+
+/** A capture point and where to run its tcpdump. */
+export interface PlannedPoint extends CapturePoint {
+  /** The namespace to enter for namespace ends; undefined on the host. */
+  netnsPath?: string;
+  /** That namespace's inode: two targets sharing a namespace (container:X) share points. */
+  netnsInode?: number;
+}
+
+export interface PlanOptions {
+  /** Capture on the bridge device too (default true). */
+  bridge?: boolean;
+  /** Only these interfaces of the targets (by name inside the namespace). */
+  interfaces?: string[];
+  /** Labels to leave out. */
+  skip?: string[];
+  /** Extra host interfaces to capture on (`host:IFNAME` points of role uplink). */
+  extraHost?: string[];
+  filter?: string;
+  snaplen?: number;
+}
+
+/**
+ * The capture points for resolved targets (pure): each target's namespace end and its
+ * host veth end, the bridge device once per bridge, extra host interfaces; ordered so that
+ * a frame from the first target crosses them in order (namespace end, host end, bridge,
+ * the other targets' host ends, their namespace ends).
+ */
+export function planPoints(targets: readonly ResolvedTarget[], options: PlanOptions = {}): PlannedPoint[] {
+  const skip = new Set(options.skip ?? []);
+  const common = { filter: options.filter, snaplen: options.snaplen ?? 262144, linkType: LINKTYPE.ETHERNET };
+  const nsEnds: PlannedPoint[] = [];
+  const hostEnds: PlannedPoint[] = [];
+  const bridges = new Map<string, PlannedPoint>();
+  for (const target of targets) {
+    for (const iface of target.interfaces) {
+      if (options.interfaces && !options.interfaces.includes(iface.name)) continue;
+      const nsLabel = `${target.name}:${iface.name}`;
+      const peer = iface.peer && iface.peer.netns === 'host' ? iface.peer : null;
+      const hostLabel = peer ? `host:${peer.name}` : undefined;
+      const bridgeLabel = iface.bridge ? `host:${iface.bridge.name}` : undefined;
+      nsEnds.push({
+        ...common,
+        label: nsLabel,
+        description: peer ? `${target.name} end of the veth pair ${iface.name} ⇄ ${peer.name}` : `interface ${iface.name} of ${target.name}`,
+        role: 'namespace-end',
+        ifname: iface.name,
+        owner: target.name,
+        ...(iface.mac ? { endpointMac: iface.mac } : {}),
+        ...(hostLabel ? { peer: hostLabel } : {}),
+        netnsPath: target.netns.path,
+        netnsInode: target.netns.inode,
+      });
+      if (!peer || !hostLabel) continue;
+      hostEnds.push({
+        ...common,
+        label: hostLabel,
+        description: iface.bridge
+          ? `host end of ${target.name}:${iface.name}, port of bridge ${iface.bridge.name}`
+          : `host end of ${target.name}:${iface.name}`,
+        role: 'host-veth',
+        ifname: peer.name,
+        owner: target.name,
+        ...(iface.mac ? { endpointMac: iface.mac } : {}),
+        peer: nsLabel,
+        ...(bridgeLabel ? { bridge: bridgeLabel } : {}),
+      });
+      if (iface.bridge && bridgeLabel && !bridges.has(bridgeLabel)) {
+        bridges.set(bridgeLabel, {
+          ...common,
+          label: bridgeLabel,
+          description: `bridge device ${iface.bridge.name} (promiscuous copy of what it forwards)`,
+          role: 'bridge',
+          ifname: iface.bridge.name,
+        });
+      }
+    }
+  }
+  const extra: PlannedPoint[] = (options.extraHost ?? []).map((ifname) => ({
+    ...common,
+    label: `host:${ifname}`,
+    description: `host interface ${ifname}`,
+    role: 'uplink',
+    ifname,
+  }));
+  // Path order for a frame leaving the first target: its ends, the bridge, then the others.
+  const ordered: PlannedPoint[] = [];
+  const [firstNs, ...otherNs] = nsEnds;
+  const [firstHost, ...otherHost] = hostEnds;
+  if (firstNs) ordered.push(firstNs);
+  if (firstHost) ordered.push(firstHost);
+  if (options.bridge ?? true) ordered.push(...bridges.values());
+  ordered.push(...otherHost, ...otherNs, ...extra);
+  const unique = dedupe(ordered).filter((p) => !skip.has(p.label));
+  for (const label of skip) {
+    if (!ordered.some((p) => p.label === label)) {
+      throw new VethcapError('USAGE', `--skip ${label}: no such capture point; the points are ${ordered.map((p) => p.label).join(', ')}.`);
+    }
+  }
+  if (unique.length === 0) {
+    throw new VethcapError('USAGE', 'no capture points left: the targets have no interfaces to capture on, or all were skipped.');
+  }
+  return unique;
+}
+
+/** One point per label; a namespace shared by two targets (container:X) is captured once. */
+function dedupe(points: readonly PlannedPoint[]): PlannedPoint[] {
+  const seen = new Map<string, PlannedPoint>();
+  const byNetnsIf = new Set<string>();
+  for (const p of points) {
+    if (seen.has(p.label)) continue;
+    const key = p.netnsInode !== undefined ? `${p.netnsInode}|${p.ifname}` : `host|${p.ifname}`;
+    if (byNetnsIf.has(key)) continue;
+    byNetnsIf.add(key);
+    seen.set(p.label, p);
+  }
+  return [...seen.values()];
+}
