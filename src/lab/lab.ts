@@ -25,12 +25,16 @@ export interface LabHost {
   ip: string;
   prefixLen: number;
   mac: string;
+  /** IPv6 address in the benchmarking range 2001:2::/48, without prefix. */
+  ip6: string;
 }
 
 export interface Lab {
   id: string;
   bridge: string;
   hosts: LabHost[];
+  /** Present with `nat: true`. */
+  nat?: LabNat;
   host(name: string): LabHost;
   /** Runs a command inside a host's namespace (no shell) and returns stdout. */
   exec(host: string, file: string, args: readonly string[], timeoutMs?: number): Promise<string>;
@@ -45,6 +49,24 @@ export interface LabOptions {
   subnet?: string;
   /** Prefix of every name (max 3 chars). */
   prefix?: string;
+  /**
+   * Add a router namespace `gw` on the bridge (.1, the hosts' default gateway) that
+   * masquerades towards a namespace `remote` on 198.18.200.0/24 behind it: a NAT'ed,
+   * routed path like a container's traffic to the outside world, all inside the lab.
+   */
+  nat?: boolean;
+  /** A fixed id instead of a random one (fixture recordings, for stable names). */
+  id?: string;
+}
+
+/** The router and the remote host of a lab made with `nat: true`. */
+export interface LabNat {
+  /** Router namespace; eth0 is on the bridge (hostIf is its port), eth1 faces remote. */
+  gw: LabHost;
+  /** The remote namespace; its eth0 is the peer of gw's eth1, not on the host. */
+  remote: LabHost;
+  /** gw's address on the remote side. */
+  gwOutsideIp: string;
 }
 
 export const LAB_DEFAULT_SUBNET = '198.19.0.0';
@@ -66,7 +88,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
   const subnet = options.subnet ?? LAB_DEFAULT_SUBNET;
   assertBenchmarkRange(subnet);
   const prefix = options.prefix ?? 'vc';
-  const id = randomBytes(3).toString('hex');
+  const id = options.id ?? randomBytes(3).toString('hex');
   const base = subnet.split('.').slice(0, 3).join('.');
   const bridge = `${prefix}${id}br`;
   const hosts: LabHost[] = names.map((name, i) => ({
@@ -78,7 +100,14 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     ip: `${base}.${i + 2}`,
     prefixLen: 24,
     mac: macFor(id, i),
+    ip6: `2001:2::${i + 2}`,
   }));
+  const natHosts = options.nat
+    ? {
+        gw: { name: 'gw', netns: `${prefix}-${id}-gw`, netnsPath: `/run/netns/${prefix}-${id}-gw`, ifname: 'eth0', hostIf: `${prefix}${id}g0`, ip: `${base}.1`, prefixLen: 24, mac: macFor(id, 0xfe - 2), ip6: '2001:2::1' },
+        remote: { name: 'remote', netns: `${prefix}-${id}-remote`, netnsPath: `/run/netns/${prefix}-${id}-remote`, ifname: 'eth0', hostIf: '', ip: '198.18.200.2', prefixLen: 24, mac: macFor(id, 0xfd - 2), ip6: '2001:2:0:200::2' },
+      }
+    : undefined;
   const undo: Array<() => Promise<unknown>> = [];
   let destroyed = false;
   const lab: Lab = {
@@ -86,7 +115,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     bridge,
     hosts,
     host(name) {
-      const h = hosts.find((x) => x.name === name);
+      const h = [...hosts, ...(natHosts ? [natHosts.gw, natHosts.remote] : [])].find((x) => x.name === name);
       if (!h) throw new Error(`no host ${name} in lab ${id}`);
       return h;
     },
@@ -118,6 +147,11 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       await run('ip', ['addr', 'add', `${h.ip}/${h.prefixLen}`, 'dev', h.ifname], { netns: h.netnsPath });
       // No IPv6 DAD delays, no router solicitations drifting into captures.
       await run('sysctl', ['-qw', `net.ipv6.conf.${h.ifname}.accept_dad=0`], { netns: h.netnsPath }).catch(() => undefined);
+      await run('ip', ['-6', 'addr', 'add', `${h.ip6}/64`, 'dev', h.ifname, 'nodad'], { netns: h.netnsPath });
+    }
+    if (natHosts) {
+      lab.nat = { ...natHosts, gwOutsideIp: '198.18.200.1' };
+      await buildNat(lab, natHosts.gw, natHosts.remote, undo);
     }
     await allowBridgeForwarding(bridge, undo);
     return lab;
@@ -125,6 +159,29 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     await lab.destroy().catch(() => undefined);
     throw error;
   }
+}
+
+async function buildNat(lab: Lab, gw: LabHost, remote: LabHost, undo: Array<() => Promise<unknown>>): Promise<void> {
+  const inGw = { netns: gw.netnsPath };
+  const inRemote = { netns: remote.netnsPath };
+  for (const ns of [gw, remote]) {
+    await run('ip', ['netns', 'add', ns.netns]);
+    undo.push(() => run('ip', ['netns', 'del', ns.netns]));
+    await run('ip', ['link', 'set', 'lo', 'up'], { netns: ns.netnsPath });
+  }
+  await run('ip', ['link', 'add', gw.hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', gw.netns]);
+  await run('ip', ['link', 'set', gw.hostIf, 'master', lab.bridge, 'up']);
+  await run('ip', ['link', 'set', 'eth0', 'address', gw.mac, 'up'], inGw);
+  await run('ip', ['addr', 'add', `${gw.ip}/24`, 'dev', 'eth0'], inGw);
+  // gw:eth1 <-> remote:eth0, a link that never touches the host namespace.
+  await run('ip', ['link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', remote.netns], inGw);
+  await run('ip', ['link', 'set', 'eth1', 'up'], inGw);
+  await run('ip', ['addr', 'add', '198.18.200.1/24', 'dev', 'eth1'], inGw);
+  await run('ip', ['link', 'set', 'eth0', 'address', remote.mac, 'up'], inRemote);
+  await run('ip', ['addr', 'add', `${remote.ip}/24`, 'dev', 'eth0'], inRemote);
+  await run('sysctl', ['-qw', 'net.ipv4.ip_forward=1'], inGw);
+  await run('nft', ['add table ip vethcaplab; add chain ip vethcaplab post { type nat hook postrouting priority 100 ; } ; add rule ip vethcaplab post oifname "eth1" masquerade fully-random'], inGw);
+  for (const h of lab.hosts) await run('ip', ['route', 'add', 'default', 'via', gw.ip], { netns: h.netnsPath });
 }
 
 /**
