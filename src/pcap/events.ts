@@ -62,6 +62,11 @@ export interface PacketEvent extends CaptureRecord {
   packetId: bigint | undefined;
   /** The raw epb_flags word, when present. */
   flags: number | undefined;
+  /**
+   * False for a pcapng Simple Packet Block, which carries no timestamp (tsSec and
+   * tsNsec are then 0; tshark shows no time for such frames).
+   */
+  hasTimestamp: boolean;
 }
 
 /** Interface statistics (pcapng ISB). Counters are bigint: they are 64-bit in the file. */
@@ -96,6 +101,7 @@ export function makePacket(
   flags: number | undefined,
   comment: string | undefined,
   packetId: bigint | undefined,
+  hasTimestamp = true,
 ): PacketEvent {
   const dir = flags === undefined ? 0 : flags & 3;
   return {
@@ -111,5 +117,6 @@ export function makePacket(
     comment,
     packetId,
     flags,
+    hasTimestamp,
   };
 }

@@ -75,7 +75,7 @@ function readShb(b: Uint8Array, o: number, len: number, abs: number, st: PcapngS
   if (major !== 1 || (minor !== 0 && minor !== 2)) {
     throw new VethcapError(
       'BAD_CAPTURE',
-      `unsupported pcapng version ${major}.${minor} in the section header at byte ${abs}: only 1.0 is readable.`,
+      `unsupported pcapng version ${major}.${minor} in the section header at byte ${abs}: only 1.0 (and the equivalent 1.2) are readable.`,
     );
   }
   st.le = le;
@@ -167,7 +167,7 @@ function readSpb(b: Uint8Array, o: number, len: number, abs: number, st: PcapngS
   if (caplen > len - 16) caplen = len - 16;
   // An SPB carries no timestamp; it is reported as the epoch.
   out.push(makePacket(f.globalId, 0, 0, b.subarray(o + 12, o + 12 + caplen), origLen, f.linkType, undefined,
-    undefined, undefined));
+    undefined, undefined, false));
 }
 
 function readIsb(b: Uint8Array, o: number, len: number, abs: number, st: PcapngState, out: CaptureEvent[]): void {

@@ -50,7 +50,9 @@ async function readFile(path: string): Promise<Outcome> {
   try {
     for await (const batch of readCaptureFile(path)) {
       for (const ev of batch) {
-        if (ev.kind !== 'packet') continue;
+        // The oracle counted frames that have a time: tshark shows none for a Simple
+        // Packet Block (it carries no timestamp), so those are left out of the count.
+        if (ev.kind !== 'packet' || !ev.hasTimestamp) continue;
         packets++;
         if (min === undefined || compareTs(ev, min) < 0) min = { tsSec: ev.tsSec, tsNsec: ev.tsNsec };
         if (max === undefined || compareTs(ev, max) > 0) max = { tsSec: ev.tsSec, tsNsec: ev.tsNsec };
