@@ -117,3 +117,17 @@ export function pcapRecord(le: boolean, sec: number, frac: number, data: Uint8Ar
 export function payload(n: number, seed = 0): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
 }
+
+/** A file with every kind of unit, used by the chunking and truncation tests. */
+export function mixedPcapng(): Uint8Array {
+  return concat(
+    shb(true, [strOpt(4, 'x')]), idb(true, 1, 0, [u8Opt(9, 9), strOpt(2, 'a')]),
+    epb(true, 0, 1n, payload(13), 13, [strOpt(1, 'c')]), block(true, 0xbad, payload(8)),
+    spb(true, 5, payload(5)), isb(true, 0, 3n, [u64Opt(true, 4, 1n)]),
+    shb(false), idb(false, 113, 65535), epb(false, 0, 2n, payload(70)), pb(false, 0, 3n, payload(1)),
+  );
+}
+
+export function mixedPcap(): Uint8Array {
+  return concat(pcapHeader(false, true, 1), pcapRecord(false, 1, 2, payload(21)), pcapRecord(false, 3, 4, payload(0)), pcapRecord(false, 5, 6, payload(64)));
+}

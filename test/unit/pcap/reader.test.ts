@@ -5,6 +5,7 @@ import type { CaptureEvent, InterfaceEvent, PacketEvent, StatsEvent } from '../.
 import { CaptureParser } from '../../../src/pcap/parser.js';
 import {
   block, concat, epb, idb, isb, pb, payload, pcapHeader, pcapRecord, shb, spb, strOpt, tsOpt, u32Opt, u64Opt, u8Opt,
+  mixedPcap, mixedPcapng,
 } from './build.js';
 
 /** Parses `bytes` pushed in the given chunk sizes; returns events and the error (if any). */
@@ -210,20 +211,6 @@ describe('pcapng', () => {
     badCapture(parse(concat(idb(true, 1, 0))), /not a pcap or pcapng file: starts with 01 00 00 00/);
   });
 });
-
-/** A file with every kind of unit, used by the chunking and truncation tests. */
-export function mixedPcapng(): Uint8Array {
-  return concat(
-    shb(true, [strOpt(4, 'x')]), idb(true, 1, 0, [u8Opt(9, 9), strOpt(2, 'a')]),
-    epb(true, 0, 1n, payload(13), 13, [strOpt(1, 'c')]), block(true, 0xbad, payload(8)),
-    spb(true, 5, payload(5)), isb(true, 0, 3n, [u64Opt(true, 4, 1n)]),
-    shb(false), idb(false, 113, 65535), epb(false, 0, 2n, payload(70)), pb(false, 0, 3n, payload(1)),
-  );
-}
-
-export function mixedPcap(): Uint8Array {
-  return concat(pcapHeader(false, true, 1), pcapRecord(false, 1, 2, payload(21)), pcapRecord(false, 3, 4, payload(0)), pcapRecord(false, 5, 6, payload(64)));
-}
 
 describe('chunking', () => {
   for (const [name, file] of [['pcapng', mixedPcapng()], ['pcap', mixedPcap()]] as const) {
