@@ -4,8 +4,6 @@
  * A buffer handed out is never written again: take() starts a fresh one.
  */
 
-const encoder = new TextEncoder();
-
 export class OutBuffer {
   private buf: Uint8Array;
   private view: DataView;
@@ -15,6 +13,11 @@ export class OutBuffer {
   constructor(private readonly initialBytes = 4 * 1024 * 1024) {
     this.buf = new Uint8Array(initialBytes);
     this.view = new DataView(this.buf.buffer);
+  }
+
+  /** take() at or past this many buffered bytes, so blocks land without growing (copying) the buffer. */
+  get flushBytes(): number {
+    return this.initialBytes - (this.initialBytes >>> 3);
   }
 
   /** Makes room for n more bytes. */
@@ -48,9 +51,42 @@ export class OutBuffer {
   bytes(o: number, src: Uint8Array): void {
     this.buf.set(src, o);
   }
-  /** Encodes s as UTF-8 at o (room for 3 bytes per UTF-16 unit must be reserved); returns its byte length. */
+  /**
+   * Encodes s as UTF-8 at o and returns its byte length; the caller reserved 3 bytes per
+   * UTF-16 unit. Hand-written so a comment per packet costs no allocation (TextEncoder
+   * needs a view per call); lone surrogates become U+FFFD as TextEncoder would make them.
+   */
   utf8(o: number, s: string): number {
-    return encoder.encodeInto(s, this.buf.subarray(o)).written;
+    const buf = this.buf;
+    const n = s.length;
+    let w = o;
+    for (let i = 0; i < n; i++) {
+      let c = s.charCodeAt(i);
+      if (c < 0x80) {
+        buf[w++] = c;
+      } else if (c < 0x800) {
+        buf[w++] = 0xc0 | (c >> 6);
+        buf[w++] = 0x80 | (c & 0x3f);
+      } else {
+        if (c >= 0xd800 && c <= 0xdfff) {
+          const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+          if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+            c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+            i++;
+            buf[w++] = 0xf0 | (c >> 18);
+            buf[w++] = 0x80 | ((c >> 12) & 0x3f);
+            buf[w++] = 0x80 | ((c >> 6) & 0x3f);
+            buf[w++] = 0x80 | (c & 0x3f);
+            continue;
+          }
+          c = 0xfffd;
+        }
+        buf[w++] = 0xe0 | (c >> 12);
+        buf[w++] = 0x80 | ((c >> 6) & 0x3f);
+        buf[w++] = 0x80 | (c & 0x3f);
+      }
+    }
+    return w - o;
   }
 }
 

@@ -52,6 +52,11 @@ export class PcapWriter {
     return this.out.pos;
   }
 
+  /** True once enough is buffered that the caller should take() (7/8 of the chunk size). */
+  get shouldTake(): boolean {
+    return this.out.pos >= this.out.flushBytes;
+  }
+
   take(): Uint8Array {
     return this.out.take();
   }

@@ -96,6 +96,11 @@ export class PcapngWriter {
   }
 
   /** The bytes written since the last take(), as one chunk (never touched again by the writer). */
+  /** True once enough is buffered that the caller should take() (7/8 of the chunk size). */
+  get shouldTake(): boolean {
+    return this.out.pos >= this.out.flushBytes;
+  }
+
   take(): Uint8Array {
     return this.out.take();
   }

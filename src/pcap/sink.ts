@@ -36,9 +36,12 @@ export function writableSink(stream: Writable, target = 'the output stream', end
       if (failure !== undefined) throw ioError(target, failure);
       if (chunk.length === 0) return;
       if (!stream.write(chunk)) {
-        await Promise.race([once(stream, 'drain'), once(stream, 'error')]).catch((e: unknown) => {
+        // once() rejects if the stream emits 'error' while we wait, and cleans up after itself.
+        try {
+          await once(stream, 'drain');
+        } catch (e) {
           failure = e;
-        });
+        }
       }
       if (failure !== undefined) throw ioError(target, failure);
     },

@@ -51,3 +51,17 @@ describe('timestamp arithmetic', () => {
     expect(out).toEqual({ tsSec: 5, tsNsec: 999_999_999 });
   });
 });
+
+describe('OutBuffer.utf8', () => {
+  it('encodes like TextEncoder, including astral characters and lone surrogates', async () => {
+    const { OutBuffer } = await import('../../../src/pcap/out-buffer.js');
+    const enc = new TextEncoder();
+    for (const s of ['', 'ascii', 'µs → ✓', '𝄞 music 😀', 'lone \ud800 high', 'lone \udc00 low', 'end \ud83d', '\u07ff\u0800\uffff']) {
+      const b = new OutBuffer(64);
+      b.ensure(s.length * 3);
+      const n = b.utf8(0, s);
+      b.pos = n;
+      expect(Array.from(b.take())).toEqual(Array.from(enc.encode(s)));
+    }
+  });
+});
