@@ -100,7 +100,8 @@ try {
     tsSec[i] = 1764333971 + Math.floor(i / 1000);
     tsNsec[i] = (i % 1000) * 1_000_003;
   }
-  const ngPath = join(dir, 'out.pcapng');
+  const ngPath = join(dir, 'annotated.pcapng');
+  const plainPath = join(dir, 'plain.pcapng');
   const ifaces = [
     { name: 'box:eth0', description: 'eth0 inside box', filter: 'udp', linkType: 1 },
     { name: 'host:veth854b6a5', description: 'host end of box:eth0', linkType: 1 },
@@ -108,8 +109,9 @@ try {
   ];
   const comments = ['box:eth0 out', '+4.3 µs host:veth854b6a5 in, bridge port of docker0', 'host:docker0 bridge device copy (same kernel timestamp)'];
   const writeNg = (annotate, toFile) => async () => {
+    const path = annotate ? ngPath : plainPath;
     const w = new PcapngWriter({ interfaces: ifaces, os: 'Linux' });
-    const sink = toFile ? await openFileSink(ngPath) : undefined;
+    const sink = toFile ? await openFileSink(path) : undefined;
     const pkt = { point: 0, tsSec: 0, tsNsec: 0, data: templates[0], origLen: 60, direction: 0, comment: undefined, packetId: undefined };
     let bytes = 0;
     for (let i = 0; i < N; i++) {
@@ -143,9 +145,24 @@ try {
   await best('write pcapng in memory, flags+id+comment', writeNg(true, false))();
   await best('write pcapng file, plain EPBs', writeNg(false, true))();
   await best('write pcapng file, flags+id+comment', writeNg(true, true))();
-  console.log(`pcapng output: ${statSync(ngPath).size} bytes`);
+  console.log(`pcapng output: plain ${statSync(plainPath).size} bytes, annotated ${statSync(ngPath).size} bytes`);
   const cap = spawnSync('capinfos', ['-c', '-M', ngPath], { encoding: 'utf8' });
   if (cap.status === 0) console.log(`capinfos: ${cap.stdout.split('\n').find((l) => l.includes('Number of packets'))?.trim()}`);
+
+  await best('read pcapng file (annotated EPBs, options decoded)', async () => {
+    let n = 0;
+    for await (const batch of readCaptureFile(ngPath)) {
+      for (let i = 0; i < batch.length; i++) if (batch[i].kind === 'packet') n++;
+    }
+    if (n !== N) throw new Error(`read ${n} packets from pcapng`);
+  })();
+  await best('read pcapng file (plain EPBs)', async () => {
+    let n = 0;
+    for await (const batch of readCaptureFile(plainPath)) {
+      for (let i = 0; i < batch.length; i++) if (batch[i].kind === 'packet') n++;
+    }
+    if (n !== N) throw new Error(`read ${n} packets from plain pcapng`);
+  })();
 
   // 4. The realistic pipeline: read the pcap file and write every packet to a pcapng file.
   await best('pipeline: read pcap file -> write pcapng file', async () => {

@@ -12,9 +12,13 @@ export function u32(b: Uint8Array, o: number, le: boolean): number {
 
 /** A 64-bit unsigned value as a bigint (off the hot path only). */
 export function u64(b: Uint8Array, o: number, le: boolean): bigint {
-  const first = BigInt(u32(b, o, le));
-  const second = BigInt(u32(b, o + 4, le));
-  return le ? (second << 32n) | first : (first << 32n) | second;
+  const first = u32(b, o, le);
+  const second = u32(b, o + 4, le);
+  const hi = le ? second : first;
+  const lo = le ? first : second;
+  // Below 2^53 the double is exact: one BigInt instead of four.
+  if (hi < 0x200000) return BigInt(hi * 4294967296 + lo);
+  return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** Up to `n` bytes from `o` as space-separated hex, for error messages. */

@@ -15,7 +15,7 @@ import {
   classicMagic, isModifiedPcapMagic, PCAP_FILE_HEADER_LEN, PCAP_RECORD_HEADER_LEN, readClassicHeader,
 } from './classic.js';
 import { makePacket, type CaptureEvent } from './events.js';
-import { BT_SHB, PcapngState, readPcapngBlock, shbByteOrder } from './pcapng-blocks.js';
+import { BT_SHB, PcapngState, readEpbRun, readPcapngBlock, shbByteOrder } from './pcapng-blocks.js';
 import { classicToTs, type MutableTs } from './timestamp.js';
 
 /** No record or block may claim more than this (a length field is never trusted beyond it). */
@@ -186,6 +186,7 @@ export class CaptureParser {
     const n = b.length;
     for (;;) {
       if (this.mode === PCAP) pos = this.pcapRecords(b, pos, n, out);
+      else if (this.mode === PCAPNG) pos = readEpbRun(b, pos, n, MAX_RECORD_BYTES, this.ng, out);
       if (n - pos < this.headerNeed()) return pos;
       const len = this.unitLength(b, pos, base + pos);
       if (n - pos < len) return pos;

@@ -214,3 +214,62 @@ export function readPcapngBlock(
   else if (type === BT_ISB) readIsb(b, o, len, abs, st, out);
   // Anything else (NRB, DSB, custom, systemd journal, unknown) is skipped by its length.
 }
+
+/** Scratch for the EPB options the fast path decodes (no closure or object per packet). */
+const epbOpt = { comment: undefined as string | undefined, flags: undefined as number | undefined, id: undefined as bigint | undefined };
+
+/** Decodes EPB options into epbOpt; false when they are malformed (the slow path then says why). */
+function epbOptions(b: Uint8Array, o: number, end: number, le: boolean): boolean {
+  epbOpt.comment = undefined;
+  epbOpt.flags = undefined;
+  epbOpt.id = undefined;
+  while (end - o >= 4) {
+    const code = u16(b, o, le);
+    const len = u16(b, o + 2, le);
+    if (code === 0) return true;
+    if (o + 4 + len > end) return false;
+    const s = o + 4;
+    if (code === OPT_COMMENT) {
+      const c = utf8(b, s, s + len);
+      epbOpt.comment = epbOpt.comment === undefined ? c : `${epbOpt.comment}\n${c}`;
+    } else if (code === 2 && len >= 4) epbOpt.flags = u32(b, s, le);
+    else if (code === 5 && len >= 8) epbOpt.id = u64(b, s, le);
+    o += 4 + ((len + 3) & ~3);
+  }
+  return true;
+}
+
+/**
+ * The pcapng hot loop: decodes consecutive well-formed Enhanced Packet Blocks from
+ * b[pos, end) and returns where it stopped: at the first block that is not an EPB, is
+ * incomplete, or is anything but well formed (the general path then handles it and
+ * reports the problem).
+ */
+export function readEpbRun(b: Uint8Array, pos: number, end: number, maxLen: number, st: PcapngState, out: CaptureEvent[]): number {
+  const le = st.le;
+  const ifaces = st.ifaces;
+  const ts = st.ts;
+  while (end - pos >= 12) {
+    if (u32(b, pos, le) !== BT_EPB) break;
+    const len = u32(b, pos + 4, le);
+    if (len < 32 || (len & 3) !== 0 || len > maxLen || end - pos < len) break;
+    if (u32(b, pos + len - 4, le) !== len) break;
+    const f = ifaces[u32(b, pos + 8, le)];
+    if (f === undefined) break;
+    const caplen = u32(b, pos + 20, le);
+    const optStart = pos + 28 + ((caplen + 3) & ~3);
+    const optEnd = pos + len - 4;
+    if (caplen > len || optStart > optEnd) break;
+    unitsToTs(u32(b, pos + 12, le), u32(b, pos + 16, le), f.res, ts);
+    const data = b.subarray(pos + 28, pos + 28 + caplen);
+    const origLen = u32(b, pos + 24, le);
+    if (optStart === optEnd) {
+      out.push(makePacket(f.globalId, ts.tsSec, ts.tsNsec, data, origLen, f.linkType, undefined, undefined, undefined));
+    } else {
+      if (!epbOptions(b, optStart, optEnd, le)) break;
+      out.push(makePacket(f.globalId, ts.tsSec, ts.tsNsec, data, origLen, f.linkType, epbOpt.flags, epbOpt.comment, epbOpt.id));
+    }
+    pos += len;
+  }
+  return pos;
+}

@@ -310,6 +310,15 @@ describe('truncation', () => {
     badCapture(parse(mixedPcap().slice(0, 24 + 16 + 10)), /^truncated pcap record at byte 24: header says 37 bytes, 26 remain$/);
   });
 
+  it('trusts no length for allocation: a huge block claimed, a little data given', () => {
+    const p = new CaptureParser();
+    p.push(concat(shb(true), idb(true, 1, 0)));
+    const head = Uint8Array.of(6, 0, 0, 0, 0, 0, 0, 0x0f, 0, 0, 0, 0); // EPB claiming 240 MiB
+    expect(p.push(head)).toEqual([]);
+    for (let i = 0; i < 3; i++) expect(p.push(new Uint8Array(1 << 20))).toEqual([]);
+    expect(() => p.end()).toThrow(/^truncated pcapng block at byte 48: header says 251658240 bytes, 3145740 remain$/);
+  });
+
   it('keeps the error for later pushes and end()', () => {
     const p = new CaptureParser();
     const ev = p.push(concat(pcapHeader(true, false, 1), pcapRecord(true, 1, 1, payload(4)), Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0)));
