@@ -15,7 +15,9 @@ import {
   classicMagic, isModifiedPcapMagic, PCAP_FILE_HEADER_LEN, PCAP_RECORD_HEADER_LEN, readClassicHeader,
 } from './classic.js';
 import { makePacket, type CaptureEvent } from './events.js';
-import { BT_SHB, PcapngState, readEpbRun, readPcapngBlock, shbByteOrder } from './pcapng-blocks.js';
+import { readPcapngBlock } from './pcapng-blocks.js';
+import { readEpbRun } from './pcapng-packets.js';
+import { BT_SHB, PcapngState, shbByteOrder } from './pcapng-state.js';
 import { classicToTs, type MutableTs } from './timestamp.js';
 
 /** No record or block may claim more than this (a length field is never trusted beyond it). */

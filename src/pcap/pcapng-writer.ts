@@ -8,11 +8,11 @@ import type { Direction } from '../model/record.js';
 import type { Timestamp } from '../model/time.js';
 import type { CapturePoint } from '../model/topology.js';
 import { OutBuffer, pad4 } from './out-buffer.js';
-import { BOM, BT_EPB, BT_IDB, BT_ISB, BT_SHB } from './pcapng-blocks.js';
+import { writeIdb, writeShb } from './pcapng-header.js';
+import { BT_EPB, BT_ISB } from './pcapng-state.js';
 import { nsToUnits64, type MutableU64 } from './timestamp.js';
 
-/** The shb_userappl vethcap writes. */
-export const VETHCAP_USER_APPL = 'vethcap 0.1.0';
+export { VETHCAP_USER_APPL } from './version.js';
 /** Snap length when the caller gives none (tcpdump's default). */
 export const DEFAULT_SNAPLEN = 262144;
 
@@ -86,8 +86,8 @@ export class PcapngWriter {
     this.out = new OutBuffer(chunkBytes);
     this.snaplen = options.snaplen ?? DEFAULT_SNAPLEN;
     this.linkTypes = options.interfaces.map((i) => i.linkType ?? 1);
-    this.writeShb(options);
-    for (const spec of options.interfaces) this.writeIdb(spec);
+    writeShb(this.out, options);
+    for (const spec of options.interfaces) writeIdb(this.out, spec, this.snaplen);
   }
 
   /** Bytes buffered since the last take(). */
@@ -221,62 +221,5 @@ export class PcapngWriter {
       this.out.u32(o, v % 4294967296);
       this.out.u32(o + 4, Math.floor(v / 4294967296));
     }
-  }
-
-  /** Writes a block: header, fixed body (`fixed` bytes written by `body`), options, trailer. */
-  private block(type: number, fixed: number, body: (o: number) => void, options: [number, Uint8Array][]): void {
-    const out = this.out;
-    let size = 12 + fixed;
-    for (const [, v] of options) size += 4 + pad4(v.length);
-    if (options.length > 0) size += 4;
-    out.ensure(size);
-    const start = out.pos;
-    out.u32(start, type);
-    out.u32(start + 4, size);
-    body(start + 8);
-    let o = start + 8 + fixed;
-    for (const [code, v] of options) {
-      out.u16(o, code);
-      out.u16(o + 2, v.length);
-      out.bytes(o + 4, v);
-      o += 4 + pad4(v.length);
-    }
-    if (options.length > 0) o += 4;
-    out.u32(o, size);
-    out.pos = o + 4;
-  }
-
-  private writeShb(opts: PcapngWriterOptions): void {
-    const options: [number, Uint8Array][] = [];
-    const text = new TextEncoder();
-    if (opts.comment !== undefined) options.push([1, text.encode(opts.comment)]);
-    if (opts.hardware !== undefined) options.push([2, text.encode(opts.hardware)]);
-    if (opts.os !== undefined) options.push([3, text.encode(opts.os)]);
-    options.push([4, text.encode(opts.userAppl ?? VETHCAP_USER_APPL)]);
-    this.block(BT_SHB, 16, (o) => {
-      this.out.u32(o, BOM);
-      this.out.u16(o + 4, 1);
-      this.out.u16(o + 6, 0);
-      this.out.u32(o + 8, 0xffffffff); // section length: unknown (-1)
-      this.out.u32(o + 12, 0xffffffff);
-    }, options);
-  }
-
-  private writeIdb(spec: PcapngInterfaceSpec): void {
-    const text = new TextEncoder();
-    const options: [number, Uint8Array][] = [[2, text.encode(spec.name)]];
-    if (spec.description !== undefined) options.push([3, text.encode(spec.description)]);
-    options.push([9, Uint8Array.of(9)]); // if_tsresol: 10^-9 s
-    if (spec.filter !== undefined) {
-      const f = text.encode(spec.filter);
-      const v = new Uint8Array(f.length + 1); // filter type 0: libpcap filter string
-      v.set(f, 1);
-      options.push([11, v]);
-    }
-    this.block(BT_IDB, 8, (o) => {
-      this.out.u16(o, spec.linkType ?? 1);
-      this.out.u16(o + 2, 0);
-      this.out.u32(o + 4, this.snaplen);
-    }, options);
   }
 }
