@@ -1,0 +1,96 @@
+/**
+ * A growable little-endian output buffer for the writers (pure). Blocks are appended
+ * in place (no small allocation per packet) and handed out in large chunks by take().
+ * A buffer handed out is never written again: take() starts a fresh one.
+ */
+
+export class OutBuffer {
+  private buf: Uint8Array;
+  private view: DataView;
+  /** Write position (bytes buffered). */
+  pos = 0;
+
+  constructor(private readonly initialBytes = 4 * 1024 * 1024) {
+    this.buf = new Uint8Array(initialBytes);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** take() at or past this many buffered bytes, so blocks land without growing (copying) the buffer. */
+  get flushBytes(): number {
+    return this.initialBytes - (this.initialBytes >>> 3);
+  }
+
+  /** Makes room for n more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  /** Everything written since the last take(), as one chunk the caller owns. */
+  take(): Uint8Array {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = new Uint8Array(Math.max(this.initialBytes, 64));
+    this.view = new DataView(this.buf.buffer);
+    this.pos = 0;
+    return out;
+  }
+
+  // The setters below write at an explicit offset and do not move pos (callers reserved room).
+  u8(o: number, v: number): void {
+    this.buf[o] = v;
+  }
+  u16(o: number, v: number): void {
+    this.view.setUint16(o, v, true);
+  }
+  u32(o: number, v: number): void {
+    this.view.setUint32(o, v, true);
+  }
+  bytes(o: number, src: Uint8Array): void {
+    this.buf.set(src, o);
+  }
+  /**
+   * Encodes s as UTF-8 at o and returns its byte length; the caller reserved 3 bytes per
+   * UTF-16 unit. Hand-written so a comment per packet costs no allocation (TextEncoder
+   * needs a view per call); lone surrogates become U+FFFD as TextEncoder would make them.
+   */
+  utf8(o: number, s: string): number {
+    const buf = this.buf;
+    const n = s.length;
+    let w = o;
+    for (let i = 0; i < n; i++) {
+      let c = s.charCodeAt(i);
+      if (c < 0x80) {
+        buf[w++] = c;
+      } else if (c < 0x800) {
+        buf[w++] = 0xc0 | (c >> 6);
+        buf[w++] = 0x80 | (c & 0x3f);
+      } else {
+        if (c >= 0xd800 && c <= 0xdfff) {
+          const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+          if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+            c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+            i++;
+            buf[w++] = 0xf0 | (c >> 18);
+            buf[w++] = 0x80 | ((c >> 12) & 0x3f);
+            buf[w++] = 0x80 | ((c >> 6) & 0x3f);
+            buf[w++] = 0x80 | (c & 0x3f);
+            continue;
+          }
+          c = 0xfffd;
+        }
+        buf[w++] = 0xe0 | (c >> 12);
+        buf[w++] = 0x80 | ((c >> 6) & 0x3f);
+        buf[w++] = 0x80 | (c & 0x3f);
+      }
+    }
+    return w - o;
+  }
+}
+
+/** Round up to a multiple of 4. */
+export function pad4(n: number): number {
+  return (n + 3) & ~3;
+}

@@ -1,0 +1,225 @@
+/**
+ * The pcapng writer's pure core: SHB, one IDB per capture point (nanosecond
+ * resolution), EPBs with direction flags, comments and packet ids, ISBs at the end.
+ * Blocks are appended to one large buffer; take() hands the bytes out in big chunks.
+ */
+import { VethcapError } from '../errors.js';
+import type { Direction } from '../model/record.js';
+import type { Timestamp } from '../model/time.js';
+import type { CapturePoint } from '../model/topology.js';
+import { OutBuffer, pad4 } from './out-buffer.js';
+import { writeIdb, writeShb } from './pcapng-header.js';
+import { BT_EPB, BT_ISB } from './pcapng-state.js';
+import { nsToUnits64, type MutableU64 } from './timestamp.js';
+
+export { VETHCAP_USER_APPL } from './version.js';
+/** Snap length when the caller gives none (tcpdump's default). */
+export const DEFAULT_SNAPLEN = 262144;
+
+export interface PcapngInterfaceSpec {
+  /** if_name: the point label, e.g. `box:eth0`. */
+  name: string;
+  /** if_description. */
+  description?: string;
+  /** if_filter (a libpcap filter string), when known. */
+  filter?: string;
+  /** LINKTYPE_ value; Ethernet when not told. */
+  linkType?: number;
+}
+
+export interface PcapngWriterOptions {
+  interfaces: readonly PcapngInterfaceSpec[];
+  /** One snap length for every IDB; longer frames are cut to it. Default 262144. */
+  snaplen?: number;
+  /** shb_userappl; default "vethcap 0.1.0". */
+  userAppl?: string;
+  /** shb_os, e.g. "Linux 6.1.0" (the file sink fills it in from node:os). */
+  os?: string;
+  /** shb_hardware. */
+  hardware?: string;
+  /** opt_comment on the section header. */
+  comment?: string;
+}
+
+/** What the writer needs of a packet (a CaptureRecord plus the annotations). */
+export interface WritablePacket extends Timestamp {
+  /** Index of the interface (capture point) in `interfaces`. */
+  point: number;
+  data: Uint8Array;
+  origLen: number;
+  /** When given, must match the interface's link type. */
+  linkType?: number;
+  direction?: Direction;
+  /** opt_comment (UTF-8). */
+  comment?: string | undefined;
+  /** epb_packetid: the correlation id. */
+  packetId?: bigint | number | undefined;
+}
+
+export interface InterfaceStatsInput {
+  point: number;
+  /** When the statistics were taken; defaults to endTime, then startTime, then 0. */
+  time?: Timestamp;
+  startTime?: Timestamp;
+  endTime?: Timestamp;
+  ifRecv?: bigint | number;
+  ifDrop?: bigint | number;
+}
+
+/** IDB specs for a list of capture points: label → if_name, description, filter, link type. */
+export function interfacesFromPoints(points: readonly CapturePoint[]): PcapngInterfaceSpec[] {
+  return points.map((p) => ({
+    name: p.label,
+    description: p.description,
+    ...(p.filter !== undefined ? { filter: p.filter } : {}),
+    ...(p.linkType !== undefined ? { linkType: p.linkType } : {}),
+  }));
+}
+
+export class PcapngWriter {
+  private readonly out: OutBuffer;
+  private readonly snaplen: number;
+  private readonly linkTypes: number[];
+  private readonly u64: MutableU64 = { hi: 0, lo: 0 };
+
+  constructor(options: PcapngWriterOptions, chunkBytes?: number) {
+    this.out = new OutBuffer(chunkBytes);
+    this.snaplen = options.snaplen ?? DEFAULT_SNAPLEN;
+    this.linkTypes = options.interfaces.map((i) => i.linkType ?? 1);
+    writeShb(this.out, options);
+    for (const spec of options.interfaces) writeIdb(this.out, spec, this.snaplen);
+  }
+
+  /** Bytes buffered since the last take(). */
+  get buffered(): number {
+    return this.out.pos;
+  }
+
+  /** The bytes written since the last take(), as one chunk (never touched again by the writer). */
+  /** True once enough is buffered that the caller should take() (7/8 of the chunk size). */
+  get shouldTake(): boolean {
+    return this.out.pos >= this.out.flushBytes;
+  }
+
+  take(): Uint8Array {
+    return this.out.take();
+  }
+
+  /** Appends one Enhanced Packet Block. */
+  write(p: WritablePacket): void {
+    const point = p.point;
+    const linkType = this.linkTypes[point];
+    if (linkType === undefined) {
+      throw new VethcapError('USAGE', `packet for interface ${point}, but the writer has ${this.linkTypes.length} interfaces.`);
+    }
+    if (p.linkType !== undefined && p.linkType !== linkType) {
+      throw new VethcapError('USAGE', `packet of link type ${p.linkType} for interface ${point}, which has link type ${linkType}.`);
+    }
+    const data = p.data;
+    const caplen = this.snaplen !== 0 && data.length > this.snaplen ? this.snaplen : data.length;
+    const dir = p.direction ?? 0;
+    const comment = p.comment;
+    const id = p.packetId;
+    const maxOpts = (dir !== 0 ? 8 : 0) + (id !== undefined ? 12 : 0)
+      + (comment !== undefined ? 4 + pad4(comment.length * 3) : 0);
+    const out = this.out;
+    out.ensure(32 + pad4(caplen) + maxOpts + 4);
+    const start = out.pos;
+    nsToUnits64(p.tsSec, p.tsNsec, this.u64);
+    out.u32(start, BT_EPB);
+    out.u32(start + 8, point);
+    out.u32(start + 12, this.u64.hi);
+    out.u32(start + 16, this.u64.lo);
+    out.u32(start + 20, caplen);
+    out.u32(start + 24, p.origLen);
+    out.bytes(start + 28, caplen === data.length ? data : data.subarray(0, caplen));
+    let o = start + 28 + pad4(caplen);
+    if (maxOpts > 0) {
+      if (dir !== 0) {
+        out.u16(o, 2);
+        out.u16(o + 2, 4);
+        out.u32(o + 4, dir);
+        o += 8;
+      }
+      if (id !== undefined) o = this.packetIdOption(o, id);
+      if (comment !== undefined) {
+        const n = out.utf8(o + 4, comment);
+        out.u16(o, 1);
+        out.u16(o + 2, n);
+        o += 4 + pad4(n);
+      }
+      o += 4; // opt_endofopt (zeros)
+    }
+    const total = o + 4 - start;
+    out.u32(start + 4, total);
+    out.u32(o, total);
+    out.pos = o + 4;
+  }
+
+  /** Appends many packets. */
+  writeAll(packets: readonly WritablePacket[]): void {
+    for (let i = 0; i < packets.length; i++) this.write(packets[i]!);
+  }
+
+  /** Appends an Interface Statistics Block (write these at the end). */
+  stats(s: InterfaceStatsInput): void {
+    if (this.linkTypes[s.point] === undefined) {
+      throw new VethcapError('USAGE', `statistics for interface ${s.point}, but the writer has ${this.linkTypes.length} interfaces.`);
+    }
+    const out = this.out;
+    out.ensure(128);
+    const start = out.pos;
+    const at = s.time ?? s.endTime ?? s.startTime ?? { tsSec: 0, tsNsec: 0 };
+    out.u32(start, BT_ISB);
+    out.u32(start + 8, s.point);
+    nsToUnits64(at.tsSec, at.tsNsec, this.u64);
+    out.u32(start + 12, this.u64.hi);
+    out.u32(start + 16, this.u64.lo);
+    let o = start + 20;
+    const tsOpt = (code: number, t: Timestamp | undefined): void => {
+      if (t === undefined) return;
+      nsToUnits64(t.tsSec, t.tsNsec, this.u64);
+      out.u16(o, code);
+      out.u16(o + 2, 8);
+      out.u32(o + 4, this.u64.hi);
+      out.u32(o + 8, this.u64.lo);
+      o += 12;
+    };
+    const countOpt = (code: number, v: bigint | number | undefined): void => {
+      if (v === undefined) return;
+      out.u16(o, code);
+      out.u16(o + 2, 8);
+      this.write64(o + 4, v);
+      o += 12;
+    };
+    tsOpt(2, s.startTime);
+    tsOpt(3, s.endTime);
+    countOpt(4, s.ifRecv);
+    countOpt(5, s.ifDrop);
+    if (o > start + 20) o += 4;
+    const total = o + 4 - start;
+    out.u32(start + 4, total);
+    out.u32(o, total);
+    out.pos = o + 4;
+  }
+
+  private packetIdOption(o: number, id: bigint | number): number {
+    this.out.u16(o, 5);
+    this.out.u16(o + 2, 8);
+    this.write64(o + 4, id);
+    return o + 12;
+  }
+
+  /** A 64-bit value in the section's (little-endian) order. */
+  private write64(o: number, v: bigint | number): void {
+    if (typeof v === 'bigint') {
+      const x = BigInt.asUintN(64, v);
+      this.out.u32(o, Number(x & 0xffffffffn));
+      this.out.u32(o + 4, Number(x >> 32n));
+    } else {
+      if (!Number.isSafeInteger(v) || v < 0) throw new VethcapError('USAGE', `not a 64-bit unsigned integer: ${v}.`);
+      this.out.u32(o, v % 4294967296);
+      this.out.u32(o + 4, Math.floor(v / 4294967296));
+    }
+  }
+}

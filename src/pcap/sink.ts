@@ -1,0 +1,72 @@
+/**
+ * The writers' I/O edge: a thin sink that sends the chunks a writer's take() returns to
+ * a file or any Writable (stdout), honouring backpressure.
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { release, type as osType } from 'node:os';
+import type { Writable } from 'node:stream';
+import { VethcapError } from '../errors.js';
+
+/** shb_os for files written here, e.g. "Linux 6.1.0-18-amd64". */
+export function defaultOsName(): string {
+  return `${osType()} ${release()}`;
+}
+
+export interface CaptureSink {
+  /** Writes a chunk; resolves when the stream can take more. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Flushes and closes (for a file) or just flushes (for a stream not owned). */
+  close(): Promise<void>;
+}
+
+function ioError(target: string, e: unknown): VethcapError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return new VethcapError('IO', `cannot write ${target}: ${msg}.`, { cause: e });
+}
+
+/** A sink on a Writable; `end` says whether close() ends the stream (not for process.stdout). */
+export function writableSink(stream: Writable, target = 'the output stream', end = false): CaptureSink {
+  let failure: unknown;
+  stream.on('error', (e) => {
+    failure = e;
+  });
+  return {
+    async write(chunk) {
+      if (failure !== undefined) throw ioError(target, failure);
+      if (chunk.length === 0) return;
+      if (!stream.write(chunk)) {
+        // once() rejects if the stream emits 'error' while we wait, and cleans up after itself.
+        try {
+          await once(stream, 'drain');
+        } catch (e) {
+          failure = e;
+        }
+      }
+      if (failure !== undefined) throw ioError(target, failure);
+    },
+    async close() {
+      if (failure !== undefined) throw ioError(target, failure);
+      if (end) {
+        stream.end();
+        try {
+          await once(stream, 'close');
+        } catch (e) {
+          throw ioError(target, e);
+        }
+      }
+      if (failure !== undefined) throw ioError(target, failure);
+    },
+  };
+}
+
+/** A sink writing a new file (truncating an existing one). */
+export async function openFileSink(path: string): Promise<CaptureSink> {
+  const stream = createWriteStream(path, { highWaterMark: 4 * 1024 * 1024 });
+  try {
+    await once(stream, 'open');
+  } catch (e) {
+    throw ioError(path, e);
+  }
+  return writableSink(stream, path, true);
+}
