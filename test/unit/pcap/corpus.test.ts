@@ -1,5 +1,5 @@
 /**
- * The reader against /work/shared/corpus (capture files from other projects' test
+ * The reader against ../shared/corpus (capture files from other projects' test
  * suites), with MANIFEST.tsv as the oracle.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { VethcapError } from '../../../src/errors.js';
 import { compareTs, formatEpoch, type Timestamp } from '../../../src/model/time.js';
 import { readCaptureFile } from '../../../src/pcap/read.js';
 
-const CORPUS = process.env.VETHCAP_CORPUS ?? '/work/shared/corpus';
+import { CORPUS } from '../../helpers/corpus.js';
 const MANIFEST = join(CORPUS, 'MANIFEST.tsv');
 
 interface Row {

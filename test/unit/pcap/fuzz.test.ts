@@ -42,10 +42,12 @@ function describe1(e: CaptureEvent): string {
     : JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
+import { CORPUS } from '../../helpers/corpus.js';
+
 const corpusFiles = [
-  '/work/shared/corpus/pcapng-test-generator/le__difficult__test202.pcapng',
-  '/work/shared/corpus/pcapng-test-generator/be__advanced__test102.pcapng',
-  '/work/shared/corpus/tcpdump/time_2107.pcapng',
+  `${CORPUS}/pcapng-test-generator/le__difficult__test202.pcapng`,
+  `${CORPUS}/pcapng-test-generator/be__advanced__test102.pcapng`,
+  `${CORPUS}/tcpdump/time_2107.pcapng`,
 ];
 const samples: [string, Uint8Array][] = [['mixed pcapng', mixedPcapng()], ['mixed pcap', mixedPcap()]];
 for (const f of corpusFiles) {
