@@ -1,0 +1,192 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { VethcapError } from '../errors.js';
+import type { CaptureRecord } from '../model/record.js';
+import type { Timestamp } from '../model/time.js';
+import type { CapturePoint } from '../model/topology.js';
+import { MANIFEST_FILE, type SessionManifest } from '../model/manifest.js';
+import { readCaptureFile } from '../pcap/read.js';
+import type { InterfaceEvent } from '../pcap/events.js';
+
+/** One input file and, optionally, the label the user gave it (`--label NAME=FILE`). */
+export interface FileInput {
+  path: string;
+  label?: string;
+}
+
+/** A file and the capture points its interfaces feed. */
+export interface PlannedFile {
+  path: string;
+  /** interfaceId in the file → point index. */
+  pointOf: Map<number, number>;
+}
+
+export interface FileSources {
+  points: CapturePoint[];
+  files: PlannedFile[];
+  /** Statistics found in the inputs (pcapng ISBs, or a session manifest), per point. */
+  stats: Array<{ received: bigint | null; dropped: bigint | null }>;
+}
+
+/** What the pump feeds: the merge (through the correlation session). */
+export interface RecordTarget {
+  push(point: number, record: CaptureRecord): void;
+  advance(point: number, ts: Timestamp): void;
+  end(point: number): void;
+  release(): void;
+}
+
+export interface PumpResult {
+  packets: number;
+  /** Simple Packet Blocks carry no timestamp: they cannot be placed in a timeline. */
+  untimed: number;
+}
+
+/**
+ * Plans the inputs of `vethcap merge`: a session folder (its manifest names the points
+ * and their topology), or capture files, one point per classic pcap and one per pcapng
+ * interface. Labels: as given, else the pcapng interface name, else the file name.
+ */
+export async function planFileSources(inputs: readonly FileInput[]): Promise<FileSources> {
+  if (inputs.length === 1 && (await isDirectory(inputs[0]!.path))) return planSessionFolder(inputs[0]!.path);
+  const points: CapturePoint[] = [];
+  const files: PlannedFile[] = [];
+  for (const input of inputs) {
+    const interfaces = await scanInterfaces(input.path);
+    const pointOf = new Map<number, number>();
+    for (const iface of interfaces) {
+      const base = basename(input.path).replace(/\.(pcapng|pcap|cap|ntar)(\.gz)?$/i, '');
+      const label = input.label && interfaces.length === 1 ? input.label : input.label ? `${input.label}:${iface.name ?? iface.interfaceId}` : iface.name ?? (interfaces.length === 1 ? base : `${base}#${iface.interfaceId}`);
+      pointOf.set(iface.interfaceId, points.length);
+      points.push({
+        label: uniqueLabel(label, points),
+        description: iface.description ?? `${input.path}${interfaces.length > 1 ? ` interface ${iface.interfaceId}` : ''}`,
+        role: 'file',
+        ifname: iface.name ?? base,
+        linkType: iface.linkType,
+        ...(iface.snaplen > 0 ? { snaplen: iface.snaplen } : {}),
+        ...(iface.filter ? { filter: iface.filter } : {}),
+      });
+    }
+    files.push({ path: input.path, pointOf });
+  }
+  return { points, files, stats: points.map(() => ({ received: null, dropped: null })) };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function planSessionFolder(dir: string): Promise<FileSources> {
+  let manifest: SessionManifest;
+  try {
+    manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as SessionManifest;
+  } catch (error) {
+    throw new VethcapError('IO', `${dir} is a folder without a readable ${MANIFEST_FILE}: give capture files, or a folder written by vethcap.`, { cause: error });
+  }
+  if (manifest.vethcap !== 1 || !Array.isArray(manifest.points)) {
+    throw new VethcapError('BAD_CAPTURE', `${join(dir, MANIFEST_FILE)} is not a vethcap session manifest (version 1).`);
+  }
+  const points: CapturePoint[] = manifest.points.map(({ file: _file, stats: _stats, ...point }) => point);
+  const files = manifest.points.map((p, i) => ({ path: join(dir, p.file), pointOf: new Map([[0, i]]) }));
+  const stats = manifest.points.map((p) => ({
+    received: p.stats ? BigInt(p.stats.captured) : null,
+    dropped: p.stats ? BigInt(p.stats.droppedByKernel) : null,
+  }));
+  return { points, files, stats };
+}
+
+function uniqueLabel(label: string, points: readonly CapturePoint[]): string {
+  let candidate = label;
+  for (let n = 2; points.some((p) => p.label === candidate); n++) candidate = `${label}#${n}`;
+  return candidate;
+}
+
+/**
+ * The interfaces of a capture file. A classic pcap has one, known from its header; a
+ * pcapng file may describe more interfaces in later sections, so it is scanned whole.
+ */
+async function scanInterfaces(path: string): Promise<InterfaceEvent[]> {
+  const found: InterfaceEvent[] = [];
+  for await (const batch of readCaptureFile(path)) {
+    let pcapng = false;
+    for (const ev of batch) {
+      if (ev.kind === 'interface') found.push(ev);
+      else if (ev.kind === 'section' && ev.format === 'pcapng') pcapng = true;
+    }
+    if (!pcapng && found.length > 0) break;
+  }
+  if (found.length === 0) throw new VethcapError('BAD_CAPTURE', `${path} describes no interface: it holds no packets vethcap can place.`);
+  return found;
+}
+
+/**
+ * Reads every file as a stream and feeds the target in timestamp order across files:
+ * the file that is furthest behind is read next, so the merge's window, not the
+ * inputs' length, bounds memory. After each batch every point of that file is vouched
+ * for up to the batch's last timestamp (a pcapng interface with no packets for a while
+ * does not hold the merge back).
+ */
+export async function pumpFiles(sources: FileSources, target: RecordTarget): Promise<PumpResult> {
+  const result: PumpResult = { packets: 0, untimed: 0 };
+  const streams = sources.files.map((file) => ({
+    file,
+    iterator: readCaptureFile(file.path),
+    lastSec: -Infinity,
+    lastNsec: 0,
+    done: false,
+  }));
+  try {
+    for (;;) {
+      let next: (typeof streams)[number] | undefined;
+      for (const s of streams) {
+        if (s.done) continue;
+        if (!next || s.lastSec < next.lastSec || (s.lastSec === next.lastSec && s.lastNsec < next.lastNsec)) next = s;
+      }
+      if (!next) break;
+      const step = await next.iterator.next();
+      if (step.done === true) {
+        next.done = true;
+        for (const point of next.file.pointOf.values()) target.end(point);
+        target.release();
+        continue;
+      }
+      for (const ev of step.value) {
+        if (ev.kind === 'packet') {
+          if (!ev.hasTimestamp) {
+            result.untimed++;
+            continue;
+          }
+          const point = next.file.pointOf.get(ev.interfaceId);
+          if (point === undefined) continue;
+          ev.point = point;
+          target.push(point, ev);
+          result.packets++;
+          if (ev.tsSec > next.lastSec || (ev.tsSec === next.lastSec && ev.tsNsec > next.lastNsec)) {
+            next.lastSec = ev.tsSec;
+            next.lastNsec = ev.tsNsec;
+          }
+        } else if (ev.kind === 'stats') {
+          const point = next.file.pointOf.get(ev.interfaceId);
+          const slot = point === undefined ? undefined : sources.stats[point];
+          if (slot) {
+            slot.received = ev.ifRecv ?? slot.received;
+            slot.dropped = ev.ifDrop ?? slot.dropped;
+          }
+        }
+      }
+      if (Number.isFinite(next.lastSec)) {
+        const ts = { tsSec: next.lastSec, tsNsec: next.lastNsec };
+        for (const point of next.file.pointOf.values()) target.advance(point, ts);
+      }
+      target.release();
+    }
+  } finally {
+    await Promise.all(streams.map((s) => s.iterator.return(undefined)));
+  }
+  return result;
+}
