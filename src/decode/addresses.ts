@@ -21,17 +21,23 @@ export function withPort(f: DecodedFrame, address: string, port: number): string
   return f.network === 'ipv6' ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** The source endpoint: address plus port (TCP/UDP) or echo id (ICMP), as NAT may rewrite them. */
+/**
+ * The source endpoint as NAT may rewrite it: address plus port (TCP/UDP), or plus the
+ * echo id for an ICMP echo request (the id belongs to the requester's side).
+ */
 export function srcEndpoint(f: DecodedFrame): string {
-  return endpoint(f, srcAddress(f), f.srcPort);
+  if (f.transport === 'tcp' || f.transport === 'udp') return withPort(f, srcAddress(f), f.srcPort);
+  if (f.icmpId >= 0 && isEchoRequest(f)) return `${srcAddress(f)} id=${f.icmpId}`;
+  return srcAddress(f);
 }
 
-/** The destination endpoint: address plus port (TCP/UDP); ICMP echo ids belong to the source side. */
+/** The destination endpoint: address plus port (TCP/UDP), or plus the echo id for an ICMP echo reply. */
 export function dstEndpoint(f: DecodedFrame): string {
-  return endpoint(f, dstAddress(f), f.dstPort);
+  if (f.transport === 'tcp' || f.transport === 'udp') return withPort(f, dstAddress(f), f.dstPort);
+  if (f.icmpId >= 0 && !isEchoRequest(f)) return `${dstAddress(f)} id=${f.icmpId}`;
+  return dstAddress(f);
 }
 
-function endpoint(f: DecodedFrame, address: string, port: number): string {
-  if (f.transport === 'tcp' || f.transport === 'udp') return withPort(f, address, port);
-  return address;
+function isEchoRequest(f: DecodedFrame): boolean {
+  return f.icmpType === 8 || f.icmpType === 128;
 }

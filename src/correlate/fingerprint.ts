@@ -1,0 +1,98 @@
+import type { DecodedFrame } from '../decode/frame.js';
+
+/**
+ * What identifies one packet across capture points, whatever a router or NAT did to
+ * it. Frames cross a veth and a bridge byte for byte, but a routed hop rewrites MACs,
+ * TTL and checksums, and NAT rewrites addresses, ports and the ICMP echo id. So:
+ *
+ * - IPv4: IP ID, protocol, fragment offset, declared payload length, and the transport
+ *   invariants: TCP seq/ack/flags, ICMP type/code/seq, then the transport payload.
+ * - IPv6: next header, declared payload length, fragment id, TCP seq/ack/flags or ICMPv6
+ *   type/code/seq, then the transport payload.
+ * - ARP and anything else: the bytes from the network header on (the link header is
+ *   left out so a cooked capture matches an Ethernet one).
+ *
+ * Payload bytes are hashed up to `maxBytes` (captures with a snap length below that at
+ * some points will not match). ICMP errors quote the original header, which NAT
+ * rewrites: those match across a bridge but not across NAT.
+ *
+ * The hash is 32-bit FNV-1a over the bytes, mixed with the numeric fields; the
+ * correlator confirms a hash match with `sameInvariants`, so a collision never merges
+ * two packets. Hand-written because it must run millions of times a second without
+ * allocating, which a general hashing package (strings, Buffers, bigint) does not offer.
+ */
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function mixInt(h: number, v: number): number {
+  h = Math.imul(h ^ (v & 0xffff), FNV_PRIME);
+  return Math.imul(h ^ ((v >>> 16) & 0xffff), FNV_PRIME);
+}
+
+function mixBytes(h: number, d: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) h = Math.imul(h ^ d[i]!, FNV_PRIME);
+  return h;
+}
+
+/** The [start, end) span of bytes that identify the frame. */
+function span(f: DecodedFrame, maxBytes: number): [number, number] {
+  if (f.network === 'ipv4' || f.network === 'ipv6') {
+    if (f.payloadOffset < 0) return [0, 0];
+    return [f.payloadOffset, Math.min(f.payloadEnd, f.payloadOffset + maxBytes)];
+  }
+  const start = f.netOffset < 0 ? 0 : f.netOffset;
+  return [start, Math.min(f.data.length, start + maxBytes)];
+}
+
+export function fingerprint(f: DecodedFrame, maxBytes: number): number {
+  let h = FNV_OFFSET;
+  if (f.network === 'ipv4' || f.network === 'ipv6') {
+    h = mixInt(h, f.network === 'ipv4' ? 4 : 6);
+    h = mixInt(h, f.ipId);
+    h = mixInt(h, f.ipProto);
+    h = mixInt(h, f.fragOffset);
+    h = mixInt(h, f.payloadLength);
+    h = mixInt(h, f.tcpSeq);
+    h = mixInt(h, f.tcpAck);
+    h = mixInt(h, f.tcpFlags);
+    h = mixInt(h, f.icmpType);
+    h = mixInt(h, f.icmpCode);
+    h = mixInt(h, f.icmpSeq);
+  } else {
+    h = mixInt(h, f.etherType);
+  }
+  const [start, end] = span(f, maxBytes);
+  h = mixBytes(h, f.data, start, end);
+  return h >>> 0;
+}
+
+/** Exact comparison of everything `fingerprint` hashes. */
+export function sameInvariants(a: DecodedFrame, b: DecodedFrame, maxBytes: number): boolean {
+  if (a.network !== b.network) return false;
+  if (a.network === 'ipv4' || a.network === 'ipv6') {
+    if (
+      a.ipId !== b.ipId ||
+      a.ipProto !== b.ipProto ||
+      a.fragOffset !== b.fragOffset ||
+      a.payloadLength !== b.payloadLength ||
+      a.tcpSeq !== b.tcpSeq ||
+      a.tcpAck !== b.tcpAck ||
+      a.tcpFlags !== b.tcpFlags ||
+      a.icmpType !== b.icmpType ||
+      a.icmpCode !== b.icmpCode ||
+      a.icmpSeq !== b.icmpSeq
+    ) {
+      return false;
+    }
+  } else if (a.etherType !== b.etherType) {
+    return false;
+  }
+  const [as, ae] = span(a, maxBytes);
+  const [bs, be] = span(b, maxBytes);
+  if (ae - as !== be - bs) return false;
+  const da = a.data;
+  const db = b.data;
+  for (let i = 0; i < ae - as; i++) if (da[as + i] !== db[bs + i]) return false;
+  return true;
+}
