@@ -1,140 +1,211 @@
 import { decodeFrame } from '../decode/decode-frame.js';
-import type { DecodedFrame } from '../decode/frame.js';
-import { protocolName, summarizeFrame } from '../decode/summary.js';
-import { DIRECTION, type CaptureRecord, type Direction } from '../model/record.js';
+import { DecodedFrame } from '../decode/frame.js';
+import { DIRECTION, type CaptureRecord } from '../model/record.js';
 import { diffNs } from '../model/time.js';
 import { directionAt, tieRank } from './direction.js';
 import { expectSegment, locateLoss, type ExpectedPath } from './expected-path.js';
-import type { PacketPath, PathCopy } from './path.js';
+import { LazyPacketPath, LazyPathCopy } from './lazy-path.js';
+import type { MacRewrite, NatRewrite, PacketPath, PathCopy, TtlChange } from './path.js';
 import { macsBetween, natBetween, ttlBetween } from './rewrites.js';
 import type { TopologyIndex } from './topology-index.js';
 
-interface Ranked {
-  record: CaptureRecord;
-  frame: DecodedFrame;
-  direction: Direction;
-  rank: number;
-}
-
-function before(a: Ranked, b: Ranked): boolean {
-  const ra = a.record;
-  const rb = b.record;
-  if (ra.tsSec !== rb.tsSec) return ra.tsSec < rb.tsSec;
-  if (ra.tsNsec !== rb.tsNsec) return ra.tsNsec < rb.tsNsec;
-  if (a.rank !== b.rank) return a.rank < b.rank;
-  return ra.point < rb.point;
-}
+const MAX_CACHED_EXPECTATIONS = 4096;
 
 /**
- * Turn the copies of one packet into its path: copies in path order (time, then
+ * Turns the copies of one packet into its path: copies in path order (time, then
  * topology for ties, then point order), directions, hop latencies (bridge device
  * copies are observations, not hops), where it stopped, and what was rewritten.
- * `frames[i]` may hold an already decoded frame for `records[i]`.
+ *
+ * Runs once per packet on the hot path, so it works in scratch space it owns (decoded
+ * frames, ranks, a seen-mark per point) and caches the expectation per MAC pair; the
+ * path it returns decodes frames and makes its summary only when they are read.
  */
-export function buildPath(id: number, records: readonly CaptureRecord[], topo: TopologyIndex, frames: readonly (DecodedFrame | undefined)[] = []): PacketPath {
-  const ranked: Ranked[] = [];
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    const frame = frames[i] ?? decodeFrame(record.data, record.linkType);
-    const p = topo.point(record.point);
-    const direction = directionAt(p, record, frame);
-    // Insertion sort: a path has a handful of copies.
-    const item = { record, frame, direction, rank: tieRank(p, direction) };
-    let j = ranked.length;
-    ranked.push(item);
-    while (j > 0 && before(item, ranked[j - 1]!)) {
-      ranked[j] = ranked[j - 1]!;
-      j--;
+export class PathBuilder {
+  /** The frames of the path being built, by record index. */
+  private readonly frames: DecodedFrame[];
+  /** Frames to decode into when the caller has none. */
+  private readonly scratch: DecodedFrame[];
+  private readonly ranks: Int32Array;
+  private readonly dirs: Int32Array;
+  private readonly order: Int32Array;
+  private readonly seen: Uint8Array;
+  private readonly expectations = new Map<number, Map<number, ExpectedPath>>();
+  private cached = 0;
+
+  constructor(private readonly topo: TopologyIndex) {
+    const n = topo.points.length;
+    this.scratch = Array.from({ length: n }, () => new DecodedFrame());
+    this.frames = new Array<DecodedFrame>(n);
+    this.ranks = new Int32Array(n);
+    this.dirs = new Int32Array(n);
+    this.order = new Int32Array(n);
+    this.seen = new Uint8Array(n);
+  }
+
+  /**
+   * `records` holds at most one copy per point; `decoded[i]`, when given, is
+   * `records[i]` already decoded (the builder only reads it during this call).
+   */
+  build(id: number, records: readonly CaptureRecord[], decoded?: readonly DecodedFrame[]): PacketPath {
+    const n = records.length;
+    const { ranks, dirs, order, topo } = this;
+    const frames = this.frames;
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
+      const p = topo.point(r.point);
+      const f = decoded?.[i] ?? decodeFrame(r.data, r.linkType, this.scratch[i]);
+      frames[i] = f;
+      const d = directionAt(p, r, f);
+      dirs[i] = d;
+      ranks[i] = tieRank(p, d);
+      // Insertion sort of indexes: a path has a handful of copies.
+      let j = i;
+      while (j > 0 && this.before(records, i, order[j - 1]!)) {
+        order[j] = order[j - 1]!;
+        j--;
+      }
+      order[j] = i;
     }
-    ranked[j] = item;
+
+    const copies: PathCopy[] = new Array<PathCopy>(n);
+    let hop = 0;
+    let prevHop: CaptureRecord | null = null;
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      const r = records[i]!;
+      const p = topo.point(r.point);
+      const observer = p.role === 'bridge';
+      if (!observer) hop++;
+      copies[k] = new LazyPathCopy(
+        r,
+        p.label,
+        p.role,
+        dirs[i] === DIRECTION.INBOUND ? DIRECTION.INBOUND : dirs[i] === DIRECTION.OUTBOUND ? DIRECTION.OUTBOUND : DIRECTION.UNKNOWN,
+        r.direction === DIRECTION.UNKNOWN,
+        observer ? 0 : hop,
+        observer || prevHop === null ? null : diffNs(prevHop, r),
+        observer && prevHop !== null ? diffNs(prevHop, r) : null,
+      );
+      if (!observer) prevHop = r;
+    }
+
+    const path = new LazyPacketPath(id, records[order[0]!]!.origLen, copies);
+    path.hopCount = hop;
+    this.annotateRewrites(path, records);
+    if (topo.hasTopology) this.annotateExpectation(path, records);
+    return path;
   }
 
-  const copies: PathCopy[] = [];
-  let hop = 0;
-  let prevHop: CaptureRecord | null = null;
-  for (const { record, frame, direction } of ranked) {
-    const p = topo.point(record.point);
-    const observer = p.role === 'bridge';
-    if (!observer) hop++;
-    copies.push({
-      point: record.point,
-      label: p.label,
-      role: p.role,
-      ts: { tsSec: record.tsSec, tsNsec: record.tsNsec },
-      direction,
-      directionInferred: record.direction === DIRECTION.UNKNOWN,
-      hop: observer ? 0 : hop,
-      deltaNs: observer || prevHop === null ? null : diffNs(prevHop, record),
-      observedAfterNs: observer && prevHop !== null ? diffNs(prevHop, record) : null,
-      record,
-      frame,
-    });
-    if (!observer) prevHop = record;
+  private before(records: readonly CaptureRecord[], a: number, b: number): boolean {
+    const ra = records[a]!;
+    const rb = records[b]!;
+    if (ra.tsSec !== rb.tsSec) return ra.tsSec < rb.tsSec;
+    if (ra.tsNsec !== rb.tsNsec) return ra.tsNsec < rb.tsNsec;
+    const ka = this.ranks[a]!;
+    const kb = this.ranks[b]!;
+    if (ka !== kb) return ka < kb;
+    return ra.point < rb.point;
   }
 
-  const first = copies[0]!;
-  const path: PacketPath = {
-    id,
-    summary: summarizeFrame(first.frame),
-    protocol: protocolName(first.frame),
-    length: first.record.origLen,
-    copies,
-    hopCount: hop,
-    expected: null,
-    complete: null,
-    lost: null,
-    losses: [],
-    notSeen: [],
-    flooded: [],
-    nat: [],
-    ttl: [],
-    macRewrites: [],
-  };
-  annotateRewrites(path);
-  if (topo.hasTopology) annotateExpectation(path, topo);
-  return path;
-}
-
-function annotateRewrites(path: PacketPath): void {
-  const { copies } = path;
-  for (let i = 1; i < copies.length; i++) {
-    const a = copies[i - 1]!;
-    const b = copies[i]!;
-    natBetween(a.label, b.label, a.frame, b.frame, path.nat);
-    ttlBetween(a.label, b.label, a.frame, b.frame, path.ttl);
-    macsBetween(a.label, b.label, a.frame, b.frame, path.macRewrites);
+  private annotateRewrites(path: LazyPacketPath, records: readonly CaptureRecord[]): void {
+    const { order, frames, topo } = this;
+    let nat: NatRewrite[] | null = null;
+    let ttl: TtlChange[] | null = null;
+    let macs: MacRewrite[] | null = null;
+    for (let k = 1; k < records.length; k++) {
+      const a = frames[order[k - 1]!]!;
+      const b = frames[order[k]!]!;
+      // Fast path: byte-identical frames (a veth, a bridge) have nothing to report.
+      if (a.srcMac === b.srcMac && a.dstMac === b.dstMac && a.ttl === b.ttl && a.src4 === b.src4 && a.dst4 === b.dst4 && a.srcPort === b.srcPort && a.dstPort === b.dstPort && a.icmpId === b.icmpId && a.network !== 'ipv6') {
+        continue;
+      }
+      const after = topo.point(records[order[k - 1]!]!.point).label;
+      const before = topo.point(records[order[k]!]!.point).label;
+      natBetween(after, before, a, b, (nat ??= []));
+      ttlBetween(after, before, a, b, (ttl ??= []));
+      macsBetween(after, before, a, b, (macs ??= []));
+    }
+    if (nat !== null && nat.length > 0) path.nat = nat;
+    if (ttl !== null && ttl.length > 0) path.ttl = ttl;
+    if (macs !== null && macs.length > 0) path.macRewrites = macs;
   }
-}
 
-function annotateExpectation(path: PacketPath, topo: TopologyIndex): void {
-  const expected: ExpectedPath = { trunk: [], branches: [] };
-  let lastSrc = -2;
-  let lastDst = -2;
-  const egressByBridge = new Map<string, string[]>();
-  for (const c of path.copies) {
-    const f = c.frame;
-    if (f.srcMac !== lastSrc || f.dstMac !== lastDst) {
+  private expectationFor(records: readonly CaptureRecord[]): ExpectedPath {
+    const { order, frames, topo } = this;
+    const first = frames[order[0]!]!;
+    let single = true;
+    for (let k = 1; k < records.length; k++) {
+      const f = frames[order[k]!]!;
+      if (f.srcMac !== first.srcMac || f.dstMac !== first.dstMac) single = false;
+    }
+    if (single) {
+      const hit = this.expectations.get(first.srcMac)?.get(first.dstMac);
+      if (hit !== undefined) return hit;
+    }
+    const expected: ExpectedPath = { trunk: [], branches: [] };
+    let lastSrc = -2;
+    let lastDst = -2;
+    for (let k = 0; k < records.length; k++) {
+      const f = frames[order[k]!]!;
+      if (f.srcMac === lastSrc && f.dstMac === lastDst) continue;
       expectSegment(topo, f, expected);
       lastSrc = f.srcMac;
       lastDst = f.dstMac;
     }
-    const p = topo.point(c.point);
-    if (p.role === 'host-veth' && p.bridgeLabel !== '' && c.direction === DIRECTION.OUTBOUND) {
-      const ports = egressByBridge.get(p.bridgeLabel) ?? [];
-      ports.push(c.label);
-      egressByBridge.set(p.bridgeLabel, ports);
+    if (single) {
+      if (this.cached >= MAX_CACHED_EXPECTATIONS) {
+        this.expectations.clear();
+        this.cached = 0;
+      }
+      let bySrc = this.expectations.get(first.srcMac);
+      if (bySrc === undefined) this.expectations.set(first.srcMac, (bySrc = new Map()));
+      bySrc.set(first.dstMac, expected);
+      this.cached++;
+    }
+    return expected;
+  }
+
+  private annotateExpectation(path: LazyPacketPath, records: readonly CaptureRecord[]): void {
+    const { topo, seen } = this;
+    // Flooding: more than one bridge port saw the frame leave.
+    let egress = 0;
+    for (const c of path.copies) if (c.role === 'host-veth' && c.direction === DIRECTION.OUTBOUND && topo.point(c.point).bridgeLabel !== '') egress++;
+    if (egress > 1) {
+      const byBridge = new Map<string, string[]>();
+      for (const c of path.copies) {
+        const p = topo.point(c.point);
+        if (c.role !== 'host-veth' || c.direction !== DIRECTION.OUTBOUND || p.bridgeLabel === '') continue;
+        const ports = byBridge.get(p.bridgeLabel) ?? [];
+        ports.push(c.label);
+        byBridge.set(p.bridgeLabel, ports);
+      }
+      const flooded: string[] = [];
+      for (const ports of byBridge.values()) if (ports.length > 1) flooded.push(...ports);
+      if (flooded.length > 0) path.flooded = flooded;
+    }
+
+    const expected = this.expectationFor(records);
+    if (expected.trunk.length === 0 && expected.branches.length === 0) return;
+    expected.labels ??= [...expected.trunk, ...expected.branches.flat()].map((i) => topo.point(i).label);
+    path.expected = expected.labels;
+    for (const r of records) seen[r.point] = 1;
+    const location = locateLoss(expected, (p) => seen[p] === 1);
+    for (const r of records) seen[r.point] = 0;
+    if (location === null) {
+      path.complete = true;
+      return;
+    }
+    const label = (i: number): string => topo.point(i).label;
+    path.complete = false;
+    path.notSeen = location.notSeen.map(label);
+    if (location.losses.length > 0) {
+      path.losses = location.losses.map((l) => ({ after: label(l.after), before: label(l.before) }));
+      path.lost = path.losses[0]!;
     }
   }
-  for (const ports of egressByBridge.values()) if (ports.length > 1) path.flooded.push(...ports);
+}
 
-  const all = [...expected.trunk, ...expected.branches.flat()];
-  if (all.length === 0) return;
-  const seenPoints = new Set(path.copies.map((c) => c.point));
-  const { losses, notSeen } = locateLoss(expected, (p) => seenPoints.has(p));
-  const label = (i: number): string => topo.point(i).label;
-  path.expected = all.map(label);
-  path.notSeen = notSeen.map(label);
-  path.losses = losses.map((l) => ({ after: label(l.after), before: label(l.before) }));
-  path.lost = path.losses[0] ?? null;
-  path.complete = notSeen.length === 0;
+/** Build one path without a long-lived builder (tests, tools). */
+export function buildPath(id: number, records: readonly CaptureRecord[], topo: TopologyIndex): PacketPath {
+  return new PathBuilder(topo).build(id, records);
 }

@@ -1,11 +1,13 @@
 import { decodeFrame } from '../decode/decode-frame.js';
-import { DecodedFrame } from '../decode/frame.js';
+import type { DecodedFrame } from '../decode/frame.js';
 import { VethcapError } from '../errors.js';
 import type { CaptureRecord } from '../model/record.js';
 import type { Timestamp } from '../model/time.js';
 import type { Topology } from '../model/topology.js';
-import { buildPath } from './build-path.js';
+import { PathBuilder } from './build-path.js';
 import { fingerprint, sameInvariants } from './fingerprint.js';
+import { FramePool } from './frame-pool.js';
+import { GroupChains, type Chained } from './group-chains.js';
 import type { PacketPath } from './path.js';
 import { TopologyIndex } from './topology-index.js';
 
@@ -30,12 +32,10 @@ export interface CorrelateStats {
 
 export type PathSink = (path: PacketPath) => void;
 
-/** The copies of one packet gathered so far. */
-class Group {
+/** The copies of one packet gathered so far, with their decoded frames. */
+class Group implements Chained<Group> {
   readonly records: CaptureRecord[] = [];
-  /** Decoded frame of the first copy, kept for the exact comparison. */
-  readonly frames: (DecodedFrame | undefined)[] = [];
-  /** Older / newer open groups with the same fingerprint hash. */
+  readonly frames: DecodedFrame[] = [];
   older: Group | null = null;
   newer: Group | null = null;
 
@@ -44,7 +44,6 @@ class Group {
     readonly hash: number,
     readonly firstSec: number,
     readonly firstNsec: number,
-    readonly rep: DecodedFrame,
   ) {}
 
   hasPoint(point: number): boolean {
@@ -68,13 +67,14 @@ export class Correlator {
   private readonly windowNs: number;
   private readonly maxBytes: number;
   private readonly sink: PathSink;
-  /** Newest open group per fingerprint hash; older ones chain through `older`. */
-  private readonly byHash = new Map<number, Group>();
+  /** Open groups by fingerprint hash, newest first. */
+  private readonly byHash = new GroupChains<Group>();
+  private readonly pool = new FramePool();
   /** Open groups in creation (= id = first-timestamp) order. */
   private open: (Group | undefined)[] = [];
   private openHead = 0;
   private nextId = 1;
-  private scratch = new DecodedFrame();
+  private readonly builder: PathBuilder;
   private readonly counters: CorrelateStats = { records: 0, paths: 0, openGroups: 0, maxOpenGroups: 0 };
 
   constructor(topology: Topology | TopologyIndex, sink: PathSink, options: CorrelateOptions = {}) {
@@ -82,6 +82,7 @@ export class Correlator {
     this.sink = sink;
     this.windowNs = options.windowNs ?? 1_000_000_000;
     this.maxBytes = options.fingerprintBytes ?? 256;
+    this.builder = new PathBuilder(this.topo);
     if (!(this.windowNs > 0)) throw new VethcapError('USAGE', `The correlation window must be positive, not ${this.windowNs} ns.`);
     if (!(this.maxBytes >= 0)) throw new VethcapError('USAGE', `The fingerprint length must not be negative, not ${this.maxBytes}.`);
   }
@@ -101,25 +102,19 @@ export class Correlator {
     }
     this.counters.records++;
     this.closeBefore(r.tsSec, r.tsNsec);
-    const f = decodeFrame(r.data, r.linkType, this.scratch);
+    const f = decodeFrame(r.data, r.linkType, this.pool.take());
     const hash = fingerprint(f, this.maxBytes);
-    for (let g: Group | null = this.byHash.get(hash) ?? null; g !== null; g = g.older) {
-      if (!g.hasPoint(r.point) && sameInvariants(g.rep, f, this.maxBytes)) {
+    for (let g = this.byHash.first(hash); g !== null; g = g.older) {
+      if (g.hash === hash && !g.hasPoint(r.point) && sameInvariants(g.frames[0]!, f, this.maxBytes)) {
         g.records.push(r);
-        g.frames.push(undefined);
+        g.frames.push(f);
         return;
       }
     }
-    this.scratch = new DecodedFrame();
-    const g = new Group(this.nextId++, hash, r.tsSec, r.tsNsec, f);
+    const g = new Group(this.nextId++, hash, r.tsSec, r.tsNsec);
     g.records.push(r);
     g.frames.push(f);
-    const newest = this.byHash.get(hash);
-    if (newest !== undefined) {
-      newest.newer = g;
-      g.older = newest;
-    }
-    this.byHash.set(hash, g);
+    this.byHash.add(g);
     this.open.push(g);
     const c = this.counters;
     if (++c.openGroups > c.maxOpenGroups) c.maxOpenGroups = c.openGroups;
@@ -154,11 +149,11 @@ export class Correlator {
   private closeOldest(): void {
     const g = this.open[this.openHead]!;
     this.open[this.openHead++] = undefined;
-    // Groups with one hash close oldest first, so g is the tail of its chain.
-    if (g.newer === null) this.byHash.delete(g.hash);
-    else g.newer.older = null;
+    this.byHash.remove(g);
     this.counters.openGroups--;
     this.counters.paths++;
-    this.sink(buildPath(g.id, g.records, this.topo, g.frames));
+    const path = this.builder.build(g.id, g.records, g.frames);
+    for (const f of g.frames) this.pool.give(f);
+    this.sink(path);
   }
 }

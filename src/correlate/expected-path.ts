@@ -11,6 +11,8 @@ import type { TopologyIndex } from './topology-index.js';
 export interface ExpectedPath {
   trunk: number[];
   branches: number[][];
+  /** Labels of trunk then branch points, filled in by whoever first needs them. */
+  labels?: readonly string[];
 }
 
 function pushUnique(list: number[], p: number): void {
@@ -53,11 +55,12 @@ export interface Location {
   notSeen: number[];
 }
 
-/** Where the packet stopped: compare the expectation with the points that saw it. */
-export function locateLoss(expected: ExpectedPath, seen: (point: number) => boolean): Location {
+/** Where the packet stopped: compare the expectation with the points that saw it; null when every expected point saw it. */
+export function locateLoss(expected: ExpectedPath, seen: (point: number) => boolean): Location | null {
+  const { trunk, branches } = expected;
+  if (trunk.every(seen) && branches.every((b) => b.every(seen))) return null;
   const losses: { after: number; before: number }[] = [];
   const notSeen: number[] = [];
-  const { trunk, branches } = expected;
   for (const p of trunk) if (!seen(p)) notSeen.push(p);
   for (const b of branches) for (const p of b) if (!seen(p)) notSeen.push(p);
   const branchSeen = branches.some((b) => b.some(seen));

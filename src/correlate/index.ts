@@ -1,6 +1,6 @@
 export { Correlator, type CorrelateOptions, type CorrelateStats, type PathSink } from './correlator.js';
 export { CorrelationSession, type CorrelationOptions } from './session.js';
-export { buildPath } from './build-path.js';
+export { PathBuilder, buildPath } from './build-path.js';
 export { fingerprint, sameInvariants } from './fingerprint.js';
 export { directionAt, tieRank } from './direction.js';
 export { TopologyIndex, fileTopology, type PointInfo } from './topology-index.js';

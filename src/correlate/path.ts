@@ -5,10 +5,10 @@ import type { Timestamp } from '../model/time.js';
 
 /** One packet's copy at one capture point, in path order. */
 export interface PathCopy {
-  point: number;
-  label: string;
-  role: PointRole;
-  ts: Timestamp;
+  readonly point: number;
+  readonly label: string;
+  readonly role: PointRole;
+  readonly ts: Timestamp;
   /** From the capture where it says, else inferred from the topology (see `directionInferred`). */
   direction: Direction;
   directionInferred: boolean;
@@ -21,8 +21,9 @@ export interface PathCopy {
   deltaNs: number | null;
   /** For a bridge device copy: nanoseconds since the hop before it (0: same kernel timestamp); else null. */
   observedAfterNs: number | null;
-  record: CaptureRecord;
-  frame: DecodedFrame;
+  readonly record: CaptureRecord;
+  /** The decoded frame (decoded on first use). */
+  readonly frame: DecodedFrame;
 }
 
 /** The packet was seen at `after` and not at `before`, the next point it should have crossed. */
@@ -59,28 +60,29 @@ export interface MacRewrite {
 /** All copies of one packet and what they say about its trip. */
 export interface PacketPath {
   /** Sequential from 1, in order of the packet's first copy (pcapng epb_packetid). */
-  id: number;
-  summary: string;
-  /** ICMP, ICMPv6, TCP, UDP, ARP, IPv4, IPv6 or an ethertype as 0x88cc. */
-  protocol: string;
+  readonly id: number;
+  /** One line for people, from the first copy (made on first use). */
+  readonly summary: string;
+  /** ICMP, ICMPv6, TCP, UDP, ARP, IPv4, IPv6 or an ethertype as 0x88cc (made on first use). */
+  readonly protocol: string;
   /** Wire length of the first copy. */
   length: number;
   copies: PathCopy[];
   /** Number of copies that are hops (not bridge device copies). */
   hopCount: number;
   /** Labels of the points the topology says the packet should cross (bridge devices left out); null without a topology. */
-  expected: string[] | null;
+  expected: readonly string[] | null;
   /** True when every expected point saw the packet; null when there is nothing to expect. */
   complete: boolean | null;
   /** Where the packet stopped, when it did. */
   lost: Loss | null;
   /** Every loss, one per branch of a flooded frame; `lost` is the first. */
-  losses: Loss[];
+  losses: readonly Loss[];
   /** Expected points that did not see the packet (lost, or a capture gap). */
-  notSeen: string[];
+  notSeen: readonly string[];
   /** Bridge ports the frame left through, when more than one (flooding). */
-  flooded: string[];
-  nat: NatRewrite[];
-  ttl: TtlChange[];
-  macRewrites: MacRewrite[];
+  flooded: readonly string[];
+  nat: readonly NatRewrite[];
+  ttl: readonly TtlChange[];
+  macRewrites: readonly MacRewrite[];
 }
