@@ -46,8 +46,8 @@ export class PathBuilder {
    * `records` holds at most one copy per point; `decoded[i]`, when given, is
    * `records[i]` already decoded (the builder only reads it during this call).
    */
-  build(id: number, records: readonly CaptureRecord[], decoded?: readonly DecodedFrame[]): PacketPath {
-    const n = records.length;
+  build(id: number, records: readonly CaptureRecord[], decoded?: readonly DecodedFrame[], count = records.length): PacketPath {
+    const n = count;
     const { ranks, dirs, order, topo } = this;
     const frames = this.frames;
     for (let i = 0; i < n; i++) {
@@ -91,8 +91,8 @@ export class PathBuilder {
 
     const path = new LazyPacketPath(id, records[order[0]!]!.origLen, copies);
     path.hopCount = hop;
-    this.annotateRewrites(path, records);
-    if (topo.hasTopology) this.annotateExpectation(path, records);
+    this.annotateRewrites(path, records, n);
+    if (topo.hasTopology) this.annotateExpectation(path, records, n);
     return path;
   }
 
@@ -107,12 +107,12 @@ export class PathBuilder {
     return ra.point < rb.point;
   }
 
-  private annotateRewrites(path: LazyPacketPath, records: readonly CaptureRecord[]): void {
+  private annotateRewrites(path: LazyPacketPath, records: readonly CaptureRecord[], n: number): void {
     const { order, frames, topo } = this;
     let nat: NatRewrite[] | null = null;
     let ttl: TtlChange[] | null = null;
     let macs: MacRewrite[] | null = null;
-    for (let k = 1; k < records.length; k++) {
+    for (let k = 1; k < n; k++) {
       const a = frames[order[k - 1]!]!;
       const b = frames[order[k]!]!;
       // Fast path: byte-identical frames (a veth, a bridge) have nothing to report.
@@ -130,11 +130,11 @@ export class PathBuilder {
     if (macs !== null && macs.length > 0) path.macRewrites = macs;
   }
 
-  private expectationFor(records: readonly CaptureRecord[]): ExpectedPath {
+  private expectationFor(n: number): ExpectedPath {
     const { order, frames, topo } = this;
     const first = frames[order[0]!]!;
     let single = true;
-    for (let k = 1; k < records.length; k++) {
+    for (let k = 1; k < n; k++) {
       const f = frames[order[k]!]!;
       if (f.srcMac !== first.srcMac || f.dstMac !== first.dstMac) single = false;
     }
@@ -145,7 +145,7 @@ export class PathBuilder {
     const expected: ExpectedPath = { trunk: [], branches: [] };
     let lastSrc = -2;
     let lastDst = -2;
-    for (let k = 0; k < records.length; k++) {
+    for (let k = 0; k < n; k++) {
       const f = frames[order[k]!]!;
       if (f.srcMac === lastSrc && f.dstMac === lastDst) continue;
       expectSegment(topo, f, expected);
@@ -165,7 +165,7 @@ export class PathBuilder {
     return expected;
   }
 
-  private annotateExpectation(path: LazyPacketPath, records: readonly CaptureRecord[]): void {
+  private annotateExpectation(path: LazyPacketPath, records: readonly CaptureRecord[], n: number): void {
     const { topo, seen } = this;
     // Flooding: more than one bridge port saw the frame leave.
     let egress = 0;
@@ -184,13 +184,13 @@ export class PathBuilder {
       if (flooded.length > 0) path.flooded = flooded;
     }
 
-    const expected = this.expectationFor(records);
+    const expected = this.expectationFor(n);
     if (expected.trunk.length === 0 && expected.branches.length === 0) return;
     expected.labels ??= [...expected.trunk, ...expected.branches.flat()].map((i) => topo.point(i).label);
     path.expected = expected.labels;
-    for (const r of records) seen[r.point] = 1;
-    const location = locateLoss(expected, (p) => seen[p] === 1);
-    for (const r of records) seen[r.point] = 0;
+    for (let i = 0; i < n; i++) seen[records[i]!.point] = 1;
+    const location = locateLoss(expected, seen);
+    for (let i = 0; i < n; i++) seen[records[i]!.point] = 0;
     if (location === null) {
       path.complete = true;
       return;

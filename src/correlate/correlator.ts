@@ -17,7 +17,7 @@ export interface CorrelateOptions {
    * long a group stays open, so it bounds memory. Default 1 s; a hop takes microseconds.
    */
   windowNs?: number;
-  /** Payload bytes hashed and compared per copy. Default 256. */
+  /** Payload bytes hashed and compared per copy. Default 64. */
   fingerprintBytes?: number;
 }
 
@@ -34,8 +34,10 @@ export type PathSink = (path: PacketPath) => void;
 
 /** The copies of one packet gathered so far, with their decoded frames. */
 class Group implements Chained<Group> {
-  readonly records: CaptureRecord[] = [];
-  readonly frames: DecodedFrame[] = [];
+  /** One slot per capture point (a group has at most one copy per point); `count` used. */
+  readonly records: CaptureRecord[];
+  readonly frames: DecodedFrame[];
+  count = 0;
   older: Group | null = null;
   newer: Group | null = null;
 
@@ -44,11 +46,20 @@ class Group implements Chained<Group> {
     readonly hash: number,
     readonly firstSec: number,
     readonly firstNsec: number,
-  ) {}
+    points: number,
+  ) {
+    this.records = new Array<CaptureRecord>(points);
+    this.frames = new Array<DecodedFrame>(points);
+  }
+
+  add(r: CaptureRecord, f: DecodedFrame): void {
+    this.records[this.count] = r;
+    this.frames[this.count++] = f;
+  }
 
   hasPoint(point: number): boolean {
     const rs = this.records;
-    for (let i = 0; i < rs.length; i++) if (rs[i]!.point === point) return true;
+    for (let i = 0; i < this.count; i++) if (rs[i]!.point === point) return true;
     return false;
   }
 }
@@ -81,7 +92,7 @@ export class Correlator {
     this.topo = topology instanceof TopologyIndex ? topology : new TopologyIndex(topology);
     this.sink = sink;
     this.windowNs = options.windowNs ?? 1_000_000_000;
-    this.maxBytes = options.fingerprintBytes ?? 256;
+    this.maxBytes = options.fingerprintBytes ?? 64;
     this.builder = new PathBuilder(this.topo);
     if (!(this.windowNs > 0)) throw new VethcapError('USAGE', `The correlation window must be positive, not ${this.windowNs} ns.`);
     if (!(this.maxBytes >= 0)) throw new VethcapError('USAGE', `The fingerprint length must not be negative, not ${this.maxBytes}.`);
@@ -106,14 +117,12 @@ export class Correlator {
     const hash = fingerprint(f, this.maxBytes);
     for (let g = this.byHash.first(hash); g !== null; g = g.older) {
       if (g.hash === hash && !g.hasPoint(r.point) && sameInvariants(g.frames[0]!, f, this.maxBytes)) {
-        g.records.push(r);
-        g.frames.push(f);
+        g.add(r, f);
         return;
       }
     }
-    const g = new Group(this.nextId++, hash, r.tsSec, r.tsNsec);
-    g.records.push(r);
-    g.frames.push(f);
+    const g = new Group(this.nextId++, hash, r.tsSec, r.tsNsec, this.topo.points.length);
+    g.add(r, f);
     this.byHash.add(g);
     this.open.push(g);
     const c = this.counters;
@@ -152,8 +161,8 @@ export class Correlator {
     this.byHash.remove(g);
     this.counters.openGroups--;
     this.counters.paths++;
-    const path = this.builder.build(g.id, g.records, g.frames);
-    for (const f of g.frames) this.pool.give(f);
+    const path = this.builder.build(g.id, g.records, g.frames, g.count);
+    for (let i = 0; i < g.count; i++) this.pool.give(g.frames[i]!);
     this.sink(path);
   }
 }

@@ -55,10 +55,17 @@ export interface Location {
   notSeen: number[];
 }
 
-/** Where the packet stopped: compare the expectation with the points that saw it; null when every expected point saw it. */
-export function locateLoss(expected: ExpectedPath, seen: (point: number) => boolean): Location | null {
+/**
+ * Where the packet stopped: compare the expectation with the points that saw it
+ * (`seenMark[point] === 1`); null when every expected point saw it.
+ */
+export function locateLoss(expected: ExpectedPath, seenMark: Uint8Array): Location | null {
   const { trunk, branches } = expected;
-  if (trunk.every(seen) && branches.every((b) => b.every(seen))) return null;
+  let all = true;
+  for (let i = 0; i < trunk.length && all; i++) if (seenMark[trunk[i]!] !== 1) all = false;
+  for (let b = 0; b < branches.length && all; b++) for (const p of branches[b]!) if (seenMark[p] !== 1) all = false;
+  if (all) return null;
+  const seen = (p: number): boolean => seenMark[p] === 1;
   const losses: { after: number; before: number }[] = [];
   const notSeen: number[] = [];
   for (const p of trunk) if (!seen(p)) notSeen.push(p);

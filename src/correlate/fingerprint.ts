@@ -62,6 +62,7 @@ function spanEnd(f: DecodedFrame, maxBytes: number): number {
   return Math.min(f.data.length, start + maxBytes);
 }
 
+/** The 32-bit fingerprint hash of a decoded frame, as a signed int32. */
 export function fingerprint(f: DecodedFrame, maxBytes: number): number {
   let h = FNV_OFFSET;
   if (f.network === 'ipv4' || f.network === 'ipv6') {
@@ -80,7 +81,7 @@ export function fingerprint(f: DecodedFrame, maxBytes: number): number {
     h = mixInt(h, f.etherType);
   }
   h = mixBytes(h, f.data, spanStart(f), spanEnd(f, maxBytes));
-  return h >>> 0;
+  return h | 0; // int32: a small integer to V8, never a boxed double
 }
 
 /** Exact comparison of everything `fingerprint` hashes (allocates nothing). */
