@@ -17,7 +17,7 @@ export interface CorrelateOptions {
    * long a group stays open, so it bounds memory. Default 1 s; a hop takes microseconds.
    */
   windowNs?: number;
-  /** Payload bytes hashed and compared per copy. Default 64. */
+  /** Payload bytes hashed and compared per copy (with IP ID, lengths and sequence numbers, 32 bytes tell packets apart). Default 32. */
   fingerprintBytes?: number;
 }
 
@@ -92,7 +92,7 @@ export class Correlator {
     this.topo = topology instanceof TopologyIndex ? topology : new TopologyIndex(topology);
     this.sink = sink;
     this.windowNs = options.windowNs ?? 1_000_000_000;
-    this.maxBytes = options.fingerprintBytes ?? 64;
+    this.maxBytes = options.fingerprintBytes ?? 32;
     this.builder = new PathBuilder(this.topo);
     if (!(this.windowNs > 0)) throw new VethcapError('USAGE', `The correlation window must be positive, not ${this.windowNs} ns.`);
     if (!(this.maxBytes >= 0)) throw new VethcapError('USAGE', `The fingerprint length must not be negative, not ${this.maxBytes}.`);

@@ -59,7 +59,41 @@ export function pathToJson(p: PacketPath): PathJson {
   };
 }
 
-/** One NDJSON line (without the newline). */
+const quoted = new Map<string, string>();
+
+/** A JSON string literal, cached for the few strings (labels, roles) every path repeats. */
+function q(s: string): string {
+  let v = quoted.get(s);
+  if (v === undefined) {
+    v = JSON.stringify(s);
+    if (quoted.size < 10_000) quoted.set(s, v);
+  }
+  return v;
+}
+
+function list(v: readonly unknown[]): string {
+  return v.length === 0 ? '[]' : JSON.stringify(v);
+}
+
+/**
+ * One NDJSON line (without the newline): the same object as `pathToJson`, written out
+ * by hand because JSON.stringify of a fresh object tree per packet is the slowest part
+ * of a JSON run.
+ */
 export function renderPathJson(p: PacketPath): string {
-  return JSON.stringify(pathToJson(p));
+  let hops = '';
+  for (let i = 0; i < p.copies.length; i++) {
+    const c = p.copies[i]!;
+    const ts = c.ts;
+    hops +=
+      `${i === 0 ? '' : ','}{"point":${q(c.label)},"role":${q(c.role)},"direction":"${formatDirection(c.direction)}",` +
+      `"ts":"${ts.tsSec}.${String(ts.tsNsec).padStart(9, '0')}","hop":${c.hop},"deltaNs":${c.deltaNs === null ? 'null' : c.deltaNs},` +
+      `"observer":${c.hop === 0},"observedAfterNs":${c.observedAfterNs === null ? 'null' : c.observedAfterNs}}`;
+  }
+  const lost = p.lost === null ? 'null' : `{"after":${q(p.lost.after)},"before":${q(p.lost.before)}}`;
+  return (
+    `{"id":${p.id},"summary":${JSON.stringify(p.summary)},"protocol":${q(p.protocol)},"length":${p.length},` +
+    `"complete":${p.complete === null ? 'null' : p.complete},"hops":[${hops}],"lost":${lost},"losses":${list(p.losses)},` +
+    `"notSeen":${list(p.notSeen)},"flooded":${list(p.flooded)},"nat":${list(p.nat)},"ttl":${list(p.ttl)},"macRewrites":${list(p.macRewrites)}}`
+  );
 }

@@ -74,6 +74,10 @@ describe('timeline (golden)', () => {
 });
 
 describe('NDJSON', () => {
+  it('writes exactly the pathToJson object', () => {
+    for (const p of [...bridgeScenario(), ...natScenario()]) expect(JSON.parse(renderPathJson(p))).toEqual(pathToJson(p));
+  });
+
   it('has the documented keys and values', () => {
     const paths = bridgeScenario();
     const ping0 = JSON.parse(renderPathJson(paths[2]!)) as Record<string, unknown>;
