@@ -1,7 +1,6 @@
 import { decodeFrame } from '../decode/decode-frame.js';
 import { DecodedFrame } from '../decode/frame.js';
 import { DIRECTION, type CaptureRecord } from '../model/record.js';
-import { diffNs } from '../model/time.js';
 import { directionAt, tieRank } from './direction.js';
 import { expectSegment, locateLoss, type ExpectedPath } from './expected-path.js';
 import { LazyPacketPath, LazyPathCopy } from './lazy-path.js';
@@ -50,9 +49,10 @@ export class PathBuilder {
     const n = count;
     const { ranks, dirs, order, topo } = this;
     const frames = this.frames;
+    const points = topo.points;
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
-      const p = topo.point(r.point);
+      const p = points[r.point]!;
       const f = decoded?.[i] ?? decodeFrame(r.data, r.linkType, this.scratch[i]);
       frames[i] = f;
       const d = directionAt(p, r, f);
@@ -67,24 +67,28 @@ export class PathBuilder {
       order[j] = i;
     }
 
-    const copies: PathCopy[] = new Array<PathCopy>(n);
+    const copies: PathCopy[] = [];
     let hop = 0;
     let prevHop: CaptureRecord | null = null;
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
       const r = records[i]!;
-      const p = topo.point(r.point);
+      const p = points[r.point]!;
       const observer = p.role === 'bridge';
       if (!observer) hop++;
-      copies[k] = new LazyPathCopy(
-        r,
-        p.label,
-        p.role,
-        dirs[i] === DIRECTION.INBOUND ? DIRECTION.INBOUND : dirs[i] === DIRECTION.OUTBOUND ? DIRECTION.OUTBOUND : DIRECTION.UNKNOWN,
-        r.direction === DIRECTION.UNKNOWN,
-        observer ? 0 : hop,
-        observer || prevHop === null ? null : diffNs(prevHop, r),
-        observer && prevHop !== null ? diffNs(prevHop, r) : null,
+      const since = prevHop === null ? null : (r.tsSec - prevHop.tsSec) * 1e9 + (r.tsNsec - prevHop.tsNsec);
+      const d = dirs[i]!;
+      copies.push(
+        new LazyPathCopy(
+          r,
+          p.label,
+          p.role,
+          d === DIRECTION.INBOUND ? DIRECTION.INBOUND : d === DIRECTION.OUTBOUND ? DIRECTION.OUTBOUND : DIRECTION.UNKNOWN,
+          r.direction === DIRECTION.UNKNOWN,
+          observer ? 0 : hop,
+          observer ? null : since,
+          observer ? since : null,
+        ),
       );
       if (!observer) prevHop = r;
     }

@@ -12,8 +12,8 @@ import type { DecodedFrame } from '../decode/frame.js';
  * - ARP and anything else: the bytes from the network header on (the link header is
  *   left out so a cooked capture matches an Ethernet one).
  *
- * Payload bytes are hashed up to `maxBytes` (captures with a snap length below that at
- * some points will not match). ICMP errors quote the original header, which NAT
+ * Payload bytes are compared up to `maxBytes` and the first 16 of them hashed
+ * (captures with a snap length cutting into that span at some points will not match). ICMP errors quote the original header, which NAT
  * rewrites: those match across a bridge but not across NAT.
  *
  * The hash is 32-bit: FNV-1a steps for the numeric fields, MurmurHash3's block step for
@@ -24,6 +24,12 @@ import type { DecodedFrame } from '../decode/frame.js';
  */
 
 const FNV_OFFSET = 0x811c9dc5;
+/**
+ * Payload bytes that go into the hash. With IP ID, lengths and sequence numbers, 16
+ * bytes spread packets over the table well; `sameInvariants` still compares the whole
+ * span (`maxBytes`), so a hash match is never taken on trust.
+ */
+const HASH_BYTES = 16;
 const FNV_PRIME = 0x01000193;
 
 function mixInt(h: number, v: number): number {
@@ -80,7 +86,8 @@ export function fingerprint(f: DecodedFrame, maxBytes: number): number {
   } else {
     h = mixInt(h, f.etherType);
   }
-  h = mixBytes(h, f.data, spanStart(f), spanEnd(f, maxBytes));
+  const start = spanStart(f);
+  h = mixBytes(h, f.data, start, Math.min(spanEnd(f, maxBytes), start + HASH_BYTES));
   return h | 0; // int32: a small integer to V8, never a boxed double
 }
 
