@@ -1,12 +1,11 @@
 import { decodeFrame } from '../decode/decode-frame.js';
-import type { DecodedFrame } from '../decode/frame.js';
+import { DecodedFrame } from '../decode/frame.js';
 import { VethcapError } from '../errors.js';
 import type { CaptureRecord } from '../model/record.js';
 import type { Timestamp } from '../model/time.js';
 import type { Topology } from '../model/topology.js';
 import { PathBuilder } from './build-path.js';
-import { fingerprint, sameInvariants } from './fingerprint.js';
-import { FramePool } from './frame-pool.js';
+import { fingerprint, InvariantKey } from './fingerprint.js';
 import { GroupChains, type Chained } from './group-chains.js';
 import type { PacketPath } from './path.js';
 import { TopologyIndex } from './topology-index.js';
@@ -32,11 +31,10 @@ export interface CorrelateStats {
 
 export type PathSink = (path: PacketPath) => void;
 
-/** The copies of one packet gathered so far, with their decoded frames. */
-class Group implements Chained<Group> {
+/** The copies of one packet gathered so far, and the invariants of its first copy. */
+class Group extends InvariantKey implements Chained<Group> {
   /** One slot per capture point (a group has at most one copy per point); `count` used. */
   readonly records: CaptureRecord[];
-  readonly frames: DecodedFrame[];
   count = 0;
   older: Group | null = null;
   newer: Group | null = null;
@@ -48,13 +46,12 @@ class Group implements Chained<Group> {
     readonly firstNsec: number,
     points: number,
   ) {
+    super();
     this.records = new Array<CaptureRecord>(points);
-    this.frames = new Array<DecodedFrame>(points);
   }
 
-  add(r: CaptureRecord, f: DecodedFrame): void {
-    this.records[this.count] = r;
-    this.frames[this.count++] = f;
+  add(r: CaptureRecord): void {
+    this.records[this.count++] = r;
   }
 
   hasPoint(point: number): boolean {
@@ -80,7 +77,8 @@ export class Correlator {
   private readonly sink: PathSink;
   /** Open groups by fingerprint hash, newest first. */
   private readonly byHash = new GroupChains<Group>();
-  private readonly pool = new FramePool();
+  /** Each record is decoded here for its fingerprint, then again when its path is built. */
+  private readonly scratch = new DecodedFrame();
   /** Open groups in creation (= id = first-timestamp) order. */
   private open: (Group | undefined)[] = [];
   private openHead = 0;
@@ -113,16 +111,17 @@ export class Correlator {
     }
     this.counters.records++;
     this.closeBefore(r.tsSec, r.tsNsec);
-    const f = decodeFrame(r.data, r.linkType, this.pool.take());
+    const f = decodeFrame(r.data, r.linkType, this.scratch);
     const hash = fingerprint(f, this.maxBytes);
     for (let g = this.byHash.first(hash); g !== null; g = g.older) {
-      if (g.hash === hash && !g.hasPoint(r.point) && sameInvariants(g.frames[0]!, f, this.maxBytes)) {
-        g.add(r, f);
+      if (g.hash === hash && !g.hasPoint(r.point) && g.matchesKey(f, this.maxBytes)) {
+        g.add(r);
         return;
       }
     }
     const g = new Group(this.nextId++, hash, r.tsSec, r.tsNsec, this.topo.points.length);
-    g.add(r, f);
+    g.setKey(f, this.maxBytes);
+    g.add(r);
     this.byHash.add(g);
     this.open.push(g);
     const c = this.counters;
@@ -161,8 +160,7 @@ export class Correlator {
     this.byHash.remove(g);
     this.counters.openGroups--;
     this.counters.paths++;
-    const path = this.builder.build(g.id, g.records, g.frames, g.count);
-    for (let i = 0; i < g.count; i++) this.pool.give(g.frames[i]!);
+    const path = this.builder.build(g.id, g.records, undefined, g.count);
     this.sink(path);
   }
 }
