@@ -260,3 +260,17 @@ describe('Correlator directly', () => {
     expect(paths[0]!.summary).toMatch(/\[\|icmp\]$/);
   });
 });
+
+describe('live release', () => {
+  it('emits paths while a point stays silent, once the idle bound has passed', () => {
+    const paths: PacketPath[] = [];
+    const s = new CorrelationSession(fivePoints(), (p) => paths.push(p), { windowNs: 1_000_000, idleNs: 5_000_000 });
+    s.push(0, rec(0, 0, request));
+    s.push(1, rec(1, 4_300, request));
+    s.release(rec(0, 2_000_000)); // now = 2 ms: the silent points might still deliver
+    expect(paths).toHaveLength(0);
+    s.release(rec(0, 10_000_000)); // now = 10 ms: past idle bound and window
+    expect(paths.map((p) => labels(p))).toEqual([['box:eth0', 'host:vethA']]);
+    expect(paths[0]!.lost).toEqual({ after: 'host:vethA', before: 'host:vethB' });
+  });
+});
