@@ -1,5 +1,5 @@
 import { decodeFrame } from '../decode/decode-frame.js';
-import type { DecodedFrame } from '../decode/frame.js';
+import { DecodedFrame } from '../decode/frame.js';
 import { protocolName, summarizeFrame } from '../decode/summary.js';
 import type { CaptureRecord, Direction } from '../model/record.js';
 import type { PointRole } from '../model/topology.js';
@@ -8,6 +8,9 @@ import type { Loss, MacRewrite, NatRewrite, PacketPath, PathCopy, TtlChange } fr
 
 /** Shared empty list for the annotations most paths do not have (saves an allocation per path). */
 export const NONE: readonly never[] = Object.freeze([]);
+
+/** Where summaries are decoded when nobody asked for the frame itself (no allocation per path). */
+const SCRATCH = new DecodedFrame();
 
 /** A PathCopy that decodes its frame only when someone reads it. */
 export class LazyPathCopy implements PathCopy {
@@ -36,6 +39,11 @@ export class LazyPathCopy implements PathCopy {
     this.decoded ??= decodeFrame(this.record.data, this.record.linkType);
     return this.decoded;
   }
+
+  /** The frame if already decoded, else decoded into a shared scratch object valid until the next call. */
+  peekFrame(): DecodedFrame {
+    return this.decoded ?? decodeFrame(this.record.data, this.record.linkType, SCRATCH);
+  }
 }
 
 /** A PacketPath whose summary and protocol name are made on first use. */
@@ -60,12 +68,17 @@ export class LazyPacketPath implements PacketPath {
   ) {}
 
   get summary(): string {
-    this.summaryText ??= summarizeFrame(this.copies[0]!.frame);
+    this.summaryText ??= summarizeFrame(this.firstFrame());
     return this.summaryText;
   }
 
   get protocol(): string {
-    this.protocolText ??= protocolName(this.copies[0]!.frame);
+    this.protocolText ??= protocolName(this.firstFrame());
     return this.protocolText;
+  }
+
+  private firstFrame(): DecodedFrame {
+    const first = this.copies[0]!;
+    return first instanceof LazyPathCopy ? first.peekFrame() : first.frame;
   }
 }
