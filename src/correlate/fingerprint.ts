@@ -12,22 +12,22 @@ import type { DecodedFrame } from '../decode/frame.js';
  * - ARP and anything else: the bytes from the network header on (the link header is
  *   left out so a cooked capture matches an Ethernet one).
  *
- * Payload bytes are compared up to `maxBytes` and the first 16 of them hashed
- * (captures with a snap length cutting into that span at some points will not match). ICMP errors quote the original header, which NAT
- * rewrites: those match across a bridge but not across NAT.
+ * Payload bytes are compared up to `maxBytes` and the first 16 of them hashed (captures
+ * whose snap length cuts into that span at some points will not match). ICMP errors
+ * quote the original header, which NAT rewrites: they match across a bridge, not NAT.
  *
  * The hash is 32-bit: FNV-1a steps for the numeric fields, MurmurHash3's block step for
- * the bytes (four at a time); the
- * correlator confirms a hash match with `sameInvariants`, so a collision never merges
- * two packets. Hand-written because it must run millions of times a second without
- * allocating, which a general hashing package (strings, Buffers, bigint) does not offer.
+ * the bytes (four at a time). The correlator confirms a hash match with an exact
+ * comparison (`invariant-key.ts`), so a collision never merges two packets.
+ * Hand-written because it runs millions of times a second without allocating, which
+ * general hashing packages (strings, Buffers, bigint) do not offer.
  */
 
 const FNV_OFFSET = 0x811c9dc5;
 /**
  * Payload bytes that go into the hash. With IP ID, lengths and sequence numbers, 16
- * bytes spread packets over the table well; `sameInvariants` still compares the whole
- * span (`maxBytes`), so a hash match is never taken on trust.
+ * bytes spread packets over the table well; the exact comparison still covers the
+ * whole span (`maxBytes`), so a hash match is never taken on trust.
  */
 const HASH_BYTES = 16;
 const FNV_PRIME = 0x01000193;
@@ -54,13 +54,13 @@ function mixBytes(h: number, d: Uint8Array, start: number, end: number): number 
 }
 
 /** Start of the bytes that identify the frame. */
-function spanStart(f: DecodedFrame): number {
+export function spanStart(f: DecodedFrame): number {
   if (f.network === 'ipv4' || f.network === 'ipv6') return f.payloadOffset < 0 ? 0 : f.payloadOffset;
   return f.netOffset < 0 ? 0 : f.netOffset;
 }
 
 /** End (exclusive) of the bytes that identify the frame. */
-function spanEnd(f: DecodedFrame, maxBytes: number): number {
+export function spanEnd(f: DecodedFrame, maxBytes: number): number {
   if (f.network === 'ipv4' || f.network === 'ipv6') {
     return f.payloadOffset < 0 ? 0 : Math.max(f.payloadOffset, Math.min(f.payloadEnd, f.payloadOffset + maxBytes));
   }
@@ -90,113 +90,3 @@ export function fingerprint(f: DecodedFrame, maxBytes: number): number {
   h = mixBytes(h, f.data, start, Math.min(spanEnd(f, maxBytes), start + HASH_BYTES));
   return h | 0; // int32: a small integer to V8, never a boxed double
 }
-
-/** Exact comparison of everything `fingerprint` hashes (allocates nothing). */
-export function sameInvariants(a: DecodedFrame, b: DecodedFrame, maxBytes: number): boolean {
-  if (a.network !== b.network) return false;
-  if (a.network === 'ipv4' || a.network === 'ipv6') {
-    if (
-      a.ipId !== b.ipId ||
-      a.ipProto !== b.ipProto ||
-      a.fragOffset !== b.fragOffset ||
-      a.payloadLength !== b.payloadLength ||
-      a.tcpSeq !== b.tcpSeq ||
-      a.tcpAck !== b.tcpAck ||
-      a.tcpFlags !== b.tcpFlags ||
-      a.icmpType !== b.icmpType ||
-      a.icmpCode !== b.icmpCode ||
-      a.icmpSeq !== b.icmpSeq
-    ) {
-      return false;
-    }
-  } else if (a.etherType !== b.etherType) {
-    return false;
-  }
-  const as = spanStart(a);
-  const bs = spanStart(b);
-  const n = spanEnd(a, maxBytes) - as;
-  if (spanEnd(b, maxBytes) - bs !== n) return false;
-  const da = a.data;
-  const db = b.data;
-  for (let i = 0; i < n; i++) if (da[as + i] !== db[bs + i]) return false;
-  return true;
-}
-
-const NETWORK_CODE = { none: 0, arp: 1, ipv4: 4, ipv6: 6, other: 2 } as const;
-
-/**
- * Everything `sameInvariants` compares, copied out of a decoded frame as numbers plus
- * the span of identifying bytes (a view into the record's data, not a copy): what an
- * open group keeps of its first copy, so that a window of a second at 330 k packets/s
- * holds small objects rather than decoded frames.
- */
-export class InvariantKey {
-  private kNetwork = 0;
-  private kEtherType = -1;
-  private kIpId = -1;
-  private kIpProto = -1;
-  private kFragOffset = 0;
-  private kPayloadLength = -1;
-  private kTcpSeq = -1;
-  private kTcpAck = -1;
-  private kTcpFlags = -1;
-  private kIcmpType = -1;
-  private kIcmpCode = -1;
-  private kIcmpSeq = -1;
-  private kBytes: Uint8Array = EMPTY;
-  private kStart = 0;
-  private kEnd = 0;
-
-  /** Take the invariants of `f`. */
-  setKey(f: DecodedFrame, maxBytes: number): void {
-    this.kNetwork = NETWORK_CODE[f.network];
-    this.kEtherType = f.etherType;
-    this.kIpId = f.ipId;
-    this.kIpProto = f.ipProto;
-    this.kFragOffset = f.fragOffset;
-    this.kPayloadLength = f.payloadLength;
-    this.kTcpSeq = f.tcpSeq;
-    this.kTcpAck = f.tcpAck;
-    this.kTcpFlags = f.tcpFlags;
-    this.kIcmpType = f.icmpType;
-    this.kIcmpCode = f.icmpCode;
-    this.kIcmpSeq = f.icmpSeq;
-    this.kBytes = f.data;
-    this.kStart = spanStart(f);
-    this.kEnd = spanEnd(f, maxBytes);
-  }
-
-  /** True when `f` has exactly these invariants (the same test as `sameInvariants`). */
-  matchesKey(f: DecodedFrame, maxBytes: number): boolean {
-    const net = NETWORK_CODE[f.network];
-    if (this.kNetwork !== net) return false;
-    if (net === 4 || net === 6) {
-      if (
-        this.kIpId !== f.ipId ||
-        this.kIpProto !== f.ipProto ||
-        this.kFragOffset !== f.fragOffset ||
-        this.kPayloadLength !== f.payloadLength ||
-        this.kTcpSeq !== f.tcpSeq ||
-        this.kTcpAck !== f.tcpAck ||
-        this.kTcpFlags !== f.tcpFlags ||
-        this.kIcmpType !== f.icmpType ||
-        this.kIcmpCode !== f.icmpCode ||
-        this.kIcmpSeq !== f.icmpSeq
-      ) {
-        return false;
-      }
-    } else if (this.kEtherType !== f.etherType) {
-      return false;
-    }
-    const fs = spanStart(f);
-    const n = this.kEnd - this.kStart;
-    if (spanEnd(f, maxBytes) - fs !== n) return false;
-    const a = this.kBytes;
-    const b = f.data;
-    const as = this.kStart;
-    for (let i = 0; i < n; i++) if (a[as + i] !== b[fs + i]) return false;
-    return true;
-  }
-}
-
-const EMPTY = new Uint8Array(0);
