@@ -30,6 +30,10 @@ export class PathBuilder {
   private readonly seen: Uint8Array;
   private readonly expectations = new Map<number, Map<number, ExpectedPath>>();
   private cached = 0;
+  /** The last single-header expectation, checked before the map (flows repeat their MACs). */
+  private lastSrc = -2;
+  private lastDst = -2;
+  private lastExpected: ExpectedPath | null = null;
 
   constructor(private readonly topo: TopologyIndex) {
     const n = topo.points.length;
@@ -143,8 +147,9 @@ export class PathBuilder {
       if (f.srcMac !== first.srcMac || f.dstMac !== first.dstMac) single = false;
     }
     if (single) {
+      if (this.lastExpected !== null && first.srcMac === this.lastSrc && first.dstMac === this.lastDst) return this.lastExpected;
       const hit = this.expectations.get(first.srcMac)?.get(first.dstMac);
-      if (hit !== undefined) return hit;
+      if (hit !== undefined) return this.remember(first.srcMac, first.dstMac, hit);
     }
     const expected: ExpectedPath = { trunk: [], branches: [] };
     let lastSrc = -2;
@@ -165,7 +170,15 @@ export class PathBuilder {
       if (bySrc === undefined) this.expectations.set(first.srcMac, (bySrc = new Map()));
       bySrc.set(first.dstMac, expected);
       this.cached++;
+      this.remember(first.srcMac, first.dstMac, expected);
     }
+    return expected;
+  }
+
+  private remember(src: number, dst: number, expected: ExpectedPath): ExpectedPath {
+    this.lastSrc = src;
+    this.lastDst = dst;
+    this.lastExpected = expected;
     return expected;
   }
 
