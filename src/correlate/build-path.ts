@@ -1,0 +1,228 @@
+import { decodeFrame } from '../decode/decode-frame.js';
+import { DecodedFrame } from '../decode/frame.js';
+import { DIRECTION, type CaptureRecord } from '../model/record.js';
+import { directionAt, tieRank } from './direction.js';
+import { expectSegment, locateLoss, type ExpectedPath } from './expected-path.js';
+import { LazyPacketPath, LazyPathCopy } from './lazy-path.js';
+import type { MacRewrite, NatRewrite, PacketPath, PathCopy, TtlChange } from './path.js';
+import { macsBetween, natBetween, ttlBetween } from './rewrites.js';
+import type { TopologyIndex } from './topology-index.js';
+
+const MAX_CACHED_EXPECTATIONS = 4096;
+
+/**
+ * Turns the copies of one packet into its path: copies in path order (time, then
+ * topology for ties, then point order), directions, hop latencies (bridge device
+ * copies are observations, not hops), where it stopped, and what was rewritten.
+ *
+ * Runs once per packet on the hot path, so it works in scratch space it owns (decoded
+ * frames, ranks, a seen-mark per point) and caches the expectation per MAC pair; the
+ * path it returns decodes frames and makes its summary only when they are read.
+ */
+export class PathBuilder {
+  /** The frames of the path being built, by record index. */
+  private readonly frames: DecodedFrame[];
+  /** Frames to decode into when the caller has none. */
+  private readonly scratch: DecodedFrame[];
+  private readonly ranks: Int32Array;
+  private readonly dirs: Int32Array;
+  private readonly order: Int32Array;
+  private readonly seen: Uint8Array;
+  private readonly expectations = new Map<number, Map<number, ExpectedPath>>();
+  private cached = 0;
+  /** The last single-header expectation, checked before the map (flows repeat their MACs). */
+  private lastSrc = -2;
+  private lastDst = -2;
+  private lastExpected: ExpectedPath | null = null;
+
+  constructor(private readonly topo: TopologyIndex) {
+    const n = topo.points.length;
+    this.scratch = Array.from({ length: n }, () => new DecodedFrame());
+    this.frames = new Array<DecodedFrame>(n);
+    this.ranks = new Int32Array(n);
+    this.dirs = new Int32Array(n);
+    this.order = new Int32Array(n);
+    this.seen = new Uint8Array(n);
+  }
+
+  /**
+   * `records` holds at most one copy per point; `decoded[i]`, when given, is
+   * `records[i]` already decoded (the builder only reads it during this call).
+   */
+  build(id: number, records: readonly CaptureRecord[], decoded?: readonly DecodedFrame[], count = records.length): PacketPath {
+    const n = count;
+    const { ranks, dirs, order, topo } = this;
+    const frames = this.frames;
+    const points = topo.points;
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
+      const p = points[r.point]!;
+      const f = decoded?.[i] ?? decodeFrame(r.data, r.linkType, this.scratch[i]);
+      frames[i] = f;
+      const d = directionAt(p, r, f);
+      dirs[i] = d;
+      ranks[i] = tieRank(p, d);
+      // Insertion sort of indexes: a path has a handful of copies.
+      let j = i;
+      while (j > 0 && this.before(records, i, order[j - 1]!)) {
+        order[j] = order[j - 1]!;
+        j--;
+      }
+      order[j] = i;
+    }
+
+    const copies: PathCopy[] = [];
+    let hop = 0;
+    let prevHop: CaptureRecord | null = null;
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      const r = records[i]!;
+      const p = points[r.point]!;
+      const observer = p.role === 'bridge';
+      if (!observer) hop++;
+      const since = prevHop === null ? null : (r.tsSec - prevHop.tsSec) * 1e9 + (r.tsNsec - prevHop.tsNsec);
+      const d = dirs[i]!;
+      copies.push(
+        new LazyPathCopy(
+          r,
+          p.label,
+          p.role,
+          d === DIRECTION.INBOUND ? DIRECTION.INBOUND : d === DIRECTION.OUTBOUND ? DIRECTION.OUTBOUND : DIRECTION.UNKNOWN,
+          r.direction === DIRECTION.UNKNOWN,
+          observer ? 0 : hop,
+          observer ? null : since,
+          observer ? since : null,
+        ),
+      );
+      if (!observer) prevHop = r;
+    }
+
+    const path = new LazyPacketPath(id, records[order[0]!]!.origLen, copies);
+    path.hopCount = hop;
+    this.annotateRewrites(path, records, n);
+    if (topo.hasTopology) this.annotateExpectation(path, records, n);
+    return path;
+  }
+
+  private before(records: readonly CaptureRecord[], a: number, b: number): boolean {
+    const ra = records[a]!;
+    const rb = records[b]!;
+    if (ra.tsSec !== rb.tsSec) return ra.tsSec < rb.tsSec;
+    if (ra.tsNsec !== rb.tsNsec) return ra.tsNsec < rb.tsNsec;
+    const ka = this.ranks[a]!;
+    const kb = this.ranks[b]!;
+    if (ka !== kb) return ka < kb;
+    return ra.point < rb.point;
+  }
+
+  private annotateRewrites(path: LazyPacketPath, records: readonly CaptureRecord[], n: number): void {
+    const { order, frames, topo } = this;
+    let nat: NatRewrite[] | null = null;
+    let ttl: TtlChange[] | null = null;
+    let macs: MacRewrite[] | null = null;
+    for (let k = 1; k < n; k++) {
+      const a = frames[order[k - 1]!]!;
+      const b = frames[order[k]!]!;
+      // Fast path: byte-identical frames (a veth, a bridge) have nothing to report.
+      if (a.srcMac === b.srcMac && a.dstMac === b.dstMac && a.ttl === b.ttl && a.src4 === b.src4 && a.dst4 === b.dst4 && a.srcPort === b.srcPort && a.dstPort === b.dstPort && a.icmpId === b.icmpId && a.network !== 'ipv6') {
+        continue;
+      }
+      const after = topo.point(records[order[k - 1]!]!.point).label;
+      const before = topo.point(records[order[k]!]!.point).label;
+      natBetween(after, before, a, b, (nat ??= []));
+      ttlBetween(after, before, a, b, (ttl ??= []));
+      macsBetween(after, before, a, b, (macs ??= []));
+    }
+    if (nat !== null && nat.length > 0) path.nat = nat;
+    if (ttl !== null && ttl.length > 0) path.ttl = ttl;
+    if (macs !== null && macs.length > 0) path.macRewrites = macs;
+  }
+
+  private expectationFor(n: number): ExpectedPath {
+    const { order, frames, topo } = this;
+    const first = frames[order[0]!]!;
+    let single = true;
+    for (let k = 1; k < n; k++) {
+      const f = frames[order[k]!]!;
+      if (f.srcMac !== first.srcMac || f.dstMac !== first.dstMac) single = false;
+    }
+    if (single) {
+      if (this.lastExpected !== null && first.srcMac === this.lastSrc && first.dstMac === this.lastDst) return this.lastExpected;
+      const hit = this.expectations.get(first.srcMac)?.get(first.dstMac);
+      if (hit !== undefined) return this.remember(first.srcMac, first.dstMac, hit);
+    }
+    const expected: ExpectedPath = { trunk: [], branches: [] };
+    let lastSrc = -2;
+    let lastDst = -2;
+    for (let k = 0; k < n; k++) {
+      const f = frames[order[k]!]!;
+      if (f.srcMac === lastSrc && f.dstMac === lastDst) continue;
+      expectSegment(topo, f, expected);
+      lastSrc = f.srcMac;
+      lastDst = f.dstMac;
+    }
+    if (single) {
+      if (this.cached >= MAX_CACHED_EXPECTATIONS) {
+        this.expectations.clear();
+        this.cached = 0;
+      }
+      let bySrc = this.expectations.get(first.srcMac);
+      if (bySrc === undefined) this.expectations.set(first.srcMac, (bySrc = new Map()));
+      bySrc.set(first.dstMac, expected);
+      this.cached++;
+      this.remember(first.srcMac, first.dstMac, expected);
+    }
+    return expected;
+  }
+
+  private remember(src: number, dst: number, expected: ExpectedPath): ExpectedPath {
+    this.lastSrc = src;
+    this.lastDst = dst;
+    this.lastExpected = expected;
+    return expected;
+  }
+
+  private annotateExpectation(path: LazyPacketPath, records: readonly CaptureRecord[], n: number): void {
+    const { topo, seen } = this;
+    // Flooding: more than one bridge port saw the frame leave.
+    let egress = 0;
+    for (const c of path.copies) if (c.role === 'host-veth' && c.direction === DIRECTION.OUTBOUND && topo.point(c.point).bridgeLabel !== '') egress++;
+    if (egress > 1) {
+      const byBridge = new Map<string, string[]>();
+      for (const c of path.copies) {
+        const p = topo.point(c.point);
+        if (c.role !== 'host-veth' || c.direction !== DIRECTION.OUTBOUND || p.bridgeLabel === '') continue;
+        const ports = byBridge.get(p.bridgeLabel) ?? [];
+        ports.push(c.label);
+        byBridge.set(p.bridgeLabel, ports);
+      }
+      const flooded: string[] = [];
+      for (const ports of byBridge.values()) if (ports.length > 1) flooded.push(...ports);
+      if (flooded.length > 0) path.flooded = flooded;
+    }
+
+    const expected = this.expectationFor(n);
+    if (expected.trunk.length === 0 && expected.branches.length === 0) return;
+    expected.labels ??= [...expected.trunk, ...expected.branches.flat()].map((i) => topo.point(i).label);
+    path.expected = expected.labels;
+    for (let i = 0; i < n; i++) seen[records[i]!.point] = 1;
+    const location = locateLoss(expected, seen);
+    for (let i = 0; i < n; i++) seen[records[i]!.point] = 0;
+    if (location === null) {
+      path.complete = true;
+      return;
+    }
+    const label = (i: number): string => topo.point(i).label;
+    path.complete = false;
+    path.notSeen = location.notSeen.map(label);
+    if (location.losses.length > 0) {
+      path.losses = location.losses.map((l) => ({ after: label(l.after), before: label(l.before) }));
+      path.lost = path.losses[0]!;
+    }
+  }
+}
+
+/** Build one path without a long-lived builder (tests, tools). */
+export function buildPath(id: number, records: readonly CaptureRecord[], topo: TopologyIndex): PacketPath {
+  return new PathBuilder(topo).build(id, records);
+}

@@ -1,0 +1,82 @@
+import { parseMac } from '../decode/format.js';
+import type { CapturePoint, PointRole, Topology } from '../model/topology.js';
+
+/** A capture point with its links resolved to indexes, for the hot path. */
+export interface PointInfo {
+  index: number;
+  label: string;
+  role: PointRole;
+  /** The namespace-side MAC as a 48-bit integer, else -1. */
+  endpointMac: number;
+  /** Index of the peer point (namespace end ↔ host veth), else -1. */
+  peer: number;
+  /** The bridge label for a bridge port (whether or not the bridge itself is captured), else ''. */
+  bridgeLabel: string;
+  /** Index of the bridge point for a bridge port, else -1. */
+  bridge: number;
+  point: CapturePoint;
+}
+
+/** The topology, indexed for lookups by MAC and by bridge. */
+export class TopologyIndex {
+  readonly points: PointInfo[];
+  /** True when some point has a role other than 'file', i.e. there is a topology to expect paths from. */
+  readonly hasTopology: boolean;
+  private readonly nsEndByMac = new Map<number, number>();
+  private readonly hostVethByMac = new Map<number, number>();
+  private readonly portsByBridge = new Map<string, number[]>();
+
+  constructor(topology: Topology) {
+    const byLabel = new Map<string, number>();
+    topology.points.forEach((p, i) => byLabel.set(p.label, i));
+    this.points = topology.points.map((p, index) => {
+      const bridgeLabel = p.role === 'host-veth' && p.bridge !== undefined ? p.bridge : '';
+      return {
+        index,
+        label: p.label,
+        role: p.role,
+        endpointMac: p.endpointMac === undefined ? -1 : parseMac(p.endpointMac),
+        peer: p.peer === undefined ? -1 : (byLabel.get(p.peer) ?? -1),
+        bridgeLabel,
+        bridge: bridgeLabel === '' ? -1 : (byLabel.get(bridgeLabel) ?? -1),
+        point: p,
+      };
+    });
+    for (const p of this.points) {
+      if (p.endpointMac >= 0 && p.role === 'namespace-end') this.nsEndByMac.set(p.endpointMac, p.index);
+      if (p.endpointMac >= 0 && p.role === 'host-veth') this.hostVethByMac.set(p.endpointMac, p.index);
+      if (p.bridgeLabel !== '') {
+        const ports = this.portsByBridge.get(p.bridgeLabel) ?? [];
+        ports.push(p.index);
+        this.portsByBridge.set(p.bridgeLabel, ports);
+      }
+    }
+    this.hasTopology = this.points.some((p) => p.role !== 'file');
+  }
+
+  point(index: number): PointInfo {
+    const p = this.points[index];
+    if (p === undefined) throw new RangeError(`no capture point ${index}`);
+    return p;
+  }
+
+  /** The namespace-end point whose endpoint MAC this is, else -1. */
+  namespaceEndOf(mac: number): number {
+    return this.nsEndByMac.get(mac) ?? -1;
+  }
+
+  /** The host-veth point whose endpoint MAC this is, else -1. */
+  hostVethOf(mac: number): number {
+    return this.hostVethByMac.get(mac) ?? -1;
+  }
+
+  /** The host-veth ports of a bridge, in point order. */
+  portsOf(bridgeLabel: string): readonly number[] {
+    return this.portsByBridge.get(bridgeLabel) ?? [];
+  }
+}
+
+/** A topology of plain files: one point per input, role 'file', ties kept in input order. */
+export function fileTopology(labels: readonly string[]): Topology {
+  return { points: labels.map((label) => ({ label, description: label, role: 'file' as const, ifname: label })) };
+}

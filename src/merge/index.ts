@@ -1,0 +1,1 @@
+export { TimestampMerge, type MergeOptions, type MergeStats, type RecordSink } from './timestamp-merge.js';

@@ -1,0 +1,99 @@
+import type { Loss, MacRewrite, NatRewrite, PacketPath, TtlChange } from '../correlate/path.js';
+import type { PointRole } from '../model/topology.js';
+import { formatEpoch } from '../model/time.js';
+import { formatDirection } from './format.js';
+
+/** One copy of a packet in the NDJSON output. Documented in docs/json.md. */
+export interface HopJson {
+  point: string;
+  role: PointRole;
+  direction: 'in' | 'out' | '?';
+  ts: string;
+  hop: number;
+  deltaNs: number | null;
+  observer: boolean;
+  observedAfterNs: number | null;
+}
+
+/** One packet path in the NDJSON output. Documented in docs/json.md; keys are stable. */
+export interface PathJson {
+  id: number;
+  summary: string;
+  protocol: string;
+  length: number;
+  complete: boolean | null;
+  hops: HopJson[];
+  lost: Loss | null;
+  losses: readonly Loss[];
+  notSeen: readonly string[];
+  flooded: readonly string[];
+  nat: readonly NatRewrite[];
+  ttl: readonly TtlChange[];
+  macRewrites: readonly MacRewrite[];
+}
+
+export function pathToJson(p: PacketPath): PathJson {
+  return {
+    id: p.id,
+    summary: p.summary,
+    protocol: p.protocol,
+    length: p.length,
+    complete: p.complete,
+    hops: p.copies.map((c) => ({
+      point: c.label,
+      role: c.role,
+      direction: formatDirection(c.direction),
+      ts: formatEpoch(c.ts),
+      hop: c.hop,
+      deltaNs: c.deltaNs,
+      observer: c.hop === 0,
+      observedAfterNs: c.observedAfterNs,
+    })),
+    lost: p.lost,
+    losses: p.losses,
+    notSeen: p.notSeen,
+    flooded: p.flooded,
+    nat: p.nat,
+    ttl: p.ttl,
+    macRewrites: p.macRewrites,
+  };
+}
+
+const quoted = new Map<string, string>();
+
+/** A JSON string literal, cached for the few strings (labels, roles) every path repeats. */
+function q(s: string): string {
+  let v = quoted.get(s);
+  if (v === undefined) {
+    v = JSON.stringify(s);
+    if (quoted.size < 10_000) quoted.set(s, v);
+  }
+  return v;
+}
+
+function list(v: readonly unknown[]): string {
+  return v.length === 0 ? '[]' : JSON.stringify(v);
+}
+
+/**
+ * One NDJSON line (without the newline): the same object as `pathToJson`, written out
+ * by hand because JSON.stringify of a fresh object tree per packet is the slowest part
+ * of a JSON run.
+ */
+export function renderPathJson(p: PacketPath): string {
+  let hops = '';
+  for (let i = 0; i < p.copies.length; i++) {
+    const c = p.copies[i]!;
+    const ts = c.ts;
+    hops +=
+      `${i === 0 ? '' : ','}{"point":${q(c.label)},"role":${q(c.role)},"direction":"${formatDirection(c.direction)}",` +
+      `"ts":"${ts.tsSec}.${String(ts.tsNsec).padStart(9, '0')}","hop":${c.hop},"deltaNs":${c.deltaNs === null ? 'null' : c.deltaNs},` +
+      `"observer":${c.hop === 0},"observedAfterNs":${c.observedAfterNs === null ? 'null' : c.observedAfterNs}}`;
+  }
+  const lost = p.lost === null ? 'null' : `{"after":${q(p.lost.after)},"before":${q(p.lost.before)}}`;
+  return (
+    `{"id":${p.id},"summary":${JSON.stringify(p.summary)},"protocol":${q(p.protocol)},"length":${p.length},` +
+    `"complete":${p.complete === null ? 'null' : p.complete},"hops":[${hops}],"lost":${lost},"losses":${list(p.losses)},` +
+    `"notSeen":${list(p.notSeen)},"flooded":${list(p.flooded)},"nat":${list(p.nat)},"ttl":${list(p.ttl)},"macRewrites":${list(p.macRewrites)}}`
+  );
+}

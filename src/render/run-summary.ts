@@ -1,0 +1,134 @@
+import type { PacketPath } from '../correlate/path.js';
+import { TopologyIndex } from '../correlate/topology-index.js';
+import type { Topology } from '../model/topology.js';
+import { formatDuration } from './format.js';
+
+/** Latency between two consecutive hops, over the run. */
+export interface HopLatency {
+  from: string;
+  to: string;
+  count: number;
+  p50Ns: number;
+  p99Ns: number;
+  minNs: number;
+  maxNs: number;
+}
+
+/** What a run saw, as text or JSON (docs/json.md). */
+export interface RunSummary {
+  paths: number;
+  complete: number;
+  incomplete: number;
+  /** Paths with nothing to expect (no topology, or traffic between points vethcap cannot place). */
+  unknown: number;
+  /** Paths that stopped somewhere (a subset of incomplete). */
+  lost: number;
+  points: { point: string; packets: number }[];
+  hops: HopLatency[];
+}
+
+const MAX_SAMPLES = 100_000;
+
+/** Latency samples of one hop pair: all of them up to a cap, then a uniform reservoir sample. */
+class Samples {
+  readonly values: number[] = [];
+  count = 0;
+  min = Infinity;
+  max = -Infinity;
+  private seed = 0x2545f491;
+
+  add(v: number): void {
+    this.count++;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    if (this.values.length < MAX_SAMPLES) {
+      this.values.push(v);
+      return;
+    }
+    this.seed = (Math.imul(this.seed, 1664525) + 1013904223) >>> 0;
+    const j = this.seed % this.count;
+    if (j < MAX_SAMPLES) this.values[j] = v;
+  }
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+/**
+ * Collects the end-of-run summary from paths as they are emitted: packets per point,
+ * complete/incomplete paths, per-hop latency p50/p99 by hop pair. Memory is bounded
+ * (at most 100,000 samples per hop pair; beyond that percentiles come from a uniform
+ * sample of them).
+ */
+export class SummaryCollector {
+  private readonly topo: TopologyIndex;
+  private readonly perPoint: number[];
+  private readonly hops = new Map<string, { from: string; to: string; samples: Samples }>();
+  private paths = 0;
+  private complete = 0;
+  private incomplete = 0;
+  private unknown = 0;
+  private lost = 0;
+
+  constructor(topology: Topology | TopologyIndex) {
+    this.topo = topology instanceof TopologyIndex ? topology : new TopologyIndex(topology);
+    this.perPoint = new Array<number>(this.topo.points.length).fill(0);
+  }
+
+  add(path: PacketPath): void {
+    this.paths++;
+    if (path.complete === true) this.complete++;
+    else if (path.complete === false) this.incomplete++;
+    else this.unknown++;
+    if (path.lost !== null) this.lost++;
+    let prev = '';
+    for (const c of path.copies) {
+      this.perPoint[c.point]!++;
+      if (c.hop === 0) continue;
+      if (c.deltaNs !== null) {
+        const key = `${prev}\u0000${c.label}`;
+        let h = this.hops.get(key);
+        if (h === undefined) this.hops.set(key, (h = { from: prev, to: c.label, samples: new Samples() }));
+        h.samples.add(c.deltaNs);
+      }
+      prev = c.label;
+    }
+  }
+
+  result(): RunSummary {
+    const hops: HopLatency[] = [];
+    for (const { from, to, samples } of this.hops.values()) {
+      const sorted = [...samples.values].sort((a, b) => a - b);
+      hops.push({ from, to, count: samples.count, p50Ns: percentile(sorted, 50), p99Ns: percentile(sorted, 99), minNs: samples.min, maxNs: samples.max });
+    }
+    hops.sort((a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+    return {
+      paths: this.paths,
+      complete: this.complete,
+      incomplete: this.incomplete,
+      unknown: this.unknown,
+      lost: this.lost,
+      points: this.topo.points.map((p) => ({ point: p.label, packets: this.perPoint[p.index]! })),
+      hops,
+    };
+  }
+}
+
+/** The summary as text for the end of a terminal run. */
+export function renderSummaryText(s: RunSummary): string {
+  const lines = [`${s.paths} packets: ${s.complete} complete, ${s.incomplete} incomplete (${s.lost} lost)${s.unknown > 0 ? `, ${s.unknown} without an expected path` : ''}`];
+  const w = Math.max(0, ...s.points.map((p) => p.point.length));
+  lines.push('packets per point:');
+  for (const p of s.points) lines.push(`  ${p.point.padEnd(w)}  ${p.packets}`);
+  if (s.hops.length > 0) {
+    const names = s.hops.map((h) => `${h.from} → ${h.to}`);
+    const hw = Math.max(...names.map((n) => n.length));
+    lines.push('hop latency (p50 / p99):');
+    s.hops.forEach((h, i) => lines.push(`  ${names[i]!.padEnd(hw)}  ${formatDuration(h.p50Ns)} / ${formatDuration(h.p99Ns)}  (${h.count})`));
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,73 @@
+import type { PacketPath } from '../correlate/path.js';
+import { TopologyIndex } from '../correlate/topology-index.js';
+import type { Topology } from '../model/topology.js';
+import { paint } from './ansi.js';
+import { formatClock, formatDirection, formatDuration, type TimeZone } from './format.js';
+import { copyNote } from './notes.js';
+
+export interface TimelineOptions {
+  /** ANSI colour; the caller decides (TTY and no --no-color). Default false. */
+  color?: boolean;
+  /** Clock of the first copy's time. Default local. */
+  timeZone?: TimeZone;
+}
+
+const TIME_WIDTH = 18; // 12:26:11.716018412
+
+/**
+ * The terminal timeline of packet paths:
+ *
+ *     #1  ICMP echo request 198.18.0.2 → 198.18.0.3 id=25 seq=0  98 B
+ *         12:26:11.716018412  box:eth0           out
+ *                    +4.3 µs  host:veth854b6a5   in   bridge port of docker0
+ *                             host:docker0       ··   bridge device copy (same kernel timestamp)
+ *
+ * then one line per loss, NAT rewrite, TTL change, MAC rewrite and flood.
+ */
+export class TimelineRenderer {
+  private readonly topo: TopologyIndex;
+  private readonly labelWidth: number;
+
+  constructor(
+    topology: Topology | TopologyIndex,
+    private readonly options: TimelineOptions = {},
+  ) {
+    this.topo = topology instanceof TopologyIndex ? topology : new TopologyIndex(topology);
+    this.labelWidth = Math.max(0, ...this.topo.points.map((p) => p.label.length)) + 3;
+  }
+
+  /** The lines for one path, each ending in a newline. */
+  render(path: PacketPath): string {
+    const c = paint(this.options.color ?? false);
+    const zone = this.options.timeZone ?? 'local';
+    const lines = [`${c.bold(`#${path.id}`)}  ${path.summary}  ${path.length} B`];
+    path.copies.forEach((copy, i) => {
+      let time: string;
+      if (i === 0) time = formatClock(copy.ts, zone);
+      else if (copy.deltaNs === null || copy.deltaNs === 0) time = '';
+      else time = `+${formatDuration(copy.deltaNs)}`;
+      const timeCol = i === 0 ? time.padEnd(TIME_WIDTH) : c.cyan(time.padStart(TIME_WIDTH)).padStart(TIME_WIDTH);
+      const dir = copy.role === 'bridge' ? '··' : formatDirection(copy.direction);
+      const note = copyNote(path, i, this.topo);
+      const styledNote = note === 'delivered' || note.endsWith(', delivered') ? c.green(note) : copy.role === 'bridge' ? c.dim(note) : note;
+      lines.push(`    ${timeCol}  ${copy.label.padEnd(this.labelWidth)}${dir.padEnd(5)}${styledNote}`.trimEnd());
+    });
+    for (const l of path.losses) lines.push(`    ${c.red(`lost between ${l.after} and ${l.before}`)}`);
+    if (path.lost === null && path.notSeen.length > 0) lines.push(`    ${c.yellow(`not seen at ${path.notSeen.join(', ')} (capture gap?)`)}`);
+    if (path.flooded.length > 0) lines.push(`    flooded to ${path.flooded.length} bridge ports: ${path.flooded.join(', ')}`);
+    for (const n of path.nat) lines.push(`    ${c.yellow(`NAT ${n.side} ${n.from} → ${n.to}`)} between ${n.after} and ${n.before}`);
+    for (const t of path.ttl) lines.push(`    ${c.yellow(`TTL ${t.from} → ${t.to}`)} between ${t.after} and ${t.before}`);
+    for (const m of path.macRewrites) {
+      const parts: string[] = [];
+      if (m.src !== null) parts.push(`src ${m.src.from} → ${m.src.to}`);
+      if (m.dst !== null) parts.push(`dst ${m.dst.from} → ${m.dst.to}`);
+      lines.push(`    MAC ${parts.join(', ')} between ${m.after} and ${m.before} (routed)`);
+    }
+    return lines.join('\n') + '\n';
+  }
+}
+
+/** One path as timeline text (builds a renderer each call; keep a TimelineRenderer for many). */
+export function renderTimeline(path: PacketPath, topology: Topology | TopologyIndex, options: TimelineOptions = {}): string {
+  return new TimelineRenderer(topology, options).render(path);
+}

@@ -1,0 +1,50 @@
+import type { CapturePoint, Topology } from '../../src/model/topology.js';
+
+export const MAC = {
+  box: '02:42:c6:12:00:02',
+  web: '02:42:c6:12:00:03',
+  db: '02:42:c6:12:00:04',
+  gateway: '02:42:5e:7a:10:01', // docker0's own MAC
+  uplink: '52:54:00:aa:00:01', // host:eth1
+  nextHop: '52:54:00:aa:00:fe',
+} as const;
+
+export const IP = {
+  box: '198.18.0.2',
+  web: '198.18.0.3',
+  db: '198.18.0.4',
+  gateway: '198.18.0.1',
+  uplink: '198.19.0.1',
+  remote: '198.19.0.10',
+} as const;
+
+function container(name: string, mac: string, veth: string): CapturePoint[] {
+  return [
+    { label: `${name}:eth0`, description: `${name} eth0`, role: 'namespace-end', ifname: 'eth0', owner: name, endpointMac: mac, peer: `host:${veth}` },
+    { label: `host:${veth}`, description: `host end of ${name}'s veth`, role: 'host-veth', ifname: veth, owner: name, endpointMac: mac, peer: `${name}:eth0`, bridge: 'host:docker0' },
+  ];
+}
+
+const BRIDGE: CapturePoint = { label: 'host:docker0', description: 'bridge docker0', role: 'bridge', ifname: 'docker0' };
+
+/**
+ * The five points of the design's scenario: 0 box:eth0, 1 host:vethA (bridge port),
+ * 2 host:docker0 (bridge), 3 host:vethB, 4 web:eth0.
+ */
+export function fivePoints(): Topology {
+  const [boxNs, boxVeth] = container('box', MAC.box, 'vethA') as [CapturePoint, CapturePoint];
+  const [webNs, webVeth] = container('web', MAC.web, 'vethB') as [CapturePoint, CapturePoint];
+  return { points: [boxNs, boxVeth, BRIDGE, webVeth, webNs] };
+}
+
+/** The five points plus 5 host:vethC and 6 db:eth0 (a third container on docker0). */
+export function sevenPoints(): Topology {
+  return { points: [...fivePoints().points, ...container('db', MAC.db, 'vethC').reverse()] };
+}
+
+/** The five points plus 5 host:eth1, the uplink a route lookup picks for 198.19.0.0/16. */
+export function withUplink(): Topology {
+  return {
+    points: [...fivePoints().points, { label: 'host:eth1', description: 'uplink', role: 'uplink', ifname: 'eth1' }],
+  };
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { CorrelationSession, type PacketPath } from '../../../src/correlate/index.js';
+import type { CaptureRecord } from '../../../src/model/record.js';
+import type { Topology } from '../../../src/model/topology.js';
+import {
+  SummaryCollector,
+  TimelineRenderer,
+  formatClock,
+  formatDuration,
+  packetComment,
+  pathToJson,
+  renderPathJson,
+  renderSummaryText,
+} from '../../../src/render/index.js';
+import { arp, ether, icmpFrame, udpFrame } from '../../helpers/frames.js';
+import { rec } from '../../helpers/records.js';
+import { IP, MAC, fivePoints, withUplink } from '../../helpers/topology.js';
+
+function correlate(topology: Topology, records: CaptureRecord[]): PacketPath[] {
+  const paths: PacketPath[] = [];
+  const s = new CorrelationSession(topology, (p) => paths.push(p));
+  for (const r of records) s.push(r.point, r);
+  s.finish();
+  return paths;
+}
+
+const ping = (seq: number, reply = false): Uint8Array =>
+  reply
+    ? icmpFrame({ srcMac: MAC.web, dstMac: MAC.box, src: IP.web, dst: IP.box, ipId: 0x700 + seq, id: 25, seq, reply: true })
+    : icmpFrame({ srcMac: MAC.box, dstMac: MAC.web, src: IP.box, dst: IP.web, ipId: 0x100 + seq, id: 25, seq });
+
+/** A small session: two pings (the second request lost after the bridge), an ARP exchange. */
+function bridgeScenario(): PacketPath[] {
+  const S = 1_000_000_000; // second ping one second later
+  const who = ether({ src: MAC.box, dst: 'ff:ff:ff:ff:ff:ff', type: 0x0806 }, arp({ op: 1, senderMac: MAC.box, senderIp: IP.box, targetMac: '00:00:00:00:00:00', targetIp: IP.web }));
+  const isAt = ether({ src: MAC.web, dst: MAC.box, type: 0x0806 }, arp({ op: 2, senderMac: MAC.web, senderIp: IP.web, targetMac: MAC.box, targetIp: IP.box }));
+  return correlate(fivePoints(), [
+    rec(0, 0, who), rec(1, 3_100, who), rec(2, 3_100, who), rec(3, 9_000, who), rec(4, 10_200, who),
+    rec(4, 60_000, isAt), rec(3, 61_500, isAt), rec(2, 61_500, isAt), rec(1, 75_000, isAt), rec(0, 76_100, isAt),
+    rec(0, 100_000, ping(0)), rec(1, 104_300, ping(0)), rec(2, 104_300, ping(0)), rec(3, 121_100, ping(0)), rec(4, 122_700, ping(0)),
+    rec(4, 140_000, ping(0, true)), rec(3, 140_000, ping(0, true)), rec(1, 150_000, ping(0, true)), rec(2, 152_000, ping(0, true)), rec(0, 151_200, ping(0, true)),
+    rec(0, S + 100_000, ping(1)), rec(1, S + 104_900, ping(1)), rec(2, S + 104_900, ping(1)),
+  ]);
+}
+
+function natScenario(): PacketPath[] {
+  const out = udpFrame({ srcMac: MAC.box, dstMac: MAC.gateway, src: IP.box, dst: IP.remote, ipId: 77, sport: 40000, dport: 53 });
+  const natted = udpFrame({ srcMac: MAC.uplink, dstMac: MAC.nextHop, src: IP.uplink, dst: IP.remote, ipId: 77, sport: 61000, dport: 53, ttl: 63 });
+  return correlate(withUplink(), [rec(0, 0, out), rec(1, 3_000, out), rec(2, 3_000, out), rec(5, 30_000, natted)]);
+}
+
+describe('timeline (golden)', () => {
+  it('renders the bridge scenario, plain, UTC', async () => {
+    const r = new TimelineRenderer(fivePoints(), { timeZone: 'utc' });
+    await expect(bridgeScenario().map((p) => r.render(p)).join('')).toMatchFileSnapshot('./__golden__/bridge-timeline.txt');
+  });
+
+  it('renders NAT, TTL and MAC rewrites across a router, plain, UTC', async () => {
+    const r = new TimelineRenderer(withUplink(), { timeZone: 'utc' });
+    await expect(natScenario().map((p) => r.render(p)).join('')).toMatchFileSnapshot('./__golden__/nat-timeline.txt');
+  });
+
+  it('renders the run summary', async () => {
+    const s = new SummaryCollector(fivePoints());
+    for (const p of bridgeScenario()) s.add(p);
+    await expect(renderSummaryText(s.result())).toMatchFileSnapshot('./__golden__/bridge-summary.txt');
+  });
+
+  it('colours only when asked', () => {
+    const [p] = bridgeScenario();
+    expect(new TimelineRenderer(fivePoints(), { timeZone: 'utc' }).render(p!)).not.toContain('\u001b[');
+    expect(new TimelineRenderer(fivePoints(), { timeZone: 'utc', color: true }).render(p!)).toContain('\u001b[1m#1\u001b[22m');
+  });
+});
+
+describe('NDJSON', () => {
+  it('writes exactly the pathToJson object', () => {
+    for (const p of [...bridgeScenario(), ...natScenario()]) expect(JSON.parse(renderPathJson(p))).toEqual(pathToJson(p));
+  });
+
+  it('has the documented keys and values', () => {
+    const paths = bridgeScenario();
+    const ping0 = JSON.parse(renderPathJson(paths[2]!)) as Record<string, unknown>;
+    expect(Object.keys(ping0)).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites']);
+    expect(ping0).toMatchObject({ id: 3, summary: 'ICMP echo request 198.18.0.2 → 198.18.0.3 id=25 seq=0', protocol: 'ICMP', length: 98, complete: true, lost: null });
+    expect(pathToJson(paths[2]!).hops).toEqual([
+      { point: 'box:eth0', role: 'namespace-end', direction: 'out', ts: '1764333971.000100000', hop: 1, deltaNs: null, observer: false, observedAfterNs: null },
+      { point: 'host:vethA', role: 'host-veth', direction: 'in', ts: '1764333971.000104300', hop: 2, deltaNs: 4300, observer: false, observedAfterNs: null },
+      { point: 'host:docker0', role: 'bridge', direction: '?', ts: '1764333971.000104300', hop: 0, deltaNs: null, observer: true, observedAfterNs: 0 },
+      { point: 'host:vethB', role: 'host-veth', direction: 'out', ts: '1764333971.000121100', hop: 3, deltaNs: 16800, observer: false, observedAfterNs: null },
+      { point: 'web:eth0', role: 'namespace-end', direction: 'in', ts: '1764333971.000122700', hop: 4, deltaNs: 1600, observer: false, observedAfterNs: null },
+    ]);
+    const lost = pathToJson(paths[4]!);
+    expect(lost.lost).toEqual({ after: 'host:vethA', before: 'host:vethB' });
+    expect(lost.complete).toBe(false);
+    const nat = pathToJson(natScenario()[0]!);
+    expect(nat.nat).toEqual([{ after: 'host:docker0', before: 'host:eth1', side: 'src', from: '198.18.0.2:40000', to: '198.19.0.1:61000' }]);
+    expect(nat.ttl).toEqual([{ after: 'host:docker0', before: 'host:eth1', from: 64, to: 63 }]);
+  });
+});
+
+describe('summary', () => {
+  it('counts packets per point, complete paths and hop latency percentiles', () => {
+    const s = new SummaryCollector(fivePoints());
+    for (const p of bridgeScenario()) s.add(p);
+    const r = s.result();
+    expect(r).toMatchObject({ paths: 5, complete: 4, incomplete: 1, lost: 1, unknown: 0 });
+    expect(r.points).toEqual([
+      { point: 'box:eth0', packets: 5 },
+      { point: 'host:vethA', packets: 5 },
+      { point: 'host:docker0', packets: 5 },
+      { point: 'host:vethB', packets: 4 },
+      { point: 'web:eth0', packets: 4 },
+    ]);
+    expect(r.hops.find((h) => h.from === 'box:eth0' && h.to === 'host:vethA')).toEqual({ from: 'box:eth0', to: 'host:vethA', count: 3, p50Ns: 4300, p99Ns: 4900, minNs: 3100, maxNs: 4900 });
+  });
+});
+
+describe('pcapng comment', () => {
+  it('annotates each copy in one line', () => {
+    const paths = bridgeScenario();
+    const p = paths[2]!;
+    expect(p.copies.map((_, i) => packetComment(p, i))).toEqual([
+      'vethcap #3 hop 1/4 box:eth0 out',
+      'vethcap #3 hop 2/4 host:vethA in +4.3 µs',
+      'vethcap #3 host:docker0 bridge device copy (same kernel timestamp)',
+      'vethcap #3 hop 3/4 host:vethB out +16.8 µs',
+      'vethcap #3 hop 4/4 web:eth0 in +1.6 µs',
+    ]);
+    expect(packetComment(paths[4]!, 2)).toBe('vethcap #5 host:docker0 bridge device copy (same kernel timestamp); lost between host:vethA and host:vethB');
+  });
+});
+
+describe('format', () => {
+  it('formats durations and clocks', () => {
+    expect([850, 4_300, 16_800, 123_456, 12_500_000, 1_250_000_000].map(formatDuration)).toEqual(['850 ns', '4.3 µs', '16.8 µs', '123.5 µs', '12.5 ms', '1.250 s']);
+    expect(formatClock({ tsSec: 1_764_333_971, tsNsec: 716_018_412 }, 'utc')).toBe('12:46:11.716018412');
+    expect(formatClock({ tsSec: 1_764_333_971, tsNsec: 5 }, 'local')).toMatch(/^\d\d:\d\d:11\.000000005$/);
+  });
+});
