@@ -1,0 +1,101 @@
+import type { Writable } from 'node:stream';
+import type { PacketPath } from '../correlate/path.js';
+import { TopologyIndex } from '../correlate/topology-index.js';
+import type { Topology } from '../model/topology.js';
+import type { InterfaceStatsInput } from '../pcap/pcapng-writer.js';
+import { openFileSink, writableSink, defaultOsName, type CaptureSink } from '../pcap/sink.js';
+import { TimelineRenderer } from '../render/timeline.js';
+import { renderPathJson } from '../render/ndjson.js';
+import { SummaryCollector, type RunSummary } from '../render/run-summary.js';
+import type { TimeZone } from '../render/format.js';
+import { OrderedPcapngWriter } from './ordered-pcapng.js';
+
+export interface PathOutputOptions {
+  /** What goes to stdout per path: the timeline, NDJSON, or nothing (-q). */
+  format: 'timeline' | 'json' | 'none';
+  color?: boolean;
+  timeZone?: TimeZone;
+  /** Write the merged pcapng here ('-' for stdout, then no text goes to stdout). */
+  pcapng?: string;
+  /** Hop annotations as pcapng packet comments (default true). */
+  comments?: boolean;
+}
+
+const TEXT_FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Where correlated paths go: the timeline or NDJSON on stdout, the merged pcapng, the
+ * run summary. onPath() is synchronous (the correlator calls it); flush() writes what
+ * has gathered and waits for the outputs to take it, which is where backpressure reaches
+ * the caller.
+ */
+export class PathOutput {
+  readonly summary: SummaryCollector;
+  private readonly timeline: TimelineRenderer | undefined;
+  private text = '';
+  private readonly pcap: OrderedPcapngWriter | undefined;
+  private pcapSink: CaptureSink | undefined;
+  private readonly stdoutSink: CaptureSink;
+
+  private constructor(
+    private readonly topology: Topology,
+    private readonly options: PathOutputOptions,
+    stdout: Writable,
+  ) {
+    const index = new TopologyIndex(topology);
+    this.summary = new SummaryCollector(index);
+    this.timeline = options.format === 'timeline' ? new TimelineRenderer(index, { color: options.color ?? false, timeZone: options.timeZone ?? 'local' }) : undefined;
+    this.pcap = options.pcapng ? new OrderedPcapngWriter({ points: topology.points, os: defaultOsName(), comments: options.comments ?? true }) : undefined;
+    this.stdoutSink = writableSink(stdout, 'standard output');
+  }
+
+  static async open(topology: Topology, options: PathOutputOptions, stdout: Writable = process.stdout): Promise<PathOutput> {
+    const out = new PathOutput(topology, options, stdout);
+    if (options.pcapng) out.pcapSink = options.pcapng === '-' ? out.stdoutSink : await openFileSink(options.pcapng);
+    return out;
+  }
+
+  /** True when the merged pcapng goes to stdout, so no text may. */
+  get pcapOnStdout(): boolean {
+    return this.options.pcapng === '-';
+  }
+
+  readonly onPath = (path: PacketPath): void => {
+    this.summary.add(path);
+    this.pcap?.add(path);
+    if (this.pcapOnStdout) return;
+    if (this.timeline) this.text += this.timeline.render(path);
+    else if (this.options.format === 'json') this.text += renderPathJson(path) + '\n';
+  };
+
+  /** True when enough has gathered that the caller should flush() before going on. */
+  get shouldFlush(): boolean {
+    return this.text.length >= TEXT_FLUSH_BYTES || (this.pcap?.shouldTake ?? false);
+  }
+
+  async flush(): Promise<void> {
+    if (this.text.length > 0) {
+      const chunk = Buffer.from(this.text, 'utf8');
+      this.text = '';
+      await this.stdoutSink.write(chunk);
+    }
+    if (this.pcap && this.pcapSink) await this.pcapSink.write(this.pcap.take());
+  }
+
+  /** Writes the rest, the statistics blocks, and closes the pcapng; returns the summary. */
+  async close(stats: readonly InterfaceStatsInput[] = []): Promise<RunSummary> {
+    this.pcap?.finish(stats);
+    await this.flush();
+    if (this.pcapSink && this.pcapSink !== this.stdoutSink) await this.pcapSink.close();
+    return this.summary.result();
+  }
+
+  /** Packets written to the pcapng so far. */
+  get packetsWritten(): number {
+    return this.pcap?.written ?? 0;
+  }
+
+  get points(): Topology['points'] {
+    return this.topology.points;
+  }
+}
