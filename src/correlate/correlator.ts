@@ -17,7 +17,10 @@ export interface CorrelateOptions {
    * long a group stays open, so it bounds memory. Default 1 s; a hop takes microseconds.
    */
   windowNs?: number;
-  /** Payload bytes hashed and compared per copy (with IP ID, lengths and sequence numbers, 32 bytes tell packets apart). Default 32. */
+  /**
+   * Transport payload bytes compared per copy (the first 16 are hashed). With IP ID,
+   * lengths and sequence numbers, 32 bytes tell packets apart. Default 32.
+   */
   fingerprintBytes?: number;
 }
 
