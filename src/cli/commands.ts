@@ -2,8 +2,9 @@ import type { Argv } from 'yargs';
 import type { CommandContext } from './main.js';
 import { resolveCommand } from './resolve-command.js';
 import { demoCommand } from './demo-command.js';
+import { mergeCommand } from './merge-command.js';
 
 /** A subcommand registers itself on the yargs instance; one file per command. */
 export type CommandModule = (cli: Argv, ctx: CommandContext) => Argv;
 
-export const commands: CommandModule[] = [demoCommand, resolveCommand];
+export const commands: CommandModule[] = [demoCommand, mergeCommand, resolveCommand];

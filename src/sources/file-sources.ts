@@ -34,6 +34,8 @@ export interface RecordTarget {
   advance(point: number, ts: Timestamp): void;
   end(point: number): void;
   release(): void;
+  /** Called after each batch: where output backpressure reaches the reader. */
+  drain?(): Promise<void>;
 }
 
 export interface PumpResult {
@@ -153,6 +155,7 @@ export async function pumpFiles(sources: FileSources, target: RecordTarget): Pro
         next.done = true;
         for (const point of next.file.pointOf.values()) target.end(point);
         target.release();
+        await target.drain?.();
         continue;
       }
       for (const ev of step.value) {
@@ -184,6 +187,7 @@ export async function pumpFiles(sources: FileSources, target: RecordTarget): Pro
         for (const point of next.file.pointOf.values()) target.advance(point, ts);
       }
       target.release();
+      await target.drain?.();
     }
   } finally {
     await Promise.all(streams.map((s) => s.iterator.return(undefined)));

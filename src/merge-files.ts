@@ -1,0 +1,48 @@
+import { CorrelationSession } from './correlate/session.js';
+import { planFileSources, pumpFiles, type FileInput } from './sources/file-sources.js';
+import { PathOutput, type PathOutputOptions } from './sinks/path-output.js';
+import { renderSummaryText, type RunSummary } from './render/run-summary.js';
+
+export interface MergeOptions extends PathOutputOptions {
+  windowNs?: number;
+}
+
+export interface MergeResult {
+  summary: RunSummary;
+  packets: number;
+  /** Things the user should know (untimed packets skipped, ...). */
+  notes: string[];
+}
+
+/**
+ * `vethcap merge`: reads the inputs, merges and correlates them, and writes the timeline
+ * or NDJSON, the summary, and the merged pcapng.
+ */
+export async function mergeFiles(inputs: readonly FileInput[], options: MergeOptions): Promise<MergeResult> {
+  const sources = await planFileSources(inputs);
+  const topology = { points: sources.points };
+  const out = await PathOutput.open(topology, options);
+  const session = new CorrelationSession(topology, out.onPath, { windowNs: options.windowNs ?? 100_000_000 });
+  const pumped = await pumpFiles(sources, {
+    push: (point, record) => session.push(point, record),
+    advance: (point, ts) => session.merge.advance(point, ts),
+    end: (point) => session.end(point),
+    release: () => session.release(),
+    drain: () => (out.shouldFlush ? out.flush() : Promise.resolve()),
+  }).catch(async (error: unknown) => {
+    // A damaged input: keep what came before it, then report.
+    session.finish();
+    await out.close().catch(() => undefined);
+    throw error;
+  });
+  session.finish();
+  const summary = await out.close(
+    sources.stats.flatMap((s, point) => (s.received === null && s.dropped === null ? [] : [{ point, ...(s.received !== null ? { ifRecv: s.received } : {}), ...(s.dropped !== null ? { ifDrop: s.dropped } : {}) }])),
+  );
+  if (options.format === 'json') process.stdout.write(JSON.stringify({ summary }) + '\n');
+  else if (!out.pcapOnStdout) process.stdout.write((options.format === 'timeline' ? '\n' : '') + renderSummaryText(summary));
+  const notes: string[] = [];
+  if (pumped.untimed > 0) notes.push(`${pumped.untimed} packets from Simple Packet Blocks carry no timestamp and were left out.`);
+  if (options.pcapng && options.pcapng !== '-') notes.push(`wrote ${out.packetsWritten} packets to ${options.pcapng}.`);
+  return { summary, packets: pumped.packets, notes };
+}
