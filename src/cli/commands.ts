@@ -3,8 +3,9 @@ import type { CommandContext } from './main.js';
 import { resolveCommand } from './resolve-command.js';
 import { demoCommand } from './demo-command.js';
 import { mergeCommand } from './merge-command.js';
+import { traceCommand } from './trace-command.js';
 
 /** A subcommand registers itself on the yargs instance; one file per command. */
 export type CommandModule = (cli: Argv, ctx: CommandContext) => Argv;
 
-export const commands: CommandModule[] = [demoCommand, mergeCommand, resolveCommand];
+export const commands: CommandModule[] = [traceCommand, resolveCommand, mergeCommand, demoCommand];

@@ -47,7 +47,10 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
 
   const hostInode = await netnsInode(HOST_NETNS_PATH);
   const located: Located[] = [];
-  for (const spec of specs) located.push(await locate(spec, dockerApi, hostInode));
+  for (const spec of specs) {
+    const target = await locate(spec, dockerApi, hostInode);
+    located.push(spec.alias ? { ...target, name: spec.alias } : target);
+  }
 
   const hostLinks = await readLinks();
   const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, hostInode, located, tryDocker(dockerApi));

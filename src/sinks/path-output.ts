@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { PacketPath } from '../correlate/path.js';
 import { TopologyIndex } from '../correlate/topology-index.js';
@@ -88,6 +89,11 @@ export class PathOutput {
     await this.flush();
     if (this.pcapSink && this.pcapSink !== this.stdoutSink) await this.pcapSink.close();
     return this.summary.result();
+  }
+
+  /** Removes the pcapng file after close(), when a run failed before it captured anything. */
+  async discard(): Promise<void> {
+    if (this.options.pcapng && this.options.pcapng !== '-' && this.packetsWritten === 0) await rm(this.options.pcapng, { force: true });
   }
 
   /** Packets written to the pcapng so far. */

@@ -1,13 +1,22 @@
 import { VethcapError } from '../errors.js';
 
 /** What the user named on the command line. */
-export type TargetSpec =
+export type TargetSpec = (
   | { kind: 'docker'; ref: string; raw: string }
   | { kind: 'pid'; pid: number; raw: string }
-  | { kind: 'netns'; name: string; raw: string };
+  | { kind: 'netns'; name: string; raw: string }
+) & {
+  /** A display name the user chose (`NAME=SPEC`), used in labels instead of the default. */
+  alias?: string;
+};
 
-/** `pid:N`, `netns:NAME`, `docker:REF`, or a bare container name / ID prefix. Pure. */
+/**
+ * `pid:N`, `netns:NAME`, `docker:REF`, or a bare container name / ID prefix, optionally
+ * named for the labels as `NAME=SPEC` (e.g. `db=pid:4242`). Pure.
+ */
 export function parseTargetSpec(raw: string): TargetSpec {
+  const aliased = /^([A-Za-z][\w.-]*)=(.+)$/.exec(raw.trim());
+  if (aliased) return { ...parseTargetSpec(aliased[2]!), raw, alias: aliased[1]! };
   const text = raw.trim();
   if (text === '') throw new VethcapError('USAGE', 'an empty target: name a container, pid:N or netns:NAME.');
   const colon = text.indexOf(':');

@@ -60,3 +60,10 @@ describe('findContainer', () => {
     await expect(findContainer(api, 'wbe')).rejects.toMatchObject({ code: 'TARGET_NOT_FOUND', message: 'no container named wbe; did you mean web?' });
   });
 });
+
+describe('named targets', () => {
+  it('takes NAME=SPEC for labels', () => {
+    expect(parseTargetSpec('db=pid:42')).toEqual({ kind: 'pid', pid: 42, raw: 'db=pid:42', alias: 'db' });
+    expect(parseTargetSpec('box=netns:vc-1-box')).toMatchObject({ kind: 'netns', name: 'vc-1-box', alias: 'box' });
+  });
+});

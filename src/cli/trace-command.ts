@@ -1,0 +1,129 @@
+import { existsSync } from 'node:fs';
+import type { CommandModule } from './commands.js';
+import { VethcapError } from '../errors.js';
+import { trace, type TraceResult } from '../trace/trace.js';
+import { renderSummaryText } from '../render/run-summary.js';
+import { run } from '../exec/run.js';
+import { catchInterrupts, signalExitCode } from './interrupt.js';
+import { EXIT } from './exit-codes.js';
+import { outputFormat, useColor, withOutputOptions, type OutputArgs } from './output-options.js';
+
+export const traceCommand: CommandModule = (cli, ctx) =>
+  cli.command(
+    'trace <target...>',
+    'Capture at every point of the targets\' veth pairs and bridge at once, and print each packet\'s path as it happens.',
+    (y) =>
+      withOutputOptions(
+        y
+          .positional('target', { type: 'string', array: true, demandOption: true, describe: 'Containers (name or ID prefix), pid:N, netns:NAME; NAME=SPEC names a target in the labels.' })
+          .option('filter', { alias: 'f', type: 'string', describe: 'pcap-filter expression, as tcpdump takes it (passed as one argument, never through a shell).' })
+          .option('count', { alias: 'c', type: 'number', describe: 'Stop after N packet paths.' })
+          .option('duration', { alias: 'd', type: 'number', describe: 'Stop after S seconds.' })
+          .option('snaplen', { alias: 's', type: 'number', describe: 'Bytes captured per packet (tcpdump -s); default 262144.' })
+          .option('buffer-size', { alias: 'B', type: 'number', describe: 'Kernel capture buffer per point in KiB (tcpdump -B).' })
+          .option('bridge', { type: 'boolean', default: true, describe: 'Capture on the bridge device too (--no-bridge leaves it out).' })
+          .option('interface', { alias: 'i', type: 'string', array: true, describe: 'Only these interfaces of the targets (names inside the namespace).' })
+          .option('skip', { type: 'string', array: true, describe: 'Leave out a capture point by its label, e.g. --skip host:docker0.' })
+          .option('add-host', { type: 'string', array: true, describe: 'Also capture on this host interface (label host:IFNAME).' })
+          .option('uplink', { type: 'string', describe: 'Also capture on the host\'s uplink: IFACE, or empty for the interface of the default route.' })
+          .option('drain', { type: 'number', default: 300, describe: 'Milliseconds to keep capturing after the command given after -- exits.' })
+          .parserConfiguration({ 'populate--': true }),
+      )
+        .example('sudo $0 trace box --filter icmp', 'every ICMP packet of container box, hop by hop')
+        .example("sudo $0 trace box web --filter 'tcp port 80' -w path.pcapng", 'two containers, and one pcapng for Wireshark')
+        .example('sudo $0 trace box --filter icmp -- ping -c 3 198.18.0.3', 'run ping inside box once every point is armed; stop when it ends')
+        .example('sudo $0 trace box -c 100 --json > paths.ndjson', 'the first 100 paths as NDJSON')
+        .epilogue('Stops on -c, -d, the command\'s end, Ctrl-C or SIGTERM; the pcapng is complete whatever stops it. Labels: <target>:<ifname> inside a namespace, host:<ifname> on the host. The bridge device is an observation point: hop latencies run port to port.'),
+    async (argv) => {
+      const args = argv as unknown as OutputArgs & {
+        target: string[];
+        filter?: string;
+        count?: number;
+        duration?: number;
+        snaplen?: number;
+        'buffer-size'?: number;
+        bridge: boolean;
+        interface?: string[];
+        skip?: string[];
+        'add-host'?: string[];
+        uplink?: string;
+        drain: number;
+        '--'?: Array<string | number>;
+      };
+      if (args.count !== undefined && !(args.count > 0)) throw new VethcapError('USAGE', '--count takes a number of packet paths above 0.');
+      if (args.duration !== undefined && !(args.duration > 0)) throw new VethcapError('USAGE', '--duration takes a number of seconds above 0.');
+      const extraHost = [...(args['add-host'] ?? [])];
+      if (args.uplink !== undefined) extraHost.push(args.uplink !== '' ? args.uplink : await defaultRouteInterface());
+      const interrupt = catchInterrupts();
+      let result: TraceResult;
+      try {
+        result = await trace({
+          targets: args.target,
+          output: {
+            format: outputFormat(args),
+            color: useColor(args),
+            timeZone: args.utc ? 'utc' : 'local',
+            comments: args.comments,
+            ...(args.write ? { pcapng: args.write } : {}),
+          },
+          ...(args.filter !== undefined ? { filter: args.filter } : {}),
+          ...(args.count !== undefined ? { count: args.count } : {}),
+          ...(args.duration !== undefined ? { durationS: args.duration } : {}),
+          ...(args.snaplen !== undefined ? { snaplen: args.snaplen } : {}),
+          ...(args['buffer-size'] !== undefined ? { bufferSizeKiB: args['buffer-size'] } : {}),
+          bridge: args.bridge,
+          ...(args.interface ? { interfaces: args.interface } : {}),
+          ...(args.skip ? { skip: args.skip } : {}),
+          extraHost,
+          ...(args['--'] && args['--'].length > 0 ? { command: args['--'].map(String) } : {}),
+          drainMs: args.drain,
+          windowNs: Math.round(args.window * 1e6),
+          signal: interrupt.signal,
+          status: Boolean(process.stderr.isTTY) && !args.json && args.write !== '-',
+          onArmed: (points) => {
+            if (!args.json && args.write !== '-') process.stderr.write(`vethcap: ${points.length} points armed: ${points.map((p) => p.label).join(', ')}\n`);
+          },
+        });
+      } finally {
+        interrupt.dispose();
+      }
+      report(result, args);
+      const sig = interrupt.signalName();
+      const gone = result.endedEarly.filter((e) => {
+        const point = result.points.find((p) => p.label === e.label);
+        return point?.netnsPath !== undefined && !existsSync(point.netnsPath);
+      });
+      for (const e of result.endedEarly) {
+        process.stderr.write(`vethcap: capture at ${e.label} ended before the trace did: ${gone.includes(e) ? 'its namespace went away (the container or process stopped)' : e.reason}.\n`);
+      }
+      if (sig) ctx.exitCode = signalExitCode(sig);
+      else if (gone.length > 0) ctx.exitCode = EXIT.TARGET;
+      else if (result.endedEarly.length > 0) ctx.exitCode = EXIT.CAPTURE;
+    },
+  );
+
+function report(result: TraceResult, args: OutputArgs): void {
+  const perPoint = result.points.map((p, i) => ({
+    point: p.label,
+    captured: result.stats[i]?.captured ?? null,
+    droppedByKernel: result.stats[i]?.droppedByKernel ?? null,
+  }));
+  if (args.json) {
+    process.stdout.write(JSON.stringify({ summary: { ...result.summary, capture: perPoint, stopReason: result.stopReason, commandExitCode: result.commandExitCode } }) + '\n');
+    return;
+  }
+  if (args.write === '-') return;
+  const text = renderSummaryText(result.summary);
+  const w = Math.max(...perPoint.map((p) => p.point.length));
+  const lines = ['capture (tcpdump): captured / dropped by kernel', ...perPoint.map((p) => `  ${p.point.padEnd(w)}  ${p.captured ?? '?'} / ${p.droppedByKernel ?? '?'}`)];
+  process.stdout.write(`${args.quiet ? '' : '\n'}${text}${lines.join('\n')}\n`);
+  if (result.commandExitCode !== null && result.commandExitCode !== 0) process.stderr.write(`vethcap: the command exited with ${result.commandExitCode}.\n`);
+  if (args.write) process.stderr.write(`vethcap: wrote ${result.packetsWritten} packets to ${args.write}.\n`);
+}
+
+async function defaultRouteInterface(): Promise<string> {
+  const routes = JSON.parse(await run('ip', ['-j', 'route', 'show', 'default'])) as Array<{ dev?: string }>;
+  const dev = routes.find((r) => r.dev)?.dev;
+  if (!dev) throw new VethcapError('USAGE', '--uplink: the host has no default route; name the interface, e.g. --uplink eth0.');
+  return dev;
+}

@@ -1,0 +1,234 @@
+import { VethcapError } from '../errors.js';
+import { requireTools } from '../exec/tools.js';
+import { requireCapabilities } from '../exec/privileges.js';
+import { resolveTargets } from '../resolve/resolve.js';
+import { planPoints, type PlanOptions, type PlannedPoint } from '../plan/plan.js';
+import { CaptureSession } from '../capture/session.js';
+import { failureReason, type CaptureStats } from '../capture/tcpdump-output.js';
+import { CaptureParser } from '../pcap/parser.js';
+import type { CaptureEvent } from '../pcap/events.js';
+import { CorrelationSession } from '../correlate/session.js';
+import { PathOutput, type PathOutputOptions } from '../sinks/path-output.js';
+import type { RunSummary } from '../render/run-summary.js';
+import type { Timestamp } from '../model/time.js';
+import type { ResolveResult } from '../resolve/types.js';
+import { runInNamespace, type CommandRun } from './command.js';
+import { renderStatusLine } from './status-line.js';
+
+export interface TraceOptions extends PlanOptions {
+  targets: string[];
+  output: PathOutputOptions;
+  /** Stop after this many packet paths. */
+  count?: number;
+  /** Stop after this many seconds. */
+  durationS?: number;
+  /** Run this inside the first target's namespace once every point is armed; stop when it exits. */
+  command?: string[];
+  /** How long to keep capturing after the command exits (ms). */
+  drainMs?: number;
+  windowNs?: number;
+  bufferSizeKiB?: number;
+  /** Called once every point is armed (e.g. to start traffic in tests). */
+  onArmed?: (points: readonly PlannedPoint[]) => void;
+  /** Abort to stop the trace cleanly (SIGINT/SIGTERM in the CLI). */
+  signal?: AbortSignal;
+  /** Show the status line on stderr (a TTY). */
+  status?: boolean;
+  /** Already resolved targets (skips the look-up). */
+  resolved?: ResolveResult;
+}
+
+export type StopReason = 'count' | 'duration' | 'command' | 'signal' | 'targets-gone' | 'points-ended';
+
+export interface TraceResult {
+  points: PlannedPoint[];
+  summary: RunSummary;
+  stats: Array<CaptureStats | null>;
+  stopReason: StopReason;
+  /** Milliseconds from the call until every point was armed. */
+  armedAfterMs: number;
+  commandExitCode: number | null;
+  /** Points whose capture ended before the trace did, with tcpdump's last words. */
+  endedEarly: Array<{ label: string; reason: string }>;
+  packetsWritten: number;
+}
+
+/** Live watermark slack: a point silent for this long is taken to have passed now - this. */
+const LIVE_IDLE_NS = 250_000_000;
+const TICK_MS = 100;
+
+function nowTs(): Timestamp {
+  const ms = Date.now();
+  return { tsSec: Math.floor(ms / 1000), tsNsec: (ms % 1000) * 1e6 };
+}
+
+/**
+ * `vethcap trace`: resolve the targets, plan the points, start one tcpdump per point, and
+ * once every point is armed stream their output through the codec into the merge,
+ * correlation and outputs, until a stop condition. Everything started is stopped, and
+ * the pcapng closed, whatever ends the trace.
+ */
+export async function trace(options: TraceOptions): Promise<TraceResult> {
+  const started = Date.now();
+  await requireTools(['ip', 'nsenter', 'tcpdump']);
+  await requireCapabilities(['SYS_ADMIN', 'NET_ADMIN', 'NET_RAW'], 'capturing in network namespaces');
+  const resolved = options.resolved ?? (await resolveTargets(options.targets, { discoverOwners: false }));
+  const points = planPoints(resolved.targets, options);
+  const topology = { points };
+  const out = await PathOutput.open(topology, options.output);
+  let paths = 0;
+  let stopWanted: StopReason | undefined;
+  let wake: (() => void) | undefined;
+  const requestStop = (reason: StopReason) => {
+    stopWanted ??= reason;
+    wake?.();
+  };
+  const correlation = new CorrelationSession(
+    topology,
+    (path) => {
+      out.onPath(path);
+      paths++;
+      if (options.count !== undefined && paths >= options.count) requestStop('count');
+    },
+    { windowNs: options.windowNs ?? 100_000_000, idleNs: LIVE_IDLE_NS },
+  );
+  const endedEarly: TraceResult['endedEarly'] = [];
+  let stopping = false;
+  const parsers = points.map(() => new CaptureParser());
+  const packets = points.map(() => 0);
+  const ended = points.map(() => false);
+  let streamError: unknown;
+  const feed = (point: number, events: CaptureEvent[]) => {
+    for (const ev of events) {
+      if (ev.kind !== 'packet') continue;
+      ev.point = point;
+      correlation.push(point, ev);
+      packets[point]!++;
+    }
+  };
+  const session = new CaptureSession(
+    points.map((p) => ({
+      label: p.label,
+      ifname: p.ifname,
+      ...(p.netnsPath ? { netns: p.netnsPath } : {}),
+      ...(p.filter ? { filter: p.filter } : {}),
+      ...(p.snaplen ? { snaplen: p.snaplen } : {}),
+      ...(options.bufferSizeKiB ? { bufferSizeKiB: options.bufferSizeKiB } : {}),
+    })),
+    {
+      onData(point, chunk) {
+        try {
+          feed(point, parsers[point]!.push(chunk));
+        } catch (error) {
+          streamError ??= error;
+        }
+      },
+      onEnd(point) {
+        try {
+          feed(point, parsers[point]!.end());
+        } catch (error) {
+          // tcpdump stopped mid-record (killed): what came before is kept.
+          if (!stopWanted) streamError ??= error;
+        }
+        ended[point] = true;
+        if (!stopping) {
+          const log = session.processes[point]?.log ?? '';
+          endedEarly.push({ label: points[point]!.label, reason: failureReason(log) });
+        }
+        correlation.end(point);
+        if (ended.every(Boolean)) requestStop('points-ended');
+        wake?.();
+      },
+    },
+  );
+
+  let command: CommandRun | undefined;
+  let commandExitCode: number | null = null;
+  let ticker: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let statusShown = false;
+  const onAbort = () => requestStop('signal');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const showStatus = () => {
+    if (!options.status) return;
+    const line = renderStatusLine(
+      points.map((p, i) => ({ label: p.label, packets: packets[i]!, armed: true, ended: ended[i]! })),
+      paths,
+      Date.now() - started,
+      process.stderr.columns || 120,
+    );
+    process.stderr.write(`\r\x1b[K${line}`);
+    statusShown = true;
+  };
+  let stats: Array<CaptureStats | null> = [];
+  let armedAfterMs = 0;
+  let armed = false;
+  let failure: unknown;
+  try {
+    await session.start(options.signal);
+    armedAfterMs = Date.now() - started;
+    armed = true;
+    options.onArmed?.(points);
+    if (options.durationS !== undefined) timer = setTimeout(() => requestStop('duration'), options.durationS * 1000);
+    if (options.command && options.command.length > 0) {
+      const netns = points.find((p) => p.netnsPath)?.netnsPath;
+      if (!netns) throw new VethcapError('USAGE', 'the command after -- runs in the first target\'s namespace, and the targets have none.');
+      command = runInNamespace(netns, options.command);
+      command.done.then(
+        (code) => {
+          commandExitCode = code;
+          setTimeout(() => requestStop('command'), options.drainMs ?? 300);
+        },
+        (error: unknown) => {
+          streamError ??= error;
+          requestStop('command');
+        },
+      );
+    }
+    let lastStatus = 0;
+    while (!stopWanted) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        ticker = setTimeout(resolve, TICK_MS);
+      });
+      clearTimeout(ticker);
+      wake = undefined;
+      if (streamError) throw streamError;
+      correlation.release(nowTs());
+      await out.flush();
+      if (Date.now() - lastStatus >= 500) {
+        showStatus();
+        lastStatus = Date.now();
+      }
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    stopping = true;
+    options.signal?.removeEventListener('abort', onAbort);
+    clearTimeout(timer);
+    command?.kill();
+    const result = await session.stop();
+    stats = result.stats;
+    if (statusShown) process.stderr.write('\r\x1b[K');
+  }
+  // Whatever ended the trace, the pcapng is completed up to the last packet received.
+  correlation.finish();
+  const summary = await out.close(
+    stats.map((s, point) => ({ point, ...(s ? { ifRecv: s.received, ifDrop: s.droppedByKernel } : {}), endTime: nowTs() })),
+  );
+  if (failure) {
+    if (!armed) await out.discard();
+    throw failure;
+  }
+  return {
+    points,
+    summary,
+    stats,
+    stopReason: stopWanted ?? 'signal',
+    armedAfterMs,
+    commandExitCode,
+    endedEarly,
+    packetsWritten: out.packetsWritten,
+  };
+}
