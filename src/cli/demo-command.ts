@@ -1,7 +1,7 @@
 import type { CommandModule } from './commands.js';
 import { createLab } from '../lab/lab.js';
-import { resolveTargets } from '../resolve/resolve.js';
-import { renderResolveTable } from './resolve-output.js';
+import { trace } from '../trace/trace.js';
+import { renderSummaryText } from '../render/run-summary.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
@@ -9,30 +9,40 @@ import { requireCapabilities } from '../exec/privileges.js';
 export const demoCommand: CommandModule = (cli, ctx) =>
   cli.command(
     'demo',
-    'Run vethcap on a built-in topology when no container is at hand: two namespaces (box, web) on a bridge, on 198.19.0.0/24, removed afterwards.',
+    'The main job on a built-in topology, when no container is at hand: two namespaces (box, web) on a bridge, a few pings traced hop by hop, a pcapng written, the topology removed.',
     (y) =>
       y
-        .option('count', { alias: 'c', type: 'number', default: 3, describe: 'Pings from box to web.' })
-        .example('sudo $0 demo', 'build the topology, resolve it, ping across, remove it'),
+        .option('count', { alias: 'c', type: 'number', default: 3, describe: 'Pings from box to web (1-100).' })
+        .option('write', { alias: 'w', type: 'string', default: 'vethcap-demo.pcapng', describe: 'Where to write the merged pcapng.' })
+        .option('color', { type: 'boolean', describe: 'Colour the timeline (default: on a terminal).' })
+        .example('sudo $0 demo', 'build, trace three pings, write vethcap-demo.pcapng, clean up')
+        .example('sudo $0 demo -c 10 -w /tmp/demo.pcapng', 'ten pings, pcapng elsewhere'),
     async (argv) => {
-      await requireTools(['ip', 'nsenter', 'ping']);
+      await requireTools(['ip', 'nsenter', 'tcpdump', 'ping']);
       await requireCapabilities(['SYS_ADMIN', 'NET_ADMIN', 'NET_RAW'], 'vethcap demo');
+      const count = Math.max(1, Math.min(100, Math.trunc(argv.count)));
       const interrupt = catchInterrupts();
       const lab = await createLab({ hosts: ['box', 'web'] });
       try {
         const box = lab.host('box');
         const web = lab.host('web');
-        process.stdout.write(`Built: namespaces ${box.netns} (${box.ip}) and ${web.netns} (${web.ip}) on bridge ${lab.bridge}.\n\n`);
-        const resolved = await resolveTargets([`netns:${box.netns}`, `netns:${web.netns}`]);
-        process.stdout.write(renderResolveTable(resolved) + '\n');
-        interrupt.check();
-        const count = Math.max(1, Math.min(100, Math.trunc(argv.count)));
-        process.stdout.write(await lab.exec('box', 'ping', ['-c', String(count), '-i', '0.2', '-W', '1', web.ip]) + '\n');
-        interrupt.check();
+        process.stdout.write(
+          `Topology: namespace box (${box.ip}, eth0 ⇄ host ${box.hostIf}) and namespace web (${web.ip}, eth0 ⇄ host ${web.hostIf}), both ports of bridge ${lab.bridge}.\n` +
+            `Tracing: vethcap trace box=netns:${box.netns} web=netns:${web.netns} --filter icmp -w ${argv.write} -- ping -c ${count} ${web.ip}\n\n`,
+        );
+        const result = await trace({
+          targets: [`box=netns:${box.netns}`, `web=netns:${web.netns}`],
+          filter: 'icmp',
+          command: ['ping', '-c', String(count), '-i', '0.2', '-W', '1', web.ip],
+          output: { format: 'timeline', color: argv.color ?? (Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined), timeZone: 'local', pcapng: argv.write },
+          signal: interrupt.signal,
+        });
+        process.stdout.write(`\n${renderSummaryText(result.summary)}`);
+        process.stdout.write(`\nWrote ${result.packetsWritten} packets to ${argv.write}: open it in Wireshark (one interface per point; frame.packet_id == 1 shows every copy of packet #1).\n`);
       } finally {
         await lab.destroy();
         interrupt.dispose();
-        process.stdout.write(`Removed ${lab.bridge}, ${lab.hosts.map((h) => h.netns).join(', ')}.\n`);
+        process.stdout.write(`Removed bridge ${lab.bridge} and namespaces ${lab.hosts.map((h) => h.netns).join(', ')}.\n`);
       }
       const sig = interrupt.signalName();
       if (sig) ctx.exitCode = signalExitCode(sig);
