@@ -26,7 +26,8 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           .option('skip', { type: 'string', array: true, describe: 'Leave out a capture point by its label, e.g. --skip host:docker0.' })
           .option('add-host', { type: 'string', array: true, describe: 'Also capture on this host interface (label host:IFNAME).' })
           .option('uplink', { type: 'string', describe: 'Also capture on the host\'s uplink: IFACE, or empty for the interface of the default route.' })
-          .option('drain', { type: 'number', default: 300, describe: 'Milliseconds to keep capturing after the command given after -- exits.' })
+          .option('drain', { type: 'number', describe: 'Milliseconds to keep capturing after the command given after -- exits (default 1100, 300 with --immediate).' })
+          .option('immediate', { type: 'boolean', default: false, describe: 'tcpdump --immediate-mode: each packet shown at once instead of up to ~1 s late, but at high packet rates the kernel drops packets.' })
           .parserConfiguration({ 'populate--': true }),
       )
         .example('sudo $0 trace box --filter icmp', 'every ICMP packet of container box, hop by hop')
@@ -47,7 +48,8 @@ export const traceCommand: CommandModule = (cli, ctx) =>
         skip?: string[];
         'add-host'?: string[];
         uplink?: string;
-        drain: number;
+        drain?: number;
+        immediate: boolean;
         '--'?: Array<string | number>;
       };
       if (args.count !== undefined && !(args.count > 0)) throw new VethcapError('USAGE', '--count takes a number of packet paths above 0.');
@@ -76,7 +78,8 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           ...(args.skip ? { skip: args.skip } : {}),
           extraHost,
           ...(args['--'] && args['--'].length > 0 ? { command: args['--'].map(String) } : {}),
-          drainMs: args.drain,
+          ...(args.drain !== undefined ? { drainMs: args.drain } : {}),
+          immediate: args.immediate,
           windowNs: Math.round(args.window * 1e6),
           signal: interrupt.signal,
           status: Boolean(process.stderr.isTTY) && !args.json && args.write !== '-',

@@ -4,6 +4,7 @@ import { requireCapabilities } from '../exec/privileges.js';
 import { resolveTargets } from '../resolve/resolve.js';
 import { planPoints, type PlanOptions, type PlannedPoint } from '../plan/plan.js';
 import { CaptureSession } from '../capture/session.js';
+import { BLOCK_DRAIN_MS } from '../capture/tcpdump.js';
 import { failureReason, type CaptureStats } from '../capture/tcpdump-output.js';
 import { CaptureParser } from '../pcap/parser.js';
 import type { CaptureEvent } from '../pcap/events.js';
@@ -32,6 +33,8 @@ export interface TraceOptions extends PlanOptions {
   onArmed?: (points: readonly PlannedPoint[]) => void;
   /** Abort to stop the trace cleanly (SIGINT/SIGTERM in the CLI). */
   signal?: AbortSignal;
+  /** tcpdump --immediate-mode: lower display latency, but drops at high packet rates. */
+  immediate?: boolean;
   /** Show the status line on stderr (a TTY). */
   status?: boolean;
   /** Already resolved targets (skips the look-up). */
@@ -53,8 +56,12 @@ export interface TraceResult {
   packetsWritten: number;
 }
 
-/** Live watermark slack: a point silent for this long is taken to have passed now - this. */
-const LIVE_IDLE_NS = 250_000_000;
+/**
+ * Live watermark slack: a point silent for this long is taken to have passed now - this.
+ * Above the longest a packet can wait before tcpdump delivers it (the block timeout).
+ */
+const IDLE_NS_BLOCKS = 1_500_000_000;
+const IDLE_NS_IMMEDIATE = 250_000_000;
 const TICK_MS = 100;
 
 function nowTs(): Timestamp {
@@ -90,7 +97,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       paths++;
       if (options.count !== undefined && paths >= options.count) requestStop('count');
     },
-    { windowNs: options.windowNs ?? 100_000_000, idleNs: LIVE_IDLE_NS },
+    { windowNs: options.windowNs ?? 100_000_000, idleNs: options.immediate ? IDLE_NS_IMMEDIATE : IDLE_NS_BLOCKS },
   );
   const endedEarly: TraceResult['endedEarly'] = [];
   let stopping = false;
@@ -114,6 +121,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       ...(p.filter ? { filter: p.filter } : {}),
       ...(p.snaplen ? { snaplen: p.snaplen } : {}),
       ...(options.bufferSizeKiB ? { bufferSizeKiB: options.bufferSizeKiB } : {}),
+      immediate: options.immediate ?? false,
     })),
     {
       onData(point, chunk) {
@@ -160,6 +168,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     process.stderr.write(`\r\x1b[K${line}`);
     statusShown = true;
   };
+  const drainMs = options.immediate ? 300 : BLOCK_DRAIN_MS;
   let stats: Array<CaptureStats | null> = [];
   let armedAfterMs = 0;
   let armed = false;
@@ -177,7 +186,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       command.done.then(
         (code) => {
           commandExitCode = code;
-          setTimeout(() => requestStop('command'), options.drainMs ?? 300);
+          setTimeout(() => requestStop('command'), options.drainMs ?? drainMs);
         },
         (error: unknown) => {
           streamError ??= error;
@@ -201,6 +210,8 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
         lastStatus = Date.now();
       }
     }
+    // Let the last kernel blocks reach tcpdump before it is stopped (a SIGINT drops them).
+    if (stopWanted !== 'command' && stopWanted !== 'points-ended') await new Promise((r) => setTimeout(r, drainMs));
   } catch (error) {
     failure = error;
   } finally {

@@ -1,0 +1,149 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { privileged } from '../helpers/env.js';
+import { useLab } from '../helpers/lab.js';
+import { BIN, runCli } from '../helpers/cli.js';
+import { hopLabels, parseNdjson } from '../helpers/paths.js';
+import { run } from '../../src/exec/run.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vethcap-trace-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** tshark's fields of every packet, one array per packet. */
+async function tsharkFields(file: string, fields: string[]): Promise<string[][]> {
+  const { stdout } = await execa('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=\t', ...fields.flatMap((f) => ['-e', f])]);
+  return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+}
+
+describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft']))('trace on a lab', () => {
+  const lab = useLab({ hosts: ['box', 'web'] });
+  const targets = () => {
+    const l = lab();
+    return [`box=netns:${l.host('box').netns}`, `web=netns:${l.host('web').netns}`];
+  };
+  const labels = () => {
+    const l = lab();
+    return { box: 'box:eth0', h0: `host:${l.host('box').hostIf}`, br: `host:${l.bridge}`, h1: `host:${l.host('web').hostIf}`, web: 'web:eth0' };
+  };
+
+  it('shows every request and reply at all five points in path order, in the timeline and the pcapng', async () => {
+    const file = join(dir, 'path.pcapng');
+    const r = await runCli(['trace', ...targets(), '--filter', 'icmp', '--utc', '-w', file, '--', 'ping', '-c', '3', '-i', '0.2', lab().host('web').ip]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const L = labels();
+    expect(r.stdout).toMatch(new RegExp(`#1  ICMP echo request ${lab().host('box').ip.replace(/\./g, '\\.')} → `));
+    expect(r.stdout).toContain('6 packets: 6 complete, 0 incomplete (0 lost)');
+    expect(r.stdout).toContain('bridge device copy');
+    // The pcapng: 6 packets × 5 points, one interface per point, ids shared by the copies.
+    const rows = await tsharkFields(file, ['frame.interface_name', 'frame.packet_id', 'frame.packet_flags_direction', 'frame.comment', 'icmp.type']);
+    expect(rows).toHaveLength(30);
+    const byId = new Map<string, string[][]>();
+    for (const row of rows) byId.set(row[1]!, [...(byId.get(row[1]!) ?? []), row]);
+    expect([...byId.keys()].sort()).toEqual(['1', '2', '3', '4', '5', '6']);
+    for (const [id, copies] of byId) {
+      const isRequest = copies[0]![4] === '8';
+      const order = copies.map((c) => c[0]).filter((l) => l !== L.br);
+      expect(order, `packet ${id}`).toEqual(isRequest ? [L.box, L.h0, L.h1, L.web] : [L.web, L.h1, L.h0, L.box]);
+      expect(copies.map((c) => c[0])).toContain(L.br);
+      // Direction flags: 0x1 inbound, 0x2 outbound; the bridge copy has none.
+      const dir = Object.fromEntries(copies.map((c) => [c[0], c[2]]));
+      expect(dir[isRequest ? L.box : L.web]).toBe('0x00000002');
+      expect(dir[isRequest ? L.h0 : L.h1]).toBe('0x00000001');
+      expect(dir[isRequest ? L.h1 : L.h0]).toBe('0x00000002');
+      expect(dir[isRequest ? L.web : L.box]).toBe('0x00000001');
+      for (const c of copies) expect(c[3]).toMatch(new RegExp(`^vethcap #${id} `));
+    }
+  });
+
+  it('keeps path order over 10,000 packets through the veth pairs and the bridge', async () => {
+    const r = await runCli(['trace', ...targets(), '--filter', 'icmp', '--json', '--', 'ping', '-f', '-c', '5000', '-W', '1', lab().host('web').ip], { timeoutMs: 120_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { paths, summary } = parseNdjson(r.stdout);
+    const L = labels();
+    expect(paths.length).toBe(10_000);
+    let outOfOrder = 0;
+    for (const p of paths) {
+      const request = p.summary.startsWith('ICMP echo request');
+      const want = request ? [L.box, L.h0, L.h1, L.web] : [L.web, L.h1, L.h0, L.box];
+      if (hopLabels(p).join() !== want.join()) outOfOrder++;
+    }
+    expect(outOfOrder).toBe(0);
+    expect(summary.complete).toBe(10_000);
+    expect(summary.capture.map((c) => c.droppedByKernel)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('says where packets were lost when the bridge drops them', async () => {
+    const L = labels();
+    const table = `vctest${lab().id}`;
+    await run('nft', [`add table bridge ${table}; add chain bridge ${table} vcfwd { type filter hook forward priority 0 ; } ; add rule bridge ${table} vcfwd ether daddr ${lab().host('web').mac} ip protocol icmp drop`]);
+    try {
+      const r = await runCli(['trace', ...targets(), '--filter', 'icmp', '--json', '--', 'ping', '-c', '3', '-i', '0.2', '-W', '1', lab().host('web').ip]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const { paths, summary } = parseNdjson(r.stdout);
+      expect(paths).toHaveLength(3);
+      for (const p of paths) {
+        expect(p.complete).toBe(false);
+        expect(p.lost).toEqual({ after: L.h0, before: L.h1 });
+        expect(hopLabels(p)).toEqual([L.box, L.h0]);
+      }
+      expect(summary.lost).toBe(3);
+    } finally {
+      await run('nft', ['delete', 'table', 'bridge', table]);
+    }
+  });
+
+  it('stops cleanly on SIGINT: exit 130, a complete pcapng, no tcpdump left', async () => {
+    const file = join(dir, 'sigint.pcapng');
+    const child = execa(process.execPath, [BIN, 'trace', ...targets(), '--filter', 'icmp', '-w', file], { reject: false });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('points armed')) resolve();
+      });
+      void child.then(() => reject(new Error(`trace ended before arming: ${stderr}`)));
+    });
+    await lab().exec('box', 'ping', ['-c', '2', '-i', '0.2', lab().host('web').ip]);
+    await new Promise((r) => setTimeout(r, 500));
+    const children = (await execa('pgrep', ['-P', String(child.pid)], { reject: false })).stdout.split('\n').filter(Boolean).map(Number);
+    expect(children.length).toBeGreaterThanOrEqual(5);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    const rows = await tsharkFields(file, ['frame.interface_name']);
+    expect(rows).toHaveLength(20);
+    for (const pid of children) expect(existsSync(`/proc/${pid}`), `tcpdump ${pid} still running`).toBe(false);
+    expect(result.stdout).toContain('4 packets: 4 complete');
+  });
+
+  it('lets two traces of the same namespace run at once', async () => {
+    const web = lab().host('web').ip;
+    const [a, b] = await Promise.all([
+      runCli(['trace', ...targets(), '--filter', 'icmp', '-q', '--', 'ping', '-c', '3', '-i', '0.3', web]),
+      runCli(['trace', ...targets(), '--filter', 'icmp', '-q', '--', 'ping', '-c', '3', '-i', '0.3', web]),
+    ]);
+    for (const r of [a, b]) {
+      expect(r.exitCode, r.stderr).toBe(0);
+      // Each sees its own pings and the other's, as far as their runs overlap.
+      expect(r.stdout).toMatch(/(\d+) packets: \1 complete/);
+    }
+  });
+
+  it('refuses a bad filter with tcpdump\'s reason, exit 6, and leaves no file', async () => {
+    const file = join(dir, 'bad.pcapng');
+    const r = await runCli(['trace', ...targets(), '--filter', 'icmp and and', '-w', file]);
+    expect(r.exitCode).toBe(6);
+    expect(r.stderr).toMatch(/^vethcap: capture point \S+ failed to start: can't parse filter expression: syntax error\./);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('names a missing tcpdump before starting anything (exit 4)', async () => {
+    const r = await runCli(['trace', ...targets()], { env: { PATH: '/nonexistent' }, extendEnv: false });
+    expect(r.exitCode).toBe(4);
+    expect(r.stderr).toMatch(/^vethcap: vethcap needs ip, nsenter, tcpdump, which are not installed/);
+  });
+});
