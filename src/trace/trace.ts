@@ -145,6 +145,10 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
         }
         correlation.end(point);
         if (ended.every(Boolean)) requestStop('points-ended');
+        // Every target's namespace end is gone: the containers stopped; the bridge and
+        // other host points would only wait for nothing.
+        const nsEnds = points.flatMap((p, i) => (p.netnsPath ? [i] : []));
+        if (nsEnds.length > 0 && nsEnds.every((i) => ended[i])) requestStop('targets-gone');
         wake?.();
       },
     },
@@ -211,7 +215,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       }
     }
     // Let the last kernel blocks reach tcpdump before it is stopped (a SIGINT drops them).
-    if (stopWanted !== 'command' && stopWanted !== 'points-ended') await new Promise((r) => setTimeout(r, drainMs));
+    if (stopWanted !== 'command' && stopWanted !== 'points-ended' && stopWanted !== 'targets-gone') await new Promise((r) => setTimeout(r, drainMs));
   } catch (error) {
     failure = error;
   } finally {
