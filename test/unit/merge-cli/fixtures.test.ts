@@ -48,7 +48,7 @@ describe('merge of the recorded lab sessions', () => {
   it('arp: the broadcast request is flooded to every other port; the reply is unicast', async () => {
     const { paths } = parseNdjson((await runCli(['merge', 'fixtures/sessions/arp', '--json'])).stdout);
     const request = paths.find((p) => p.protocol === 'ARP' && p.summary.includes('who-has'))!;
-    expect(request.flooded.sort()).toEqual([G0, H1].sort());
+    expect([...request.flooded].sort()).toEqual([G0, H1].sort());
     expect(request.hops.map((h) => h.point)).toEqual(expect.arrayContaining(['box:eth0', H0, H1, 'web:eth0', G0, 'gw:eth0']));
     const reply = paths.find((p) => p.protocol === 'ARP' && !p.summary.includes('who-has'))!;
     expect(hopLabels(reply)).toEqual(['web:eth0', H1, H0, 'box:eth0']);
