@@ -4,6 +4,7 @@ import { useLab } from '../helpers/lab.js';
 import { resolveTargets } from '../../src/resolve/resolve.js';
 import { planPoints } from '../../src/plan/plan.js';
 import { CaptureSession } from '../../src/capture/session.js';
+import { BLOCK_DRAIN_MS } from '../../src/capture/tcpdump.js';
 
 const alive = (pid: number) => {
   try {
@@ -34,6 +35,8 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping']))('capture sessio
     const pids = session.pids();
     expect(pids).toHaveLength(5);
     await lab().exec('box', 'ping', ['-c', '3', '-i', '0.2', '-W', '1', web.ip]);
+    // Block mode: let the kernel hand over the last block before stopping.
+    await new Promise((r) => setTimeout(r, BLOCK_DRAIN_MS));
     const { stats } = await session.stop();
     expect(ended).toEqual([true, true, true, true, true]);
     // 3 requests + 3 replies at every point, the bridge's promiscuous copy included.
