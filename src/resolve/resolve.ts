@@ -7,7 +7,7 @@ import { parseTargetSpec, type TargetSpec } from '../target/spec.js';
 import { HOST_NETNS_PATH, listNamedNetns, namedNetns, netnsInode, processNetns } from '../target/namespace.js';
 import { parseIpLinks, type LinkInfo } from './ip-link.js';
 import { ownersOf, pairInterfaces } from './pairing.js';
-import type { NetnsRef, ResolveResult, ResolvedTarget, TargetKind } from './types.js';
+import type { NetnsRef, ResolveResult, ResolvedTarget } from './types.js';
 
 export interface ResolveOptions {
   /** The Docker API; connected lazily from DOCKER_HOST when a target needs it. */
@@ -17,16 +17,7 @@ export interface ResolveOptions {
 }
 
 /** A target located: its namespace and how it got there, before looking inside. */
-interface Located {
-  spec: TargetSpec;
-  kind: TargetKind;
-  name: string;
-  id: string | null;
-  pid: number | null;
-  netns: NetnsRef;
-  networkMode: string | null;
-  sharedWith: string | null;
-}
+type Located = Omit<ResolvedTarget, 'target' | 'interfaces'> & { spec: TargetSpec };
 
 /** How many namespaces are looked into at once while naming bridge ports' owners. */
 const OWNER_LOOKUPS_AT_ONCE = 8;
@@ -57,17 +48,8 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   const targets: ResolvedTarget[] = [];
   for (const target of located) {
     const links = await readLinks(target.netns.path);
-    targets.push({
-      target: target.spec.raw,
-      kind: target.kind,
-      name: target.name,
-      id: target.id,
-      pid: target.pid,
-      netns: target.netns,
-      networkMode: target.networkMode,
-      sharedWith: target.sharedWith,
-      interfaces: pairInterfaces(links, hostLinks, owners),
-    });
+    const { spec, ...facts } = target;
+    targets.push({ target: spec.raw, ...facts, interfaces: pairInterfaces(links, hostLinks, owners) });
   }
   return { targets };
 }
