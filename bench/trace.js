@@ -1,0 +1,435 @@
+// Live-capture benchmark of `vethcap trace` against bare tcpdump, on a lab of namespaces.
+// Run (root): npm run build && node bench/trace.js [packets] [options]
+//   --rate PPS          trafgen --rate instead of its maximum
+//   --buffer KiB        -B for the bare tcpdumps and for vethcap (-B)
+//   --bare-args "..."   extra tcpdump flags for the bare run, e.g. "-U -s 262144 --immediate-mode"
+//                       (vethcap's own flags) to separate tcpdump's cost from vethcap's
+//   --bare-pipe         bare tcpdumps write -w - into a pipe this process drains, unparsed
+//   --vethcap-args "..." extra `vethcap trace` flags, e.g. "-s 1600"
+//   --skip bare,vethcap,arm   leave out a measurement; --arm-runs N (default 5)
+//   --soak S [--soak-pps P]   memory probe: S seconds at P packets/s (default 20000)
+//   --cpus N            trafgen workers (default 1; 0.6.8 with 2 spun forever here)
+// Plain JavaScript on the built dist/ so it runs on Node 20 without a TypeScript loader.
+//
+// One lab (box, web on a bridge, 198.19.0.0/24), three capture points on box → web:
+// box:eth0, host:<box's host veth>, host:<web's host veth>. trafgen in box's namespace sends
+// 60-byte UDP frames, each with its own IP ID, at its maximum rate, through the qdisc path
+// (--qdisc-path: without it trafgen's frames bypass the packet taps on box:eth0, where
+// tcpdump saw 8 of 2,000). Measured in one run:
+//   a. three bare tcpdumps writing files (captured / dropped by kernel);
+//   b. `vethcap trace` on the same points writing a pcapng (captured / dropped, complete
+//      paths, peak RSS and CPU of the node process, capinfos count);
+//   c. start-to-armed time, bare tcpdumps vs vethcap, median of 5.
+// Optional: --soak S, a memory-flatness probe (trafgen rate-limited, RSS every 5 s).
+// Writes bench/out/trace.json. Everything started is stopped by PID and the lab removed,
+// also on failure and on Ctrl-C.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLab } from '../dist/lab/lab.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1].startsWith('--')));
+const N = Number(positional[0] ?? 1_000_000);
+const BUFFER_KIB = opt('buffer') ? Number(opt('buffer')) : undefined;
+const SOAK_S = opt('soak') ? Number(opt('soak')) : 0;
+const SOAK_PPS = Number(opt('soak-pps', 20_000));
+const CPUS = Number(opt('cpus', 1));
+const RATE = opt('rate') ? Number(opt('rate')) : undefined; // trafgen --rate N pps instead of its maximum
+const ARM_RUNS = Number(opt('arm-runs', 5));
+const SKIP = new Set((opt('skip', '') || '').split(',').filter(Boolean)); // bare,vethcap,arm
+const VETHCAP_EXTRA = (opt('vethcap-args', '') || '').split(' ').filter(Boolean);
+const BARE_PIPE = argv.includes('--bare-pipe'); // bare tcpdumps write -w - into a pipe this process drains (no parsing)
+const BARE_EXTRA = (opt('bare-args', '') || '').split(' ').filter(Boolean); // e.g. "-U -s 262144 --immediate-mode": vethcap's tcpdump flags
+
+const dir = mkdtempSync(join(tmpdir(), 'vethcap-tracebench-'));
+const children = new Set(); // every process we started and that has not exited
+let lab;
+let interrupted = false;
+
+function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+async function cleanup() {
+  for (const c of children) {
+    try { process.kill(c.pid, 'SIGINT'); } catch { /* gone */ }
+  }
+  const deadline = Date.now() + 3000;
+  while (children.size > 0 && Date.now() < deadline) await sleep(50);
+  for (const c of children) {
+    try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  await lab?.destroy().catch((e) => console.error(`lab clean-up: ${e}`));
+  lab = undefined;
+  rmSync(dir, { recursive: true, force: true });
+}
+
+process.on('SIGINT', () => {
+  if (interrupted) return;
+  interrupted = true;
+  console.error('\ninterrupted: stopping everything and removing the lab');
+  cleanup().finally(() => process.exit(130));
+});
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Waits until `re` matches the accumulated text of `stream` (resolves with ms since t0). */
+function waitFor(stream, re, t0, acc = { text: '' }) {
+  return new Promise((resolve, reject) => {
+    const on = (chunk) => {
+      acc.text += chunk.toString('utf8');
+      if (re.test(acc.text)) {
+        stream.off('data', on);
+        resolve(performance.now() - t0);
+      }
+    };
+    stream.on('data', on);
+    stream.once('close', () => reject(new Error(`stream closed before ${re}: ${acc.text.slice(-400)}`)));
+  });
+}
+
+function exited(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+function parseTcpdumpStats(text) {
+  const num = (re) => {
+    const m = text.match(re);
+    return m ? Number(m[1]) : null;
+  };
+  return {
+    captured: num(/(\d+) packets? captured/),
+    received: num(/(\d+) packets? received by filter/),
+    droppedByKernel: num(/(\d+) packets? dropped by kernel/),
+  };
+}
+
+function capinfosCount(file) {
+  const r = spawnSync('capinfos', ['-c', '-M', file], { encoding: 'utf8' });
+  const m = r.stdout.match(/Number of packets:\s*(\d+)/);
+  return m ? Number(m[1]) : null;
+}
+
+/** Kernel timestamp span of a capture (first to last packet), in ms: trafgen's real sending time. */
+function capinfosSpanMs(file) {
+  const r = spawnSync('capinfos', ['-u', '-M', file], { encoding: 'utf8' });
+  const m = r.stdout.match(/Capture duration:\s*([\d.]+) seconds/);
+  return m ? Number(m[1]) * 1000 : null;
+}
+
+function procStatus(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number(s.match(new RegExp(`${k}:\\s+(\\d+) kB`))?.[1] ?? 0);
+    return { rssKiB: kb('VmRSS'), hwmKiB: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+const CLK_TCK = 100;
+/** utime+stime of a process in ms. */
+function cpuMs(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+function childPids(pid) {
+  const out = [];
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const c = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
+      if (c) out.push(...c.split(/\s+/).map(Number));
+    }
+  } catch { /* gone */ }
+  return out;
+}
+
+// ---------- load ----------
+
+function trafgenConfig(box, web) {
+  // One worker (trafgen 0.6.8 with --cpus 2 and per-CPU packets spun forever here, sending
+  // nothing). Every frame differs: IP ID counts 0..65535 (dinc) and the first payload byte
+  // 0..250 (period 251, coprime with 65536), so (IP ID, payload) repeats only every
+  // 16.4 M packets, far outside any correlation window.
+  const file = join(dir, 'udp60.cfg');
+  writeFileSync(
+    file,
+    `{ eth(da=${web.mac}, sa=${box.mac}), ipv4(id=dinc(), saddr=${box.ip}, daddr=${web.ip}, ttl=64), ` +
+      `udp(sp=40000, dp=9), dinc(0, 250), fill(0x55, 17) }\n`,
+  );
+  return file;
+}
+
+/** trafgen in box's namespace; resolves with wall-clock ms and what trafgen says it sent. */
+async function trafgen(box, cfg, n, extra = []) {
+  const t0 = performance.now();
+  const child = track(
+    spawn('nsenter', [`--net=${box.netnsPath}`, '--', 'trafgen', '--dev', 'eth0', '--conf', cfg, '--num', String(n), '--cpus', String(CPUS), '--qdisc-path', '--no-sock-mem', '--notouch-irq', ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  let text = '';
+  child.stdout.on('data', (c) => (text += c));
+  child.stderr.on('data', (c) => (text += c));
+  const limitMs = 60_000 + n / 50; // ≥ 50 k packets/s or it is stuck
+  const watchdog = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  const code = await exited(child);
+  clearTimeout(watchdog);
+  const ms = performance.now() - t0;
+  const sent = Number(text.match(/(\d+) packets outgoing/)?.[1] ?? NaN);
+  if (code !== 0) throw new Error(`trafgen exited with ${code}: ${text.slice(-500)}`);
+  return { ms, sent };
+}
+
+// ---------- bare tcpdump ----------
+
+function startTcpdump(point, file, t0) {
+  const args = ['-i', point.ifname, '-w', BARE_PIPE ? '-' : file, '-n', '--time-stamp-precision=nano'];
+  if (BUFFER_KIB) args.push('-B', String(BUFFER_KIB));
+  args.push(...BARE_EXTRA);
+  const [bin, rest] = point.netns ? ['nsenter', [`--net=${point.netns}`, '--', 'tcpdump', ...args]] : ['tcpdump', args];
+  const child = track(spawn(bin, rest, { stdio: ['ignore', BARE_PIPE ? 'pipe' : 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } }));
+  if (BARE_PIPE) child.stdout.on('data', () => undefined);
+  let text = '';
+  child.stderr.on('data', (c) => (text += c));
+  const listening = waitFor(child.stderr, /listening on/, t0);
+  const done = exited(child).then(() => parseTcpdumpStats(text));
+  return { child, listening, done };
+}
+
+async function bare(points, box, cfg) {
+  const t0 = performance.now();
+  const caps = points.map((p, i) => ({ ...startTcpdump(p, join(dir, `bare-${i}.pcap`), t0), file: join(dir, `bare-${i}.pcap`) }));
+  await Promise.all(caps.map((c) => c.listening));
+  const tcpdumpPids = caps.map((c) => c.child.pid);
+  const cpu0 = tcpdumpPids.map(cpuMs);
+  const load = await trafgen(box, cfg, N, RATE ? ['--rate', `${RATE}pps`] : []);
+  await sleep(1000); // let the rings drain
+  const cpu1 = tcpdumpPids.map(cpuMs);
+  for (const c of caps) process.kill(c.child.pid, 'SIGINT');
+  const stats = await Promise.all(caps.map((c) => c.done));
+  const spanMs = capinfosSpanMs(caps[0].file);
+  return {
+    load,
+    sendSpanMs: spanMs,
+    points: points.map((p, i) => ({
+      point: p.label,
+      ...stats[i],
+      file: capinfosCount(caps[i].file),
+      pps: stats[i].captured !== null ? Math.round(stats[i].captured / (load.ms / 1000)) : null,
+      tcpdumpCpuMs: cpu1[i] !== null && cpu0[i] !== null ? cpu1[i] - cpu0[i] : null,
+    })),
+  };
+}
+
+// ---------- vethcap trace ----------
+
+function vethcapArgs(lab, out, extra = []) {
+  const [box, web] = lab.hosts;
+  return [
+    join(root, 'bin/vethcap'), 'trace', `box=netns:${box.netns}`, `web=netns:${web.netns}`,
+    '--no-bridge', '--skip', 'web:eth0', '-q', '-w', out,
+    ...(BUFFER_KIB ? ['-B', String(BUFFER_KIB)] : []), ...VETHCAP_EXTRA, ...extra,
+  ];
+}
+
+function startVethcap(lab, out, extra) {
+  const t0 = performance.now();
+  const child = track(spawn(process.execPath, vethcapArgs(lab, out, extra), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } }));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const armed = waitFor(child.stderr, /points armed:/, t0);
+  return { child, armed, t0, out: () => stdout, err: () => stderr };
+}
+
+function parseVethcapSummary(text) {
+  const m = text.match(/(\d+) packets: (\d+) complete, (\d+) incomplete \((\d+) lost\)(?:, (\d+) without)?/);
+  const capture = [...text.matchAll(/^ {2}(\S+)\s+(\d+|\?) \/ (\d+|\?)$/gm)].map((x) => ({
+    point: x[1], captured: x[2] === '?' ? null : Number(x[2]), droppedByKernel: x[3] === '?' ? null : Number(x[3]),
+  }));
+  const hops = [...text.matchAll(/^ {2}(\S+ → \S+)\s+(.+) \/ (.+) {2}\((\d+)\)$/gm)].map((x) => ({ hop: x[1], p50: x[2], p99: x[3], count: Number(x[4]) }));
+  return m
+    ? { paths: Number(m[1]), complete: Number(m[2]), incomplete: Number(m[3]), lost: Number(m[4]), unknown: Number(m[5] ?? 0), capture, hops }
+    : { raw: text, capture, hops };
+}
+
+async function vethcap(lab, box, cfg) {
+  const out = join(dir, 'trace.pcapng');
+  const v = startVethcap(lab, out);
+  const pid = v.child.pid;
+  let peak = { rssKiB: 0, hwmKiB: 0 };
+  const poll = setInterval(() => {
+    const s = procStatus(pid);
+    if (s) peak = { rssKiB: Math.max(peak.rssKiB, s.rssKiB), hwmKiB: Math.max(peak.hwmKiB, s.hwmKiB) };
+  }, 100);
+  try {
+    const armedMs = await v.armed;
+    const kids = childPids(pid);
+    const cpu0 = cpuMs(pid);
+    const kcpu0 = kids.map(cpuMs);
+    const load = await trafgen(box, cfg, N, RATE ? ['--rate', `${RATE}pps`] : []);
+    const cpuLoad = cpuMs(pid) - cpu0;
+    const kcpuLoad = kids.map((k, i) => cpuMs(k) - kcpu0[i]);
+    // How long until node has caught up: its CPU use falls back to idle.
+    const tCatch = performance.now();
+    let last = cpuMs(pid);
+    for (;;) {
+      await sleep(200);
+      const now = cpuMs(pid);
+      if (now - last < 20 || performance.now() - tCatch > 120_000) break; // < 10 % of a core
+      last = now;
+    }
+    const catchUpMs = performance.now() - tCatch;
+    const t1 = performance.now();
+    process.kill(pid, 'SIGINT');
+    const code = await exited(v.child);
+    const stopMs = performance.now() - t1;
+    const summary = parseVethcapSummary(v.out());
+    const s = procStatus(pid); // gone by now; peak is from polling
+    void s;
+    return {
+      exitCode: code,
+      armedMs,
+      load,
+      nodeCpuMsDuringLoad: cpuLoad,
+      tcpdumpCpuMsDuringLoad: kcpuLoad,
+      catchUpMsAfterLoad: Math.round(catchUpMs),
+      stopMs: Math.round(stopMs),
+      peakRssMiB: Math.round(peak.hwmKiB / 1024),
+      pcapngPackets: capinfosCount(out),
+      summary,
+      stderr: v.err().split('\n').filter((l) => l && !/points armed|wrote \d+ packets/.test(l)).slice(-10),
+    };
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+// ---------- start-to-armed ----------
+
+async function armTimes(points, lab) {
+  const bareMs = [];
+  const vcMs = [];
+  for (let r = 0; r < ARM_RUNS; r++) {
+    const t0 = performance.now();
+    const caps = points.map((p, i) => startTcpdump(p, join(dir, `arm-${i}.pcap`), t0));
+    bareMs.push(Math.max(...(await Promise.all(caps.map((c) => c.listening)))));
+    for (const c of caps) process.kill(c.child.pid, 'SIGINT');
+    await Promise.all(caps.map((c) => c.done));
+    const v = startVethcap(lab, join(dir, 'arm.pcapng'));
+    vcMs.push(await v.armed);
+    process.kill(v.child.pid, 'SIGINT');
+    await exited(v.child);
+  }
+  return { bareMs, vethcapMs: vcMs, bareMedianMs: median(bareMs), vethcapMedianMs: median(vcMs), ratio: median(vcMs) / median(bareMs) };
+}
+
+// ---------- memory probe ----------
+
+async function soak(lab, box, cfg) {
+  const v = startVethcap(lab, join(dir, 'soak.pcapng'));
+  const pid = v.child.pid;
+  await v.armed;
+  const series = [];
+  const t0 = performance.now();
+  const sample = () => {
+    const s = procStatus(pid);
+    series.push({ t: Math.round((performance.now() - t0) / 1000), rssMiB: s ? +(s.rssKiB / 1024).toFixed(1) : null });
+  };
+  sample();
+  const timer = setInterval(sample, 5000);
+  const load = trafgen(box, cfg, SOAK_S * SOAK_PPS, ['--rate', `${SOAK_PPS}pps`]);
+  const loadResult = await load;
+  clearInterval(timer);
+  sample();
+  process.kill(pid, 'SIGINT');
+  await exited(v.child);
+  return { seconds: SOAK_S, pps: SOAK_PPS, load: loadResult, series, summary: parseVethcapSummary(v.out()) };
+}
+
+// ---------- main ----------
+
+const fmt = (x) => (x === null || x === undefined ? '?' : typeof x === 'number' ? x.toLocaleString('en-US') : String(x));
+
+try {
+  lab = await createLab({ hosts: ['box', 'web'], prefix: 'tb' });
+  const box = lab.host('box');
+  const web = lab.host('web');
+  // No ICMP port-unreachable back from web (nothing listens on UDP 9): drop it at web's
+  // INPUT, inside the lab namespace only (gone with it).
+  await lab.exec('web', 'iptables', ['-w', '-A', 'INPUT', '-p', 'udp', '--dport', '9', '-j', 'DROP']);
+  const points = [
+    { label: 'box:eth0', ifname: 'eth0', netns: box.netnsPath },
+    { label: `host:${box.hostIf}`, ifname: box.hostIf },
+    { label: `host:${web.hostIf}`, ifname: web.hostIf },
+  ];
+  const cfg = trafgenConfig(box, web);
+  const result = { date: new Date().toISOString(), packets: N, ratePps: RATE ?? 'max', trafgenCpus: CPUS, bufferKiB: BUFFER_KIB ?? 'default', nproc: spawnSync('nproc', { encoding: 'utf8' }).stdout.trim(), loadavgAtStart: loadavg() };
+  console.log(`lab ${lab.id}: points ${points.map((p) => p.label).join(', ')}; ${fmt(N)} packets of 60-byte UDP (trafgen, ${CPUS} CPUs)`);
+
+  if (!SKIP.has('bare')) {
+    result.bare = await bare(points, box, cfg);
+    console.log(`\n[a] bare tcpdump: trafgen sent ${fmt(result.bare.load.sent)} in ${result.bare.load.ms.toFixed(0)} ms (kernel-timestamp span ${fmt(result.bare.sendSpanMs?.toFixed(0))} ms)`);
+    for (const p of result.bare.points) {
+      console.log(`    ${p.point.padEnd(18)} captured ${fmt(p.captured).padStart(10)}  dropped ${fmt(p.droppedByKernel).padStart(9)}  file ${fmt(p.file).padStart(10)}  ${fmt(p.pps).padStart(8)} pkt/s  tcpdump CPU ${fmt(p.tcpdumpCpuMs)} ms`);
+    }
+  }
+  if (!SKIP.has('vethcap')) {
+    const v = (result.vethcap = await vethcap(lab, box, cfg));
+    const s = v.summary;
+    console.log(`\n[b] vethcap trace: trafgen sent ${fmt(v.load.sent)} in ${v.load.ms.toFixed(0)} ms; exit ${v.exitCode}`);
+    for (const p of s.capture ?? []) {
+      const pps = p.captured !== null ? Math.round(p.captured / (v.load.ms / 1000)) : null;
+      console.log(`    ${p.point.padEnd(18)} captured ${fmt(p.captured).padStart(10)}  dropped ${fmt(p.droppedByKernel).padStart(9)}  ${fmt(pps).padStart(8)} pkt/s`);
+    }
+    const pct = s.complete !== undefined ? ((100 * s.complete) / v.load.sent).toFixed(3) : '?';
+    console.log(`    paths ${fmt(s.paths)}: complete ${fmt(s.complete)} = ${pct} % of sent (goal ≥ 99.9 %), incomplete ${fmt(s.incomplete)}, lost ${fmt(s.lost)}`);
+    console.log(`    pcapng ${fmt(v.pcapngPackets)} packets; peak RSS ${v.peakRssMiB} MiB; node CPU during load ${fmt(v.nodeCpuMsDuringLoad)} ms (${((100 * v.nodeCpuMsDuringLoad) / v.load.ms).toFixed(0)} % of a core); tcpdumps ${v.tcpdumpCpuMsDuringLoad.map(fmt).join(' / ')} ms`);
+    console.log(`    node caught up ${fmt(v.catchUpMsAfterLoad)} ms after trafgen ended; SIGINT → exit ${fmt(v.stopMs)} ms`);
+    for (const h of s.hops ?? []) console.log(`    hop ${h.hop}: p50 ${h.p50} p99 ${h.p99} (${fmt(h.count)})`);
+    if (v.stderr.length) console.log(`    stderr: ${v.stderr.join(' | ')}`);
+    result.vethcap.completePct = Number(pct);
+  }
+  if (!SKIP.has('arm')) {
+    const a = (result.arm = await armTimes(points, lab));
+    console.log(`\n[c] start-to-armed, median of ${ARM_RUNS}: bare ${a.bareMedianMs.toFixed(0)} ms, vethcap ${a.vethcapMedianMs.toFixed(0)} ms, ratio ${a.ratio.toFixed(2)}× (goal ≤ 1.5×)`);
+    console.log(`    bare ${a.bareMs.map((x) => x.toFixed(0)).join(', ')}; vethcap ${a.vethcapMs.map((x) => x.toFixed(0)).join(', ')}`);
+  }
+  if (SOAK_S > 0) {
+    const s = (result.soak = await soak(lab, box, cfg));
+    console.log(`\n[d] memory probe: ${SOAK_S} s at ${fmt(SOAK_PPS)} pkt/s (trafgen --rate), RSS every 5 s (MiB):`);
+    console.log(`    ${s.series.map((x) => `${x.t}s:${x.rssMiB}`).join('  ')}`);
+    console.log(`    paths ${fmt(s.summary.paths)}, complete ${fmt(s.summary.complete)} of ${fmt(s.load.sent)} sent`);
+  }
+  result.loadavgAtEnd = loadavg();
+  console.log(`\nload average (1 min) at start ${result.loadavgAtStart[0].toFixed(2)}, at end ${result.loadavgAtEnd[0].toFixed(2)} on ${result.nproc} CPUs (other work on the machine skews every figure)`);
+  mkdirSync(join(root, 'bench/out'), { recursive: true });
+  writeFileSync(join(root, 'bench/out/trace.json'), JSON.stringify(result, null, 2) + '\n');
+  console.log('\nwrote bench/out/trace.json');
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  if (!interrupted) await cleanup();
+}
