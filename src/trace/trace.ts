@@ -57,16 +57,25 @@ export interface TraceResult {
 }
 
 /**
- * Live watermark slack: a point silent for this long is taken to have passed now - this.
- * Above the longest a packet can wait before tcpdump delivers it (the block timeout).
+ * Live watermark slack. A point that has delivered no bytes at all for this long (wall
+ * clock) is vouched for up to now minus this: longer than a packet can wait in a kernel
+ * block before tcpdump sees it (libpcap's 1 s timeout). A point that is delivering is
+ * never vouched for: when vethcap falls behind a burst, its streams are late, not idle,
+ * and releasing by the clock would split the copies of one packet into several paths.
  */
-const IDLE_NS_BLOCKS = 1_500_000_000;
-const IDLE_NS_IMMEDIATE = 250_000_000;
+const IDLE_MS_BLOCKS = 1500;
+const IDLE_MS_IMMEDIATE = 250;
+
+/** Kernel capture buffer per point unless -B says otherwise: room for bursts (tcpdump's default is 2 MiB). */
+export const DEFAULT_BUFFER_KIB = 32 * 1024;
 const TICK_MS = 100;
 
-function nowTs(): Timestamp {
-  const ms = Date.now();
+function msToTs(ms: number): Timestamp {
   return { tsSec: Math.floor(ms / 1000), tsNsec: (ms % 1000) * 1e6 };
+}
+
+function nowTs(): Timestamp {
+  return msToTs(Date.now());
 }
 
 /**
@@ -97,12 +106,14 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       paths++;
       if (options.count !== undefined && paths >= options.count) requestStop('count');
     },
-    { windowNs: options.windowNs ?? 100_000_000, idleNs: options.immediate ? IDLE_NS_IMMEDIATE : IDLE_NS_BLOCKS },
+    { windowNs: options.windowNs ?? 100_000_000 },
   );
   const endedEarly: TraceResult['endedEarly'] = [];
   let stopping = false;
   const parsers = points.map(() => new CaptureParser());
   const packets = points.map(() => 0);
+  const lastDataAt = points.map(() => Date.now());
+  const idleMs = options.immediate ? IDLE_MS_IMMEDIATE : IDLE_MS_BLOCKS;
   const ended = points.map(() => false);
   let streamError: unknown;
   const feed = (point: number, events: CaptureEvent[]) => {
@@ -120,11 +131,12 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       ...(p.netnsPath ? { netns: p.netnsPath } : {}),
       ...(p.filter ? { filter: p.filter } : {}),
       ...(p.snaplen ? { snaplen: p.snaplen } : {}),
-      ...(options.bufferSizeKiB ? { bufferSizeKiB: options.bufferSizeKiB } : {}),
+      bufferSizeKiB: options.bufferSizeKiB ?? DEFAULT_BUFFER_KIB,
       immediate: options.immediate ?? false,
     })),
     {
       onData(point, chunk) {
+        lastDataAt[point] = Date.now();
         try {
           feed(point, parsers[point]!.push(chunk));
         } catch (error) {
@@ -181,6 +193,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     await session.start(options.signal);
     armedAfterMs = Date.now() - started;
     armed = true;
+    lastDataAt.fill(Date.now());
     options.onArmed?.(points);
     if (options.durationS !== undefined) timer = setTimeout(() => requestStop('duration'), options.durationS * 1000);
     if (options.command && options.command.length > 0) {
@@ -207,7 +220,11 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       clearTimeout(ticker);
       wake = undefined;
       if (streamError) throw streamError;
-      correlation.release(nowTs());
+      const nowMs = Date.now();
+      for (let i = 0; i < points.length; i++) {
+        if (!ended[i] && nowMs - lastDataAt[i]! > idleMs) correlation.merge.advance(i, msToTs(nowMs - idleMs));
+      }
+      correlation.release();
       await out.flush();
       if (Date.now() - lastStatus >= 500) {
         showStatus();
