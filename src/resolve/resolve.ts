@@ -45,12 +45,12 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
 
   const hostLinks = await readLinks();
   const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, hostInode, located, tryDocker(dockerApi));
-  const targets: ResolvedTarget[] = [];
-  for (const target of located) {
-    const links = await readLinks(target.netns.path);
-    const { spec, ...facts } = target;
-    targets.push({ target: spec.raw, ...facts, interfaces: pairInterfaces(links, hostLinks, owners) });
-  }
+  const linksOf = await Promise.all(located.map((target) => readLinks(target.netns.path)));
+  const targets: ResolvedTarget[] = located.map(({ spec, ...facts }, i) => ({
+    target: spec.raw,
+    ...facts,
+    interfaces: pairInterfaces(linksOf[i]!, hostLinks, owners),
+  }));
   return { targets };
 }
 

@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { VethcapError } from '../errors.js';
 import { closeNames } from './suggest.js';
 
@@ -34,16 +34,21 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): string {
 
 export function connectDocker(env: NodeJS.ProcessEnv = process.env): DockerApi {
   const endpoint = dockerEndpoint(env);
-  let docker: Docker;
-  try {
-    // dockerode honours DOCKER_HOST itself; the default is /var/run/docker.sock.
-    docker = new Docker({ timeout: 10_000 } as Docker.DockerOptions);
-  } catch (error) {
-    throw unavailable(endpoint, error);
-  }
+  let client: Promise<Docker> | undefined;
+  // dockerode takes ~200 ms to load: only when a Docker target is named.
+  const connect = (): Promise<Docker> =>
+    (client ??= import('dockerode').then(({ default: DockerClient }) => {
+      try {
+        // dockerode honours DOCKER_HOST itself; the default is /var/run/docker.sock.
+        return new DockerClient({ timeout: 10_000 } as Docker.DockerOptions);
+      } catch (error) {
+        throw unavailable(endpoint, error);
+      }
+    }));
   return {
     endpoint,
     async listContainers() {
+      const docker = await connect();
       try {
         return (await docker.listContainers({ all: true })) as ContainerSummary[];
       } catch (error) {
@@ -51,6 +56,7 @@ export function connectDocker(env: NodeJS.ProcessEnv = process.env): DockerApi {
       }
     },
     async inspect(id: string) {
+      const docker = await connect();
       let data: Docker.ContainerInspectInfo;
       try {
         data = await docker.getContainer(id).inspect();
