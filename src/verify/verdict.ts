@@ -143,34 +143,54 @@ export function lossReason(after: string, before: string, points: readonly Captu
  * the packet and the next one, and says pass or where the packets vanished.
  */
 export function computeVerdict(paths: readonly PacketPath[], exp: VerifyExpectation): Verdict {
-  const srcIp = ipToInt(exp.src.ip);
-  const dstIp = ipToInt(exp.dst.ip);
-  const fwdName = `${exp.src.name} → ${exp.dst.name}`;
-  const revName = `${exp.dst.name} → ${exp.src.name}`;
-  const reverse = [...exp.forward].reverse();
-  const tallies = {
-    fwdIp: newTally(fwdName, 'ip', exp.forward),
-    revIp: newTally(revName, 'ip', reverse),
-    fwdArp: newTally(fwdName, 'arp', exp.forward),
-    revArp: newTally(revName, 'arp', reverse),
-  };
-  let arpRequests = 0;
-  let arpReplies = 0;
-  for (const path of paths) {
+  const builder = new VerdictBuilder(exp);
+  for (const path of paths) builder.add(path);
+  return builder.result();
+}
+
+/**
+ * The verdict built path by path, so that a long passive run keeps counters and latency
+ * samples, not paths.
+ */
+export class VerdictBuilder {
+  private readonly srcIp: number;
+  private readonly dstIp: number;
+  private readonly fwdName: string;
+  private readonly revName: string;
+  private readonly tallies: { fwdIp: Tally; revIp: Tally; fwdArp: Tally; revArp: Tally };
+  private arpRequests = 0;
+  private arpReplies = 0;
+
+  constructor(private readonly exp: VerifyExpectation) {
+    this.srcIp = ipToInt(exp.src.ip);
+    this.dstIp = ipToInt(exp.dst.ip);
+    this.fwdName = `${exp.src.name} → ${exp.dst.name}`;
+    this.revName = `${exp.dst.name} → ${exp.src.name}`;
+    const reverse = [...exp.forward].reverse();
+    this.tallies = {
+      fwdIp: newTally(this.fwdName, 'ip', exp.forward),
+      revIp: newTally(this.revName, 'ip', reverse),
+      fwdArp: newTally(this.fwdName, 'arp', exp.forward),
+      revArp: newTally(this.revName, 'arp', reverse),
+    };
+  }
+
+  add(path: PacketPath): void {
+    const { tallies, srcIp, dstIp, exp } = this;
     const first = path.copies[0];
-    if (!first) continue;
+    if (!first) return;
     const f = first.frame;
     let tally: Tally | undefined;
     if (f.network === 'arp') {
       if (f.arpSenderIp === srcIp && f.arpTargetIp === dstIp) tally = tallies.fwdArp;
       else if (f.arpSenderIp === dstIp && f.arpTargetIp === srcIp) tally = tallies.revArp;
-      if (tally && f.arpOp === 1 && tally === tallies.fwdArp) arpRequests++;
-      if (tally && f.arpOp === 2 && tally === tallies.revArp) arpReplies++;
+      if (tally && f.arpOp === 1 && tally === tallies.fwdArp) this.arpRequests++;
+      if (tally && f.arpOp === 2 && tally === tallies.revArp) this.arpReplies++;
     } else if (f.network === 'ipv4') {
       if (f.src4 === srcIp && f.dst4 === dstIp) tally = tallies.fwdIp;
       else if (f.src4 === dstIp && f.dst4 === srcIp) tally = tallies.revIp;
     }
-    if (!tally) continue;
+    if (!tally) return;
     tally.packets++;
     const seenAt = new Set<string>();
     let prevHop: string | null = null;
@@ -196,72 +216,76 @@ export function computeVerdict(paths: readonly PacketPath[], exp: VerifyExpectat
     }
   }
 
-  const probeKind: PacketKind = exp.probe === 'arp' ? 'arp' : 'ip';
-  const hops: HopRow[] = [];
-  const lost: LossReport[] = [];
-  const problems: string[] = [];
-  const order = exp.probe === 'arp' ? [tallies.fwdArp, tallies.revArp, tallies.fwdIp, tallies.revIp] : [tallies.fwdIp, tallies.revIp, tallies.fwdArp, tallies.revArp];
-  for (const t of order) {
-    const isProbe = exp.mode === 'active' && t.kind === probeKind && t.direction === fwdName;
-    if (t.packets === 0 && !isProbe) continue;
-    t.hops.forEach((point, i) => {
-      const sent = i === 0 ? (isProbe ? Math.max(exp.sent, t.seen[0]!) : t.seen[0]!) : t.seen[i - 1]!;
-      const seen = t.seen[i]!;
-      const sorted = [...t.samples[i]!].sort((a, b) => a - b);
-      hops.push({ direction: t.direction, kind: t.kind, point, sent, seen, lost: Math.max(0, sent - seen), p50Ns: percentile(sorted, 50), p99Ns: percentile(sorted, 99) });
-    });
-    lost.push(...t.losses.values());
-  }
+  result(): Verdict {
+    const { tallies, exp, fwdName, arpRequests, arpReplies } = this;
+    const probeKind: PacketKind = exp.probe === 'arp' ? 'arp' : 'ip';
+    const hops: HopRow[] = [];
+    const lost: LossReport[] = [];
+    const problems: string[] = [];
+    const order = exp.probe === 'arp' ? [tallies.fwdArp, tallies.revArp, tallies.fwdIp, tallies.revIp] : [tallies.fwdIp, tallies.revIp, tallies.fwdArp, tallies.revArp];
+    for (const t of order) {
+      const isProbe = exp.mode === 'active' && t.kind === probeKind && t.direction === fwdName;
+      if (t.packets === 0 && !isProbe) continue;
+      t.hops.forEach((point, i) => {
+        const sent = i === 0 ? (isProbe ? Math.max(exp.sent, t.seen[0]!) : t.seen[0]!) : t.seen[i - 1]!;
+        const seen = t.seen[i]!;
+        const sorted = [...t.samples[i]!].sort((a, b) => a - b);
+        hops.push({ direction: t.direction, kind: t.kind, point, sent, seen, lost: Math.max(0, sent - seen), p50Ns: percentile(sorted, 50), p99Ns: percentile(sorted, 99) });
+      });
+      lost.push(...t.losses.values());
+    }
 
-  const fwd = tallies.fwdIp;
-  const seen = fwd.seen[0] ?? 0;
-  const delivered = fwd.seen[fwd.seen.length - 1] ?? 0;
-  const answered = tallies.revIp.seen[0] ?? 0;
-  const destinationName = exp.reachesDestination ? exp.dst.name : exp.dst.ip;
+    const fwd = tallies.fwdIp;
+    const seen = fwd.seen[0] ?? 0;
+    const delivered = fwd.seen[fwd.seen.length - 1] ?? 0;
+    const answered = tallies.revIp.seen[0] ?? 0;
+    const destinationName = exp.reachesDestination ? exp.dst.name : exp.dst.ip;
 
-  if (exp.mode === 'active') {
-    const probeTally = exp.probe === 'arp' ? tallies.fwdArp : fwd;
-    const missing = exp.sent - (probeTally.seen[0] ?? 0);
-    if (missing > 0) {
-      const arpLost = tallies.fwdArp.losses.size + tallies.revArp.losses.size > 0;
-      if (exp.probe !== 'arp' && arpRequests > 0 && (arpLost || arpReplies === 0)) {
-        problems.push(
-          `${missing} of ${exp.sent} probes never left ${exp.src.name}: ${arpLost ? `its ARP requests for ${exp.dst.ip}, or the replies, were lost` : `nobody answered its ARP requests for ${exp.dst.ip}`}, so it had no MAC address to send them to`,
-        );
-      } else {
-        const first = probeTally.hops[0]!;
-        lost.unshift({
-          after: `${exp.src.name} (sender)`,
-          before: first,
-          count: missing,
-          direction: fwdName,
-          kind: probeTally.kind,
-          reason: lossReason(`${exp.src.name} (sender)`, first, exp.points),
-        });
+    if (exp.mode === 'active') {
+      const probeTally = exp.probe === 'arp' ? tallies.fwdArp : fwd;
+      const missing = exp.sent - (probeTally.seen[0] ?? 0);
+      if (missing > 0) {
+        const arpLost = tallies.fwdArp.losses.size + tallies.revArp.losses.size > 0;
+        if (exp.probe !== 'arp' && arpRequests > 0 && (arpLost || arpReplies === 0)) {
+          problems.push(
+            `${missing} of ${exp.sent} probes never left ${exp.src.name}: ${arpLost ? `its ARP requests for ${exp.dst.ip}, or the replies, were lost` : `nobody answered its ARP requests for ${exp.dst.ip}`}, so it had no MAC address to send them to`,
+          );
+        } else {
+          const first = probeTally.hops[0]!;
+          lost.unshift({
+            after: `${exp.src.name} (sender)`,
+            before: first,
+            count: missing,
+            direction: fwdName,
+            kind: probeTally.kind,
+            reason: lossReason(`${exp.src.name} (sender)`, first, exp.points),
+          });
+        }
+      }
+      if (exp.probe === 'arp') {
+        if (arpRequests > 0 && arpReplies === 0 && tallies.fwdArp.losses.size === 0 && exp.reachesDestination) {
+          problems.push(`${destinationName} did not answer ARP for ${exp.dst.ip}: the requests reached ${exp.forward[exp.forward.length - 1]} and no reply left`);
+        }
+      } else if (delivered > 0 && answered === 0 && exp.reachesDestination) {
+        problems.push(`${destinationName} did not answer: ${delivered} probes reached ${exp.forward[exp.forward.length - 1]} and no answer left it`);
       }
     }
-    if (exp.probe === 'arp') {
-      if (arpRequests > 0 && arpReplies === 0 && tallies.fwdArp.losses.size === 0 && exp.reachesDestination) {
-        problems.push(`${destinationName} did not answer ARP for ${exp.dst.ip}: the requests reached ${exp.forward[exp.forward.length - 1]} and no reply left`);
-      }
-    } else if (delivered > 0 && answered === 0 && exp.reachesDestination) {
-      problems.push(`${destinationName} did not answer: ${delivered} probes reached ${exp.forward[exp.forward.length - 1]} and no answer left it`);
-    }
+    const checked = Object.values(tallies).reduce((n, t) => n + t.packets, 0);
+    const ok = lost.length === 0 && problems.length === 0;
+    lost.sort((a, b) => b.count - a.count);
+    const line = ok ? passLine(exp, { seen, delivered, answered, checked }) : failLine(lost, problems);
+    return {
+      ok,
+      mode: exp.mode,
+      probes: { kind: exp.probe, sent: exp.sent, seen, delivered, answered, arpRequests, arpReplies },
+      checked,
+      hops,
+      lost,
+      problems,
+      line,
+    };
   }
-  const checked = Object.values(tallies).reduce((n, t) => n + t.packets, 0);
-  const ok = lost.length === 0 && problems.length === 0;
-  lost.sort((a, b) => b.count - a.count);
-  const line = ok ? passLine(exp, { seen, delivered, answered, checked }) : failLine(lost, problems);
-  return {
-    ok,
-    mode: exp.mode,
-    probes: { kind: exp.probe, sent: exp.sent, seen, delivered, answered, arpRequests, arpReplies },
-    checked,
-    hops,
-    lost,
-    problems,
-    line,
-  };
+
 }
 
 function passLine(exp: VerifyExpectation, n: { seen: number; delivered: number; answered: number; checked: number }): string {
