@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { run } from '../exec/run.js';
-import type { Verdict } from './verdict.js';
+import { failLine, type Verdict } from './verdict.js';
 
 /**
  * Hints for `vethcap verify`: what the host's own state says about why packets vanished.
@@ -271,4 +271,30 @@ export function explain(before: HostSnapshot, after: HostSnapshot, ctx: HintCont
   }
   if (byLabel.size > 0 && after.unavailable.length > 0) hints.push(`not checked (tool missing or failed): ${after.unavailable.join(', ')}.`);
   return [...new Set(hints)];
+}
+
+/**
+ * Where the host's counters say who dropped the packets, say it in the loss itself: a
+ * qdisc that dropped on the egress of the interface the packets never reached (its
+ * capture tap comes after the qdisc), or a link that is down.
+ */
+export function refineReasons(verdict: Verdict, before: HostSnapshot, after: HostSnapshot, ctx: HintContext): Verdict {
+  if (verdict.ok) return verdict;
+  let changed = false;
+  const lost = verdict.lost.map((l) => {
+    const iface = ctx.interfaces.find((i) => i.label === l.before);
+    if (!iface) return l;
+    const link = after.links[iface.label];
+    if (link && !link.up) {
+      changed = true;
+      return { ...l, reason: `${l.before} is down` };
+    }
+    const q = (after.qdiscs[iface.label] ?? []).find((x, i) => x.drops - ((before.qdiscs[iface.label] ?? [])[i]?.drops ?? 0) > 0);
+    if (q) {
+      changed = true;
+      return { ...l, reason: `the ${q.kind} qdisc on ${l.before}'s egress dropped them` };
+    }
+    return l;
+  });
+  return changed ? { ...verdict, lost, line: failLine(lost, verdict.problems) } : verdict;
 }

@@ -299,7 +299,7 @@ function passLine(exp: VerifyExpectation, n: { seen: number; delivered: number; 
   return `PASS: ${exp.sent}/${exp.sent} ${exp.probe} probes ${exp.src.name} → ${exp.dst.name} and ${n.answered} answers crossed every hop (${through})${end}`;
 }
 
-function failLine(lost: readonly LossReport[], problems: readonly string[]): string {
+export function failLine(lost: readonly LossReport[], problems: readonly string[]): string {
   const parts = lost.map((l) => `${l.count} ${l.kind === 'arp' ? 'ARP' : 'IP'} packets ${l.direction} lost after ${l.after}, before ${l.before}: ${l.reason}`);
   return `FAIL: ${[...parts, ...problems].join('; ')}`;
 }

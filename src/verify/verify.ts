@@ -10,7 +10,7 @@ import { trace, type TraceResult } from '../trace/trace.js';
 import { connectDocker } from '../target/docker.js';
 import { listNamedNetns, namedNetns } from '../target/namespace.js';
 import { VerdictBuilder, type ProbeKind, type Verdict, type VerifyExpectation } from './verdict.js';
-import { explain, snapshot, type HintContext } from './hints.js';
+import { explain, refineReasons, snapshot, type HintContext } from './hints.js';
 import { probeCommand, probeDeadlineMs, probeIpBytes, type ProbeSpec } from './probe.js';
 
 export interface VerifyOptions {
@@ -156,6 +156,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
   const builder = new VerdictBuilder(expectation);
   const before = await snapshot(hintContext);
+  // tcpdump cannot open an interface that is down; nothing crosses it either, so such a
+  // point stays in the expected path (seen 0) but is not captured.
+  const down = hintContext.interfaces.filter((i) => before.links[i.label] && !before.links[i.label]!.up).map((i) => i.label);
+  for (const label of down) notes.push(`${label} is down: not captured there (nothing crosses a link that is down).`);
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -169,6 +173,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       targets: [],
       resolved,
       ...planOptions,
+      ...(down.length > 0 ? { skip: down } : {}),
       output: { format: 'none' },
       windowNs: 200_000_000,
       ...(passive ? { durationS: options.durationS ?? 10 } : {}),
@@ -195,7 +200,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   if (probeError) throw probeError;
   if (options.signal?.aborted) throw new VethcapError('INTERRUPTED', 'verify was interrupted before it could give a verdict.');
   const after = await snapshot(hintContext);
-  const verdict = builder.result();
+  const verdict = refineReasons(builder.result(), before, after, hintContext);
   const hints = explain(before, after, hintContext, verdict);
   return { verdict, hints, expectation, points: result.points, probeOutput, probeExitCode, trace: result, notes };
 }
