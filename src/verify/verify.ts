@@ -63,15 +63,16 @@ function pickInterface(target: ResolvedTarget, bridge?: string): ResolvedInterfa
 }
 
 /**
- * Which target holds `ip`: a running container Docker reports it for, or a named
- * namespace with it on an interface. Returns a target spec, or null.
+ * Which targets hold `ip`: running containers Docker reports it for, and named
+ * namespaces with it on an interface. Returns target specs.
  */
-async function findAddressOwner(ip: string): Promise<string | null> {
+async function addressOwners(ip: string): Promise<string[]> {
+  const out: string[] = [];
   try {
     const api = connectDocker();
     for (const summary of await api.listContainers()) {
       const info = await api.inspect(summary.Id).catch(() => undefined);
-      if (info?.running && Object.values(info.networks).some((n) => n.ip === ip)) return `docker:${info.name}`;
+      if (info?.running && Object.values(info.networks).some((n) => n.ip === ip)) out.push(`docker:${info.name}`);
     }
   } catch {
     // No Docker: look at named namespaces only.
@@ -80,7 +81,18 @@ async function findAddressOwner(ip: string): Promise<string | null> {
     const ref = await namedNetns(name).catch(() => undefined);
     if (!ref) continue;
     const links = await readLinks(ref.path).catch(() => []);
-    if (links.some((l) => l.addresses.some((a) => a.split('/')[0] === ip))) return `netns:${name}`;
+    if (links.some((l) => l.addresses.some((a) => a.split('/')[0] === ip))) out.push(`netns:${name}`);
+  }
+  return out;
+}
+
+/** The owner of `ip` whose interface with it is a port of `bridge`, or null. */
+async function findAddressOwner(ip: string, bridge: string | undefined): Promise<string | null> {
+  if (!bridge) return null;
+  for (const spec of await addressOwners(ip)) {
+    const r = await resolveTargets([spec], { discoverOwners: false }).catch(() => undefined);
+    const target = r?.targets[0];
+    if (target?.interfaces.some((i) => i.bridge?.name === bridge && i.addresses.some((a) => a.split('/')[0] === ip))) return spec;
   }
   return null;
 }
@@ -97,7 +109,11 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   await requireTools(['ip', 'nsenter', 'tcpdump', ...(passive ? [] : kind === 'icmp' || kind === 'arp' ? ['ping'] : [])]);
   const notes: string[] = [];
   const toIsIp = isIPv4(options.to);
-  let dstSpec: string | null = toIsIp ? await findAddressOwner(options.to) : options.to;
+  let dstSpec: string | null = options.to;
+  if (toIsIp) {
+    const alone = await resolveTargets([options.source], { discoverOwners: false });
+    dstSpec = await findAddressOwner(options.to, pickInterface(alone.targets[0]!)?.bridge?.name);
+  }
   if (toIsIp && !dstSpec) notes.push(`${options.to} is not an address of a container or named namespace vethcap can see: the path is checked as far as the source's host end.`);
   let resolved = await resolveTargets(dstSpec ? [options.source, dstSpec] : [options.source], { discoverOwners: false });
   const [src, dst] = resolved.targets as [ResolvedTarget, ResolvedTarget | undefined];
