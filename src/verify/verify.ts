@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { isIPv4 } from 'node:net';
 import { VethcapError } from '../errors.js';
-import { commandLine } from '../exec/run.js';
+import { commandLine, run } from '../exec/run.js';
 import { requireTools } from '../exec/tools.js';
 import { resolveTargets, readLinks } from '../resolve/resolve.js';
 import type { ResolveResult, ResolvedInterface, ResolvedTarget } from '../resolve/types.js';
@@ -170,6 +170,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     probeBytes: passive ? null : probeIpBytes(spec),
   };
 
+  if (!passive) await clearFailedNeighbour(src.netns.path, srcIf.name, dstIp, src.name, notes);
   const builder = new VerdictBuilder(expectation);
   const before = await snapshot(hintContext);
   // tcpdump cannot open an interface that is down; nothing crosses it either, so such a
@@ -228,4 +229,20 @@ async function runProbe(netns: string, spec: ProbeSpec): Promise<{ output: strin
     throw new VethcapError('MISSING_TOOL', `the ${spec.kind} probe could not run: ${probeCommand(spec)[0]} is not installed on the host.`, { stderr: r.all ?? '' });
   }
   return { output: r.all ?? '', exitCode: r.exitCode ?? null };
+}
+
+/**
+ * A FAILED neighbour entry (an earlier ARP that got no answer) makes the kernel refuse to
+ * send to that address for a while, with "Destination Host Unreachable", even after the
+ * cause is repaired: the probes would test the cache, not the bridge. Such an entry is a
+ * cached negative answer, not configuration; it is removed (as its expiry would) and said.
+ */
+async function clearFailedNeighbour(netns: string, ifname: string, ip: string, name: string, notes: string[]): Promise<void> {
+  const entries = await run('ip', ['-j', 'neigh', 'show', 'to', ip, 'dev', ifname], { netns })
+    .then((out) => (out.trim() ? (JSON.parse(out) as Array<{ dst: string; state?: string[] }>) : []))
+    .catch(() => []);
+  const failed = entries.find((e) => e.dst === ip && (e.state ?? []).some((st) => st === 'FAILED' || st === 'INCOMPLETE'));
+  if (!failed) return;
+  await run('ip', ['neigh', 'del', ip, 'dev', ifname], { netns }).catch(() => undefined);
+  notes.push(`${name} had a ${failed.state!.join('/')} neighbour entry for ${ip} (an earlier ARP went unanswered); vethcap removed it so that the probes are sent and ARP is tried again.`);
 }
