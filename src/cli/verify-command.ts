@@ -39,14 +39,14 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
         .option('filter', { alias: 'f', type: 'string', describe: 'Passive mode: only packets that also match this pcap filter.' })
         .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object (ok, probes, hops, lost, hints; README.md).' })
         .check((argv) => {
-          if (!(Number(argv.count) > 0 && Number.isInteger(Number(argv.count)))) throw new Error('--count takes a whole number of probes above 0.');
-          if (argv.size !== undefined && !(Number(argv.size) >= 0 && Number.isInteger(Number(argv.size)) && Number(argv.size) <= 65507)) throw new Error('--size takes a number of bytes from 0 to 65507.');
-          if (!(Number(argv.timeout) > 0)) throw new Error('--timeout takes a number of seconds above 0.');
-          if (!(Number(argv.interval) >= 0.002)) throw new Error('--interval takes a number of seconds of at least 0.002.');
-          if (argv.duration !== undefined && !(Number(argv.duration) > 0)) throw new Error('--duration takes a number of seconds above 0.');
-          if (argv.duration !== undefined && !argv.passive) throw new Error('--duration goes with --passive; active mode stops when the probes are answered.');
-          if (argv.filter !== undefined && !argv.passive) throw new Error('--filter goes with --passive; active mode captures exactly its probes.');
-          if (argv.port !== undefined && !(Number.isInteger(Number(argv.port)) && Number(argv.port) > 0 && Number(argv.port) < 65536)) throw new Error('--port takes a port number from 1 to 65535.');
+          if (!(Number(argv.count) > 0 && Number.isInteger(Number(argv.count)))) throw new VethcapError('USAGE', '--count takes a whole number of probes above 0.');
+          if (argv.size !== undefined && !(Number(argv.size) >= 0 && Number.isInteger(Number(argv.size)) && Number(argv.size) <= 65507)) throw new VethcapError('USAGE', '--size takes a number of bytes from 0 to 65507.');
+          if (!(Number(argv.timeout) > 0)) throw new VethcapError('USAGE', '--timeout takes a number of seconds above 0.');
+          if (!(Number(argv.interval) >= 0.002)) throw new VethcapError('USAGE', '--interval takes a number of seconds of at least 0.002.');
+          if (argv.duration !== undefined && !(Number(argv.duration) > 0)) throw new VethcapError('USAGE', '--duration takes a number of seconds above 0.');
+          if (argv.duration !== undefined && !argv.passive) throw new VethcapError('USAGE', '--duration goes with --passive; active mode stops when the probes are answered.');
+          if (argv.filter !== undefined && !argv.passive) throw new VethcapError('USAGE', '--filter goes with --passive; active mode captures exactly its probes.');
+          if (argv.port !== undefined && !(Number.isInteger(Number(argv.port)) && Number(argv.port) > 0 && Number(argv.port) < 65536)) throw new VethcapError('USAGE', '--port takes a port number from 1 to 65535.');
           return true;
         })
         .example('sudo $0 verify box --to web', 'five pings from box to web, checked at every hop both ways')
