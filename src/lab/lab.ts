@@ -57,6 +57,12 @@ export interface LabOptions {
   nat?: boolean;
   /** A fixed id instead of a random one (fixture recordings, for stable names). */
   id?: string;
+  /**
+   * Insert the iptables FORWARD accept rule for the lab's bridge where br_netfilter is on
+   * (default true). `false` leaves the bridge exposed to the host's FORWARD policy, as a
+   * plain bridge on a host running Docker is: what `verify` must diagnose.
+   */
+  acceptForwarding?: boolean;
 }
 
 /** The router and the remote host of a lab made with `nat: true`. */
@@ -153,7 +159,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       lab.nat = { ...natHosts, gwOutsideIp: '198.18.200.1' };
       await buildNat(lab, natHosts.gw, natHosts.remote, undo);
     }
-    await allowBridgeForwarding(bridge, undo);
+    if (options.acceptForwarding ?? true) await allowBridgeForwarding(bridge, undo);
     return lab;
   } catch (error) {
     await lab.destroy().catch(() => undefined);

@@ -11,6 +11,7 @@ import type { CaptureEvent } from '../pcap/events.js';
 import { CorrelationSession } from '../correlate/session.js';
 import { PathOutput, type PathOutputOptions } from '../sinks/path-output.js';
 import type { RunSummary } from '../render/run-summary.js';
+import type { PacketPath } from '../correlate/path.js';
 import type { Timestamp } from '../model/time.js';
 import type { ResolveResult } from '../resolve/types.js';
 import { runInNamespace, type CommandRun } from './command.js';
@@ -29,6 +30,8 @@ export interface TraceOptions extends PlanOptions {
   drainMs?: number;
   windowNs?: number;
   bufferSizeKiB?: number;
+  /** Called with each packet path as it is emitted, after the outputs saw it (verify collects them). */
+  onPath?: (path: PacketPath) => void;
   /** Called once every point is armed (e.g. to start traffic in tests). */
   onArmed?: (points: readonly PlannedPoint[]) => void;
   /** Abort to stop the trace cleanly (SIGINT/SIGTERM in the CLI). */
@@ -103,6 +106,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     topology,
     (path) => {
       out.onPath(path);
+      options.onPath?.(path);
       paths++;
       if (options.count !== undefined && paths >= options.count) requestStop('count');
     },

@@ -1,0 +1,336 @@
+import type { PacketPath } from '../correlate/path.js';
+import type { CapturePoint } from '../model/topology.js';
+import { formatDuration } from '../render/format.js';
+
+/**
+ * The verdict of `vethcap verify`, computed from packet paths and the path the packets
+ * should take (pure: no processes, no clock). The JSON of `verify --json` is `Verdict`
+ * plus the hints (README.md, "vethcap verify").
+ */
+
+export type ProbeKind = 'icmp' | 'udp' | 'tcp' | 'arp';
+
+export interface Endpoint {
+  /** Display name: the target's name, or the address when there is none. */
+  name: string;
+  /** IPv4 address as text. */
+  ip: string;
+}
+
+export interface VerifyExpectation {
+  mode: 'active' | 'passive';
+  /** The probe sent (active mode); null in passive mode. */
+  probe: ProbeKind | null;
+  /** How many probes were sent (active mode); 0 in passive mode. */
+  sent: number;
+  src: Endpoint;
+  dst: Endpoint;
+  /** Labels of the hops from src towards dst, bridge devices left out. */
+  forward: readonly string[];
+  /** The planned points (roles, bridges, owners) for naming what lost a packet. */
+  points: readonly CapturePoint[];
+  /**
+   * True when `forward` ends at the destination's namespace end; false when the
+   * destination is not a target vethcap resolved and the path ends on the host side.
+   */
+  reachesDestination: boolean;
+}
+
+export type PacketKind = 'ip' | 'arp';
+
+/** One row of the table: packets of one kind and direction at one hop. */
+export interface HopRow {
+  /** "box → web" or "web → box". */
+  direction: string;
+  kind: PacketKind;
+  /** The hop's capture point label. */
+  point: string;
+  /** Packets that should have reached this hop: seen at the previous hop (or probes sent, first hop). */
+  sent: number;
+  seen: number;
+  lost: number;
+  /** Latency from the previous hop (ns), over the packets seen at both; null for the first hop or none. */
+  p50Ns: number | null;
+  p99Ns: number | null;
+}
+
+/** Packets seen at `after` and never at `before`, the next hop they should have crossed. */
+export interface LossReport {
+  after: string;
+  before: string;
+  count: number;
+  direction: string;
+  kind: PacketKind;
+  /** What did not do its job, for people: "the bridge br0 did not forward them". */
+  reason: string;
+}
+
+export interface Verdict {
+  ok: boolean;
+  mode: 'active' | 'passive';
+  probes: {
+    kind: ProbeKind | null;
+    /** Probes sent (active mode). */
+    sent: number;
+    /** IP packets from source to destination seen at the first hop. */
+    seen: number;
+    /** Of those, seen at the last expected hop. */
+    delivered: number;
+    /** IP packets from destination to source seen at their first hop (the answers). */
+    answered: number;
+    /** ARP requests from the source for the destination's address, and ARP replies to it. */
+    arpRequests: number;
+    arpReplies: number;
+  };
+  /** Packets checked against the expected path (both directions, ARP included). */
+  checked: number;
+  hops: HopRow[];
+  lost: LossReport[];
+  /** Other reasons the verdict is not a pass (unanswered probes, nothing seen). */
+  problems: string[];
+  /** The verdict in one line: PASS: ... or FAIL: ... */
+  line: string;
+}
+
+function ipToInt(ip: string): number {
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return -1;
+  return ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+interface Tally {
+  direction: string;
+  kind: PacketKind;
+  hops: readonly string[];
+  packets: number;
+  seen: number[];
+  samples: number[][];
+  losses: Map<string, LossReport>;
+}
+
+function newTally(direction: string, kind: PacketKind, hops: readonly string[]): Tally {
+  return { direction, kind, hops, packets: 0, seen: hops.map(() => 0), samples: hops.map(() => []), losses: new Map() };
+}
+
+/** Why packets seen at `after` never reached `before`, from the two points' roles. */
+export function lossReason(after: string, before: string, points: readonly CapturePoint[]): string {
+  const a = points.find((p) => p.label === after);
+  const b = points.find((p) => p.label === before);
+  if (!a) return `they never appeared on ${before}: the sender did not put them on the wire, or its interface's queue discipline dropped them`;
+  if (!b) return `they left ${after} and no capture point saw them again`;
+  if (a.role === 'host-veth' && b.role === 'host-veth' && a.bridge && a.bridge === b.bridge) {
+    return `the bridge ${a.bridge.replace(/^host:/, '')} did not forward them`;
+  }
+  if (a.role === 'host-veth' && b.role === 'host-veth') return `the host did not pass them from ${a.ifname} to ${b.ifname}`;
+  if ((a.peer === b.label || b.peer === a.label) && a.role !== b.role) {
+    const ns = a.role === 'namespace-end' ? a : b;
+    const host = a.role === 'namespace-end' ? b : a;
+    return `the veth pair ${ns.label} ⇄ ${host.ifname} did not carry them`;
+  }
+  return `they were lost between ${after} and ${before}`;
+}
+
+/**
+ * Checks every path against the expected path in its direction (source → destination
+ * or back; ARP too), counts per hop, locates each loss as the last expected hop that saw
+ * the packet and the next one, and says pass or where the packets vanished.
+ */
+export function computeVerdict(paths: readonly PacketPath[], exp: VerifyExpectation): Verdict {
+  const builder = new VerdictBuilder(exp);
+  for (const path of paths) builder.add(path);
+  return builder.result();
+}
+
+/**
+ * The verdict built path by path, so that a long passive run keeps counters and latency
+ * samples, not paths.
+ */
+export class VerdictBuilder {
+  private readonly srcIp: number;
+  private readonly dstIp: number;
+  private readonly fwdName: string;
+  private readonly revName: string;
+  private readonly tallies: { fwdIp: Tally; revIp: Tally; fwdArp: Tally; revArp: Tally };
+  private arpRequests = 0;
+  private arpReplies = 0;
+
+  constructor(private readonly exp: VerifyExpectation) {
+    this.srcIp = ipToInt(exp.src.ip);
+    this.dstIp = ipToInt(exp.dst.ip);
+    this.fwdName = `${exp.src.name} → ${exp.dst.name}`;
+    this.revName = `${exp.dst.name} → ${exp.src.name}`;
+    const reverse = [...exp.forward].reverse();
+    this.tallies = {
+      fwdIp: newTally(this.fwdName, 'ip', exp.forward),
+      revIp: newTally(this.revName, 'ip', reverse),
+      fwdArp: newTally(this.fwdName, 'arp', exp.forward),
+      revArp: newTally(this.revName, 'arp', reverse),
+    };
+  }
+
+  add(path: PacketPath): void {
+    const { tallies, srcIp, dstIp, exp } = this;
+    const first = path.copies[0];
+    if (!first) return;
+    const f = first.frame;
+    let tally: Tally | undefined;
+    if (f.network === 'arp') {
+      if (f.arpSenderIp === srcIp && f.arpTargetIp === dstIp) tally = tallies.fwdArp;
+      else if (f.arpSenderIp === dstIp && f.arpTargetIp === srcIp) tally = tallies.revArp;
+      if (tally && f.arpOp === 1 && tally === tallies.fwdArp) this.arpRequests++;
+      if (tally && f.arpOp === 2 && tally === tallies.revArp) this.arpReplies++;
+    } else if (f.network === 'ipv4') {
+      if (f.src4 === srcIp && f.dst4 === dstIp) tally = tallies.fwdIp;
+      else if (f.src4 === dstIp && f.dst4 === srcIp) tally = tallies.revIp;
+    }
+    if (!tally) return;
+    tally.packets++;
+    const seenAt = new Set<string>();
+    let prevHop: string | null = null;
+    for (const c of path.copies) {
+      if (c.hop === 0) continue; // bridge device copy: an observation, not a hop
+      const i = tally.hops.indexOf(c.label);
+      if (i >= 0 && !seenAt.has(c.label)) {
+        seenAt.add(c.label);
+        tally.seen[i]!++;
+        if (i > 0 && prevHop === tally.hops[i - 1] && c.deltaNs !== null) tally.samples[i]!.push(c.deltaNs);
+      }
+      prevHop = c.label;
+    }
+    let last = -1;
+    for (let i = 0; i < tally.hops.length; i++) if (seenAt.has(tally.hops[i]!)) last = i;
+    if (last >= 0 && last < tally.hops.length - 1) {
+      const after = tally.hops[last]!;
+      const before = tally.hops[last + 1]!;
+      const key = `${after}\u0000${before}`;
+      const loss = tally.losses.get(key);
+      if (loss) loss.count++;
+      else tally.losses.set(key, { after, before, count: 1, direction: tally.direction, kind: tally.kind, reason: lossReason(after, before, exp.points) });
+    }
+  }
+
+  result(): Verdict {
+    const { tallies, exp, fwdName, arpRequests, arpReplies } = this;
+    const probeKind: PacketKind = exp.probe === 'arp' ? 'arp' : 'ip';
+    const hops: HopRow[] = [];
+    const lost: LossReport[] = [];
+    const problems: string[] = [];
+    const order = exp.probe === 'arp' ? [tallies.fwdArp, tallies.revArp, tallies.fwdIp, tallies.revIp] : [tallies.fwdIp, tallies.revIp, tallies.fwdArp, tallies.revArp];
+    for (const t of order) {
+      const isProbe = exp.mode === 'active' && t.kind === probeKind && t.direction === fwdName;
+      if (t.packets === 0 && !isProbe) continue;
+      t.hops.forEach((point, i) => {
+        const sent = i === 0 ? (isProbe ? Math.max(exp.sent, t.seen[0]!) : t.seen[0]!) : t.seen[i - 1]!;
+        const seen = t.seen[i]!;
+        const sorted = [...t.samples[i]!].sort((a, b) => a - b);
+        hops.push({ direction: t.direction, kind: t.kind, point, sent, seen, lost: Math.max(0, sent - seen), p50Ns: percentile(sorted, 50), p99Ns: percentile(sorted, 99) });
+      });
+      lost.push(...t.losses.values());
+    }
+
+    const fwd = tallies.fwdIp;
+    const seen = fwd.seen[0] ?? 0;
+    const delivered = fwd.seen[fwd.seen.length - 1] ?? 0;
+    const answered = tallies.revIp.seen[0] ?? 0;
+    const destinationName = exp.reachesDestination ? exp.dst.name : exp.dst.ip;
+
+    if (exp.mode === 'active') {
+      const probeTally = exp.probe === 'arp' ? tallies.fwdArp : fwd;
+      const missing = exp.sent - (probeTally.seen[0] ?? 0);
+      if (missing > 0) {
+        const arpLost = tallies.fwdArp.losses.size + tallies.revArp.losses.size > 0;
+        if (exp.probe !== 'arp' && arpRequests > 0 && (arpLost || arpReplies === 0)) {
+          problems.push(
+            `${missing} of ${exp.sent} probes never left ${exp.src.name}: ${arpLost ? `its ARP requests for ${exp.dst.ip}, or the replies, were lost` : `nobody answered its ARP requests for ${exp.dst.ip}`}, so it had no MAC address to send them to`,
+          );
+        } else {
+          const first = probeTally.hops[0]!;
+          lost.unshift({
+            after: `${exp.src.name} (sender)`,
+            before: first,
+            count: missing,
+            direction: fwdName,
+            kind: probeTally.kind,
+            reason: lossReason(`${exp.src.name} (sender)`, first, exp.points),
+          });
+        }
+      }
+      if (exp.probe === 'arp') {
+        if (arpRequests > 0 && arpReplies === 0 && tallies.fwdArp.losses.size === 0 && exp.reachesDestination) {
+          problems.push(`${destinationName} did not answer ARP for ${exp.dst.ip}: the requests reached ${exp.forward[exp.forward.length - 1]} and no reply left`);
+        }
+      } else if (delivered > 0 && answered === 0 && exp.reachesDestination) {
+        problems.push(`${destinationName} did not answer: ${delivered} probes reached ${exp.forward[exp.forward.length - 1]} and no answer left it`);
+      }
+    }
+    const checked = Object.values(tallies).reduce((n, t) => n + t.packets, 0);
+    const ok = lost.length === 0 && problems.length === 0;
+    lost.sort((a, b) => b.count - a.count);
+    const line = ok ? passLine(exp, { seen, delivered, answered, checked }) : failLine(lost, problems);
+    return {
+      ok,
+      mode: exp.mode,
+      probes: { kind: exp.probe, sent: exp.sent, seen, delivered, answered, arpRequests, arpReplies },
+      checked,
+      hops,
+      lost,
+      problems,
+      line,
+    };
+  }
+
+}
+
+function passLine(exp: VerifyExpectation, n: { seen: number; delivered: number; answered: number; checked: number }): string {
+  const through = exp.forward.join(', ');
+  const end = exp.reachesDestination ? '' : ` (${exp.dst.ip} is not a target vethcap resolved: checked as far as ${exp.forward[exp.forward.length - 1]})`;
+  if (exp.mode === 'passive') {
+    if (n.checked === 0) return `PASS (nothing to check): no packets between ${exp.src.name} and ${exp.dst.name} were seen during the run${end}`;
+    return `PASS: all ${n.checked} packets between ${exp.src.name} and ${exp.dst.name} crossed every hop (${through})${end}`;
+  }
+  if (exp.probe === 'arp') return `PASS: ${exp.sent} ARP requests ${exp.src.name} → ${exp.dst.name} and their replies crossed every hop (${through})${end}`;
+  return `PASS: ${exp.sent}/${exp.sent} ${exp.probe} probes ${exp.src.name} → ${exp.dst.name} and ${n.answered} answers crossed every hop (${through})${end}`;
+}
+
+export function failLine(lost: readonly LossReport[], problems: readonly string[]): string {
+  const parts = lost.map((l) => `${l.count} ${l.kind === 'arp' ? 'ARP' : 'IP'} packets ${l.direction} lost after ${l.after}, before ${l.before}: ${l.reason}`);
+  return `FAIL: ${[...parts, ...problems].join('; ')}`;
+}
+
+/** The verdict as a table per direction and hop, then the one line. */
+export function renderVerdictText(v: Verdict, hints: readonly string[] = []): string {
+  const rows = v.hops.map((h) => [
+    `${h.direction} ${h.kind === 'arp' ? 'arp' : v.probes.kind && v.probes.kind !== 'arp' ? v.probes.kind : 'ip'}`,
+    h.point,
+    String(h.sent),
+    String(h.seen),
+    String(h.lost),
+    h.p50Ns === null ? '' : formatDuration(h.p50Ns),
+    h.p99Ns === null ? '' : formatDuration(h.p99Ns),
+  ]);
+  const head = ['direction', 'hop', 'sent', 'seen', 'lost', 'p50', 'p99'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const numeric = new Set([2, 3, 4]);
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  let prevDir = '';
+  const body = rows.map((r) => {
+    const dir = r[0]!;
+    const shown = dir === prevDir ? [''.padEnd(dir.length), ...r.slice(1)] : r;
+    prevDir = dir;
+    return fmt(shown);
+  });
+  const lines = [fmt(head), ...body, '', v.line];
+  for (const h of hints) lines.push(`hint: ${h}`);
+  return lines.join('\n') + '\n';
+}

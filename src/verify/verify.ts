@@ -1,0 +1,248 @@
+import { execa } from 'execa';
+import { isIPv4 } from 'node:net';
+import { VethcapError } from '../errors.js';
+import { commandLine, run } from '../exec/run.js';
+import { requireTools } from '../exec/tools.js';
+import { resolveTargets, readLinks } from '../resolve/resolve.js';
+import type { ResolveResult, ResolvedInterface, ResolvedTarget } from '../resolve/types.js';
+import { planPoints, type PlannedPoint } from '../plan/plan.js';
+import { trace, type TraceResult } from '../trace/trace.js';
+import { connectDocker } from '../target/docker.js';
+import { listNamedNetns, namedNetns } from '../target/namespace.js';
+import { VerdictBuilder, type ProbeKind, type Verdict, type VerifyExpectation } from './verdict.js';
+import { explain, refineReasons, snapshot, type HintContext } from './hints.js';
+import { probeCommand, probeDeadlineMs, probeIpBytes, type ProbeSpec } from './probe.js';
+
+export interface VerifyOptions {
+  /** The source target (container, pid:N, netns:NAME). */
+  source: string;
+  /** The destination: a target, or an IPv4 address. */
+  to: string;
+  /** Check the traffic that flows anyway instead of sending probes. */
+  passive?: boolean;
+  /** Passive mode: how long to watch (s). */
+  durationS?: number;
+  /** Passive mode: only packets matching this pcap filter too. */
+  filter?: string;
+  probe?: ProbeKind;
+  count?: number;
+  size?: number;
+  timeoutS?: number;
+  intervalS?: number;
+  port?: number;
+  signal?: AbortSignal;
+  /** Called once every point is armed. */
+  onArmed?: (points: readonly PlannedPoint[]) => void;
+}
+
+export interface VerifyResult {
+  verdict: Verdict;
+  hints: string[];
+  expectation: VerifyExpectation;
+  points: PlannedPoint[];
+  /** What the probe command printed (stdout and stderr), for the curious. */
+  probeOutput: string;
+  probeExitCode: number | null;
+  trace: TraceResult;
+  /** Notes about the check itself (e.g. the destination is only an address). */
+  notes: string[];
+}
+
+function ipv4Of(iface: ResolvedInterface): string | null {
+  for (const a of iface.addresses) {
+    const ip = a.split('/')[0]!;
+    if (isIPv4(ip)) return ip;
+  }
+  return null;
+}
+
+/** The target's bridged interface with an IPv4 address (on `bridge` when given). */
+function pickInterface(target: ResolvedTarget, bridge?: string): ResolvedInterface | undefined {
+  const usable = target.interfaces.filter((i) => i.bridge && i.peer?.netns === 'host' && ipv4Of(i));
+  return (bridge ? usable.find((i) => i.bridge?.name === bridge) : undefined) ?? usable[0];
+}
+
+/**
+ * Which targets hold `ip`: running containers Docker reports it for, and named
+ * namespaces with it on an interface. Returns target specs.
+ */
+async function addressOwners(ip: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    const api = connectDocker();
+    for (const summary of await api.listContainers()) {
+      const info = await api.inspect(summary.Id).catch(() => undefined);
+      if (info?.running && Object.values(info.networks).some((n) => n.ip === ip)) out.push(`docker:${info.name}`);
+    }
+  } catch {
+    // No Docker: look at named namespaces only.
+  }
+  for (const name of await listNamedNetns()) {
+    const ref = await namedNetns(name).catch(() => undefined);
+    if (!ref) continue;
+    const links = await readLinks(ref.path).catch(() => []);
+    if (links.some((l) => l.addresses.some((a) => a.split('/')[0] === ip))) out.push(`netns:${name}`);
+  }
+  return out;
+}
+
+/** The owner of `ip` whose interface with it is a port of `bridge`, or null. */
+async function findAddressOwner(ip: string, bridge: string | undefined): Promise<string | null> {
+  if (!bridge) return null;
+  for (const spec of await addressOwners(ip)) {
+    const r = await resolveTargets([spec], { discoverOwners: false }).catch(() => undefined);
+    const target = r?.targets[0];
+    if (target?.interfaces.some((i) => i.bridge?.name === bridge && i.addresses.some((a) => a.split('/')[0] === ip))) return spec;
+  }
+  return null;
+}
+
+/**
+ * `vethcap verify`: resolve source and destination, plan the points of the expected
+ * path, snapshot what the hints read, capture while the probes run (or for the passive
+ * duration), then compute the verdict and explain losses. Reads the host's state; never
+ * changes it (the ARP probe flushes the source's own neighbour entry for the destination).
+ */
+export async function verify(options: VerifyOptions): Promise<VerifyResult> {
+  const passive = options.passive ?? false;
+  const kind: ProbeKind = options.probe ?? 'icmp';
+  await requireTools(['ip', 'nsenter', 'tcpdump', ...(passive ? [] : kind === 'icmp' || kind === 'arp' ? ['ping'] : [])]);
+  const notes: string[] = [];
+  const toIsIp = isIPv4(options.to);
+  let dstSpec: string | null = options.to;
+  if (toIsIp) {
+    const alone = await resolveTargets([options.source], { discoverOwners: false });
+    dstSpec = await findAddressOwner(options.to, pickInterface(alone.targets[0]!)?.bridge?.name);
+  }
+  if (toIsIp && !dstSpec) notes.push(`${options.to} is not an address of a container or named namespace vethcap can see: the path is checked as far as the source's host end.`);
+  let resolved = await resolveTargets(dstSpec ? [options.source, dstSpec] : [options.source], { discoverOwners: false });
+  const [src, dst] = resolved.targets as [ResolvedTarget, ResolvedTarget | undefined];
+  if (dst && dst.netns.inode === src.netns.inode) throw new VethcapError('USAGE', `${options.source} and ${options.to} share one network namespace: there is no path between them to verify.`);
+  const dstIfGuess = dst ? pickInterface(dst) : undefined;
+  const srcIf = pickInterface(src, dstIfGuess?.bridge?.name);
+  if (!srcIf) {
+    throw new VethcapError('TARGET_UNSUPPORTED', `${src.name} has no interface with an IPv4 address on a bridge: verify checks the path through a bridge (its interfaces: ${src.interfaces.map((i) => i.name).join(', ') || 'none'}).`);
+  }
+  let dstIf = dst ? pickInterface(dst, srcIf.bridge!.name) : undefined;
+  if (dst && dstIf && dstIf.bridge?.name !== srcIf.bridge!.name) {
+    throw new VethcapError('USAGE', `${src.name} (bridge ${srcIf.bridge!.name}) and ${dst.name} (bridge ${dstIf.bridge!.name}) are not on one bridge: verify checks one bridge's forwarding; trace shows routed paths.`);
+  }
+  if (dst && toIsIp && dstIf && ipv4Of(dstIf) !== options.to) {
+    dstIf = dst.interfaces.find((i) => i.addresses.some((a) => a.split('/')[0] === options.to)) ?? dstIf;
+  }
+  if (dst && !dstIf) {
+    throw new VethcapError('TARGET_UNSUPPORTED', `${dst.name} has no interface with an IPv4 address on a bridge: verify checks the path through a bridge.`);
+  }
+  const srcIp = ipv4Of(srcIf)!;
+  const dstIp = toIsIp ? options.to : ipv4Of(dstIf!)!;
+  resolved = {
+    targets: [{ ...src, interfaces: [srcIf] }, ...(dst && dstIf ? [{ ...dst, interfaces: [dstIf] }] : [])],
+  } satisfies ResolveResult;
+  const filter = `${options.filter ? `(${options.filter}) and ` : ''}host ${srcIp} and host ${dstIp}`;
+  const planOptions = { filter };
+  const points = planPoints(resolved.targets, planOptions);
+  const forward = points.filter((p) => p.role !== 'bridge').map((p) => p.label);
+  const expectation: VerifyExpectation = {
+    mode: passive ? 'passive' : 'active',
+    probe: passive ? null : kind,
+    sent: passive ? 0 : (options.count ?? 5),
+    src: { name: src.name, ip: srcIp },
+    dst: { name: dst?.name ?? dstIp, ip: dstIp },
+    forward,
+    points,
+    reachesDestination: Boolean(dst),
+  };
+  const spec: ProbeSpec = {
+    kind,
+    dst: dstIp,
+    count: options.count ?? 5,
+    ...(options.size !== undefined ? { size: options.size } : {}),
+    timeoutS: options.timeoutS ?? 2,
+    intervalS: options.intervalS ?? 0.2,
+    port: options.port ?? (kind === 'tcp' ? 80 : 33434),
+    ifname: srcIf.name,
+  };
+  const hintContext: HintContext = {
+    bridge: srcIf.bridge!.name,
+    interfaces: points.filter((p) => p.role !== 'bridge').map((p) => ({ label: p.label, ifname: p.ifname, ...(p.netnsPath ? { netns: p.netnsPath } : {}) })),
+    dstMac: dstIf?.mac ?? null,
+    dstPort: dstIf?.peer?.name ?? null,
+    probeBytes: passive ? null : probeIpBytes(spec),
+  };
+
+  if (!passive) await clearFailedNeighbour(src.netns.path, srcIf.name, dstIp, src.name, notes);
+  const builder = new VerdictBuilder(expectation);
+  const before = await snapshot(hintContext);
+  // tcpdump cannot open an interface that is down; nothing crosses it either, so such a
+  // point stays in the expected path (seen 0) but is not captured.
+  const down = hintContext.interfaces.filter((i) => before.links[i.label] && !before.links[i.label]!.up).map((i) => i.label);
+  for (const label of down) notes.push(`${label} is down: not captured there (nothing crosses a link that is down).`);
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort();
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let probeOutput = '';
+  let probeExitCode: number | null = null;
+  let probeError: unknown;
+  let probeDone: Promise<void> = Promise.resolve();
+  let result: TraceResult;
+  try {
+    result = await trace({
+      targets: [],
+      resolved,
+      ...planOptions,
+      ...(down.length > 0 ? { skip: down } : {}),
+      output: { format: 'none' },
+      windowNs: 200_000_000,
+      ...(passive ? { durationS: options.durationS ?? 10 } : {}),
+      signal: stop.signal,
+      onPath: (path) => builder.add(path),
+      onArmed: (armed) => {
+        options.onArmed?.(armed);
+        if (passive) return;
+        probeDone = runProbe(src.netns.path, spec).then(
+          (r) => {
+            probeOutput = r.output;
+            probeExitCode = r.exitCode;
+          },
+          (error: unknown) => {
+            probeError = error;
+          },
+        ).finally(() => setTimeout(() => stop.abort(), 500));
+      },
+    });
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  await probeDone;
+  if (probeError) throw probeError;
+  if (options.signal?.aborted) throw new VethcapError('INTERRUPTED', 'verify was interrupted before it could give a verdict.');
+  const after = await snapshot(hintContext);
+  const verdict = refineReasons(builder.result(), before, after, hintContext);
+  const hints = explain(before, after, hintContext, verdict);
+  return { verdict, hints, expectation, points: result.points, probeOutput, probeExitCode, trace: result, notes };
+}
+
+async function runProbe(netns: string, spec: ProbeSpec): Promise<{ output: string; exitCode: number | null }> {
+  const [bin, ...args] = commandLine(probeCommand(spec)[0]!, probeCommand(spec).slice(1), { netns }) as [string, ...string[]];
+  const r = await execa(bin, args, { reject: false, stdin: 'ignore', all: true, timeout: probeDeadlineMs(spec), env: { LC_ALL: 'C' } });
+  if (r.exitCode === 127 || (r as { code?: string }).code === 'ENOENT') {
+    throw new VethcapError('MISSING_TOOL', `the ${spec.kind} probe could not run: ${probeCommand(spec)[0]} is not installed on the host.`, { stderr: r.all ?? '' });
+  }
+  return { output: r.all ?? '', exitCode: r.exitCode ?? null };
+}
+
+/**
+ * A FAILED neighbour entry (an earlier ARP that got no answer) makes the kernel refuse to
+ * send to that address for a while, with "Destination Host Unreachable", even after the
+ * cause is repaired: the probes would test the cache, not the bridge. Such an entry is a
+ * cached negative answer, not configuration; it is removed (as its expiry would) and said.
+ */
+async function clearFailedNeighbour(netns: string, ifname: string, ip: string, name: string, notes: string[]): Promise<void> {
+  const entries = await run('ip', ['-j', 'neigh', 'show', 'to', ip, 'dev', ifname], { netns })
+    .then((out) => (out.trim() ? (JSON.parse(out) as Array<{ dst: string; state?: string[] }>) : []))
+    .catch(() => []);
+  const failed = entries.find((e) => e.dst === ip && (e.state ?? []).some((st) => st === 'FAILED' || st === 'INCOMPLETE'));
+  if (!failed) return;
+  await run('ip', ['neigh', 'del', ip, 'dev', ifname], { netns }).catch(() => undefined);
+  notes.push(`${name} had a ${failed.state!.join('/')} neighbour entry for ${ip} (an earlier ARP went unanswered); vethcap removed it so that the probes are sent and ARP is tried again.`);
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { CorrelationSession, type PacketPath } from '../../../src/correlate/index.js';
+import type { CaptureRecord } from '../../../src/model/record.js';
+import { computeVerdict, renderVerdictText, type VerifyExpectation } from '../../../src/verify/verdict.js';
+import { arp, ether, icmpFrame } from '../../helpers/frames.js';
+import { rec } from '../../helpers/records.js';
+import { IP, MAC, fivePoints } from '../../helpers/topology.js';
+
+function correlate(records: CaptureRecord[]): PacketPath[] {
+  const paths: PacketPath[] = [];
+  const s = new CorrelationSession(fivePoints(), (p) => paths.push(p), {});
+  for (const r of records) s.push(r.point, r);
+  s.finish();
+  return paths;
+}
+
+const FORWARD = ['box:eth0', 'host:vethA', 'host:vethB', 'web:eth0'];
+const expectation = (over: Partial<VerifyExpectation> = {}): VerifyExpectation => ({
+  mode: 'active',
+  probe: 'icmp',
+  sent: 3,
+  src: { name: 'box', ip: IP.box },
+  dst: { name: 'web', ip: IP.web },
+  forward: FORWARD,
+  points: fivePoints().points,
+  reachesDestination: true,
+  ...over,
+});
+
+const request = (seq: number) => icmpFrame({ srcMac: MAC.box, dstMac: MAC.web, src: IP.box, dst: IP.web, ipId: 100 + seq, id: 7, seq });
+const reply = (seq: number) => icmpFrame({ srcMac: MAC.web, dstMac: MAC.box, src: IP.web, dst: IP.box, ipId: 900 + seq, id: 7, seq, reply: true });
+const arpRequest = ether({ src: MAC.box, dst: 'ff:ff:ff:ff:ff:ff', type: 0x0806 }, arp({ op: 1, senderMac: MAC.box, senderIp: IP.box, targetMac: '00:00:00:00:00:00', targetIp: IP.web }));
+
+/** Copies of a request at points [0..upTo] and the bridge, 1 ms apart per probe. */
+function requestRecords(seq: number, points: number[]): CaptureRecord[] {
+  const t = seq * 1_000_000;
+  const at: Record<number, number> = { 0: 0, 1: 4_000, 2: 4_000, 3: 20_000, 4: 22_000 };
+  return points.map((p) => rec(p, t + at[p]!, request(seq)));
+}
+function replyRecords(seq: number): CaptureRecord[] {
+  const t = seq * 1_000_000 + 500_000;
+  return [rec(4, t, reply(seq)), rec(3, t + 2_000, reply(seq)), rec(2, t + 2_000, reply(seq)), rec(1, t + 18_000, reply(seq)), rec(0, t + 20_000, reply(seq))];
+}
+
+describe('verify verdict', () => {
+  it('passes when every probe and answer crosses every hop, with latencies per hop', () => {
+    const records = [0, 1, 2].flatMap((s) => [...requestRecords(s, [0, 1, 2, 3, 4]), ...replyRecords(s)]);
+    const v = computeVerdict(correlate(records), expectation());
+    expect(v.ok).toBe(true);
+    expect(v.lost).toEqual([]);
+    expect(v.probes).toMatchObject({ kind: 'icmp', sent: 3, seen: 3, delivered: 3, answered: 3 });
+    expect(v.hops.filter((h) => h.direction === 'box → web').map((h) => [h.point, h.sent, h.seen, h.lost, h.p50Ns])).toEqual([
+      ['box:eth0', 3, 3, 0, null],
+      ['host:vethA', 3, 3, 0, 4_000],
+      ['host:vethB', 3, 3, 0, 16_000],
+      ['web:eth0', 3, 3, 0, 2_000],
+    ]);
+    expect(v.hops.filter((h) => h.direction === 'web → box').map((h) => h.point)).toEqual([...FORWARD].reverse());
+    expect(v.line).toMatch(/^PASS: 3\/3 icmp probes box → web and 3 answers crossed every hop/);
+    expect(renderVerdictText(v)).toContain('box → web icmp  box:eth0');
+  });
+
+  it('locates frames the bridge did not forward between its two ports', () => {
+    const records = [0, 1, 2].flatMap((s) => requestRecords(s, [0, 1, 2]));
+    const v = computeVerdict(correlate(records), expectation());
+    expect(v.ok).toBe(false);
+    expect(v.lost).toEqual([{ after: 'host:vethA', before: 'host:vethB', count: 3, direction: 'box → web', kind: 'ip', reason: 'the bridge docker0 did not forward them' }]);
+    expect(v.line).toBe('FAIL: 3 IP packets box → web lost after host:vethA, before host:vethB: the bridge docker0 did not forward them');
+    const row = v.hops.find((h) => h.point === 'host:vethB' && h.direction === 'box → web');
+    expect(row).toMatchObject({ sent: 3, seen: 0, lost: 3 });
+  });
+
+  it('locates a loss on the veth pair into the destination', () => {
+    const records = [0, 1, 2].flatMap((s) => requestRecords(s, [0, 1, 2, 3]));
+    const v = computeVerdict(correlate(records), expectation());
+    expect(v.lost).toMatchObject([{ after: 'host:vethB', before: 'web:eth0', count: 3, reason: 'the veth pair web:eth0 ⇄ vethB did not carry them' }]);
+  });
+
+  it('says the destination did not answer when the probes arrived and nothing came back', () => {
+    const records = [0, 1, 2].flatMap((s) => requestRecords(s, [0, 1, 2, 3, 4]));
+    const v = computeVerdict(correlate(records), expectation());
+    expect(v.ok).toBe(false);
+    expect(v.lost).toEqual([]);
+    expect(v.problems).toEqual(['web did not answer: 3 probes reached web:eth0 and no answer left it']);
+  });
+
+  it('puts probes that never left behind lost ARP requests, located at the bridge', () => {
+    const records = [0, 1].map((i) => [rec(0, i * 1e9, arpRequest), rec(1, i * 1e9 + 3_000, arpRequest), rec(2, i * 1e9 + 3_000, arpRequest)]).flat();
+    const v = computeVerdict(correlate(records), expectation());
+    expect(v.ok).toBe(false);
+    expect(v.lost).toMatchObject([{ after: 'host:vethA', before: 'host:vethB', count: 2, kind: 'arp' }]);
+    expect(v.problems[0]).toMatch(/^3 of 3 probes never left box: its ARP requests for 198.18.0.3, or the replies, were lost/);
+    expect(v.probes.arpRequests).toBe(2);
+  });
+
+  it('reports probes that never appeared at the first hop as lost after the sender', () => {
+    const v = computeVerdict([], expectation());
+    expect(v.lost).toMatchObject([{ after: 'box (sender)', before: 'box:eth0', count: 3 }]);
+    expect(v.hops[0]).toMatchObject({ point: 'box:eth0', sent: 3, seen: 0, lost: 3 });
+  });
+
+  it('passes a passive run with nothing seen, and says there was nothing to check', () => {
+    const v = computeVerdict([], expectation({ mode: 'passive', probe: null, sent: 0 }));
+    expect(v.ok).toBe(true);
+    expect(v.checked).toBe(0);
+    expect(v.line).toMatch(/^PASS \(nothing to check\)/);
+  });
+
+  it('checks as far as the host end when the destination is only an address', () => {
+    const records = [0, 1, 2].flatMap((s) => requestRecords(s, [0, 1]));
+    const v = computeVerdict(correlate(records), expectation({ forward: ['box:eth0', 'host:vethA'], reachesDestination: false, dst: { name: IP.web, ip: IP.web } }));
+    expect(v.ok).toBe(true);
+    expect(v.line).toMatch(/not a target vethcap resolved: checked as far as host:vethA/);
+  });
+});
