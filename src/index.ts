@@ -10,3 +10,18 @@ export * from './decode/index.js';
 export * from './merge/index.js';
 export * from './correlate/index.js';
 export * from './render/index.js';
+export type { SessionManifest } from './model/manifest.js';
+// The stages with I/O: resolve, plan, capture, trace, verify, merge of files.
+export { resolveTargets, type ResolveOptions } from './resolve/resolve.js';
+export type * from './resolve/types.js';
+export { parseTargetSpec, type TargetSpec } from './target/spec.js';
+export { planPoints, type PlannedPoint, type PlanOptions } from './plan/plan.js';
+export { CaptureSession, type PointCapture, type SessionResult } from './capture/session.js';
+export { TcpdumpProcess, type TcpdumpOptions } from './capture/tcpdump.js';
+export type { CaptureStats } from './capture/tcpdump-output.js';
+export { trace, type TraceOptions, type TraceResult } from './trace/trace.js';
+export { verify, type VerifyOptions, type VerifyResult } from './verify/verify.js';
+export { mergeFiles, type MergeResult } from './merge-files.js';
+export { PathOutput, type PathOutputOptions } from './sinks/path-output.js';
+export { OrderedPcapngWriter } from './sinks/ordered-pcapng.js';
+export { createLab, type Lab, type LabHost, type LabOptions } from './lab/lab.js';
