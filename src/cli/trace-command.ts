@@ -112,7 +112,7 @@ function report(result: TraceResult, args: OutputArgs): void {
     droppedByKernel: result.stats[i]?.droppedByKernel ?? null,
   }));
   if (args.json) {
-    process.stdout.write(JSON.stringify({ summary: { ...result.summary, capture: perPoint, stopReason: result.stopReason, commandExitCode: result.commandExitCode } }) + '\n');
+    process.stdout.write(JSON.stringify({ summary: { ...result.summary, capture: perPoint, stopReason: result.stopReason, commandExitCode: result.commandExitCode, outsideWindow: result.outsideWindow } }) + '\n');
     return;
   }
   if (args.write === '-') return;
@@ -121,6 +121,7 @@ function report(result: TraceResult, args: OutputArgs): void {
   const lines = ['capture (tcpdump): captured / dropped by kernel', ...perPoint.map((p) => `  ${p.point.padEnd(w)}  ${p.captured ?? '?'} / ${p.droppedByKernel ?? '?'}`)];
   process.stdout.write(`${args.quiet ? '' : '\n'}${text}${lines.join('\n')}\n`);
   if (result.commandExitCode !== null && result.commandExitCode !== 0) process.stderr.write(`vethcap: the command exited with ${result.commandExitCode}.\n`);
+  if (result.outsideWindow > 0) process.stderr.write(`vethcap: left out ${result.outsideWindow} packets captured before every point was armed or after the stop began (they could not be seen at every point).\n`);
   if (args.write) process.stderr.write(`vethcap: wrote ${result.packetsWritten} packets to ${args.write}.\n`);
 }
 

@@ -57,6 +57,8 @@ export interface TraceResult {
   /** Points whose capture ended before the trace did, with tcpdump's last words. */
   endedEarly: Array<{ label: string; reason: string }>;
   packetsWritten: number;
+  /** Packets tcpdump delivered from before every point was armed or after the stop began: left out. */
+  outsideWindow: number;
 }
 
 /**
@@ -120,9 +122,20 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   const idleMs = options.immediate ? IDLE_MS_IMMEDIATE : IDLE_MS_BLOCKS;
   const ended = points.map(() => false);
   let streamError: unknown;
+  // Only packets between the moment every point was armed and the moment the stop began
+  // can have been seen at every point they crossed; the ones outside (a point still
+  // starting, or already stopping) would show as false losses, so they are left out.
+  let fromSec = Infinity;
+  let untilSec = Infinity;
+  let outside = 0;
   const feed = (point: number, events: CaptureEvent[]) => {
     for (const ev of events) {
       if (ev.kind !== 'packet') continue;
+      const t = ev.tsSec + ev.tsNsec / 1e9;
+      if (t < fromSec || t > untilSec) {
+        outside++;
+        continue;
+      }
       ev.point = point;
       correlation.push(point, ev);
       packets[point]!++;
@@ -197,6 +210,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     await session.start(options.signal);
     armedAfterMs = Date.now() - started;
     armed = true;
+    fromSec = Date.now() / 1000;
     lastDataAt.fill(Date.now());
     options.onArmed?.(points);
     if (options.durationS !== undefined) timer = setTimeout(() => requestStop('duration'), options.durationS * 1000);
@@ -244,6 +258,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     options.signal?.removeEventListener('abort', onAbort);
     clearTimeout(timer);
     command?.kill();
+    untilSec = Date.now() / 1000;
     const result = await session.stop();
     stats = result.stats;
     if (statusShown) process.stderr.write('\r\x1b[K');
@@ -266,5 +281,6 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     commandExitCode,
     endedEarly,
     packetsWritten: out.packetsWritten,
+    outsideWindow: outside,
   };
 }
