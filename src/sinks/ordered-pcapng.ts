@@ -36,6 +36,7 @@ export interface OrderedPcapngOptions {
 export class OrderedPcapngWriter {
   readonly writer: PcapngWriter;
   private readonly heap: Pending[] = [];
+  private readonly free: Pending[] = [];
   private seq = 0;
   private readonly comments: boolean;
   written = 0;
@@ -46,7 +47,7 @@ export class OrderedPcapngWriter {
       interfaces: interfacesFromPoints(options.points),
       snaplen: options.snaplen ?? Math.max(...options.points.map((p) => p.snaplen ?? 262144)),
       ...(options.os ? { os: options.os } : {}),
-    });
+    }, CHUNK_BYTES);
   }
 
   add(path: PacketPath): void {
@@ -56,17 +57,18 @@ export class OrderedPcapngWriter {
     this.releaseBefore(first.ts.tsSec, first.ts.tsNsec);
     for (let i = 0; i < copies.length; i++) {
       const c = copies[i]!;
-      this.push({
-        tsSec: c.ts.tsSec,
-        tsNsec: c.ts.tsNsec,
-        seq: this.seq++,
-        point: c.point,
-        data: c.record.data,
-        origLen: c.record.origLen,
-        direction: c.direction,
-        comment: this.comments ? packetComment(path, i) : undefined,
-        packetId: path.id,
-      });
+      const p = this.free.pop() ?? newPending();
+      const ts = c.ts;
+      p.tsSec = ts.tsSec;
+      p.tsNsec = ts.tsNsec;
+      p.seq = this.seq++;
+      p.point = c.point;
+      p.data = c.record.data;
+      p.origLen = c.record.origLen;
+      p.direction = c.direction;
+      p.comment = this.comments ? packetComment(path, i) : undefined;
+      p.packetId = path.id;
+      this.push(p);
     }
   }
 
@@ -92,40 +94,57 @@ export class OrderedPcapngWriter {
       this.pop();
       this.writer.write(top);
       this.written++;
+      // Back to the pool, holding nothing the caller may want freed.
+      top.data = EMPTY;
+      top.comment = undefined;
+      if (this.free.length < MAX_FREE) this.free.push(top);
     }
-  }
-
-  private less(a: Pending, b: Pending): boolean {
-    return a.tsSec !== b.tsSec ? a.tsSec < b.tsSec : a.tsNsec !== b.tsNsec ? a.tsNsec < b.tsNsec : a.seq < b.seq;
   }
 
   private push(p: Pending): void {
     const heap = this.heap;
+    let i = heap.length;
     heap.push(p);
-    let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      const q = heap[parent]!;
+      if (!less(p, q)) break;
+      heap[i] = q;
       i = parent;
     }
+    heap[i] = p;
   }
 
   private pop(): void {
     const heap = this.heap;
     const last = heap.pop()!;
-    if (heap.length === 0) return;
-    heap[0] = last;
+    const n = heap.length;
+    if (n === 0) return;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && this.less(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && this.less(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      if (l >= n) break;
+      let m = l;
+      if (l + 1 < n && less(heap[l + 1]!, heap[l]!)) m = l + 1;
+      const child = heap[m]!;
+      if (!less(child, last)) break;
+      heap[i] = child;
       i = m;
     }
+    heap[i] = last;
   }
+}
+
+function less(a: Pending, b: Pending): boolean {
+  return a.tsSec !== b.tsSec ? a.tsSec < b.tsSec : a.tsNsec !== b.tsNsec ? a.tsNsec < b.tsNsec : a.seq < b.seq;
+}
+
+const EMPTY = new Uint8Array(0);
+/** Pending entries kept for reuse (one per packet would otherwise be garbage). */
+const MAX_FREE = 4096;
+/** Output chunk: big enough that a reader batch's packets fit without growing (copying) the buffer. */
+const CHUNK_BYTES = 16 * 1024 * 1024;
+
+function newPending(): Pending {
+  return { tsSec: 0, tsNsec: 0, seq: 0, point: 0, data: EMPTY, origLen: 0, direction: 0, comment: undefined, packetId: 0 };
 }
