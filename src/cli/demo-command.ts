@@ -1,10 +1,6 @@
 import type { CommandModule } from './commands.js';
-import { createLab } from '../lab/lab.js';
-import { resolveTargets } from '../resolve/resolve.js';
 import { renderResolveTable } from './resolve-output.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
-import { requireTools } from '../exec/tools.js';
-import { requireCapabilities } from '../exec/privileges.js';
 
 export const demoCommand: CommandModule = (cli, ctx) =>
   cli.command(
@@ -15,6 +11,10 @@ export const demoCommand: CommandModule = (cli, ctx) =>
         .option('count', { alias: 'c', type: 'number', default: 3, describe: 'Pings from box to web.' })
         .example('sudo $0 demo', 'build the topology, resolve it, ping across, remove it'),
     async (argv) => {
+      // Loaded here: execa and dockerode take ~0.4 s to load, which every other command would pay.
+      const [{ requireTools }, { requireCapabilities }, { createLab }, { resolveTargets }] = await Promise.all([
+        import('../exec/tools.js'), import('../exec/privileges.js'), import('../lab/lab.js'), import('../resolve/resolve.js'),
+      ]);
       await requireTools(['ip', 'nsenter', 'ping']);
       await requireCapabilities(['SYS_ADMIN', 'NET_ADMIN', 'NET_RAW'], 'vethcap demo');
       const interrupt = catchInterrupts();
