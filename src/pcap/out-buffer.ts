@@ -60,9 +60,12 @@ export class OutBuffer {
     else this.view.setUint32(o, v, true);
   }
   bytes(o: number, src: Uint8Array): void {
-    const n = src.length;
+    this.bytesOf(o, src, src.length);
+  }
+  /** The first n bytes of src at o. */
+  bytesOf(o: number, src: Uint8Array, n: number): void {
     if (n > SMALL_COPY) {
-      this.buf.set(src, o);
+      this.buf.set(n === src.length ? src : src.subarray(0, n), o);
       return;
     }
     const buf = this.buf;

@@ -5,61 +5,114 @@ import { formatDirection, formatDuration } from './format.js';
  * A one-line annotation of copy `i` of a path, for a pcapng packet comment:
  * `vethcap #12 hop 2/4 host:veth854b6a5 in +4.3 µs`; a bridge device copy says so
  * instead of a hop number; the last copy of a path that stopped says where.
- *
- * Runs once per packet written, so the parts that repeat from packet to packet (the
- * `hop 2/4 LABEL in` middle, the formatted latency) are cached; the text is the same.
  */
 export function packetComment(path: PacketPath, i: number): string {
   const c = path.copies[i];
   if (c === undefined) throw new RangeError(`path #${path.id} has no copy ${i}`);
   let text: string;
   if (c.hop === 0) {
-    const same = c.observedAfterNs === 0 ? ' (same kernel timestamp)' : c.observedAfterNs === null ? '' : ` (+${duration(c.observedAfterNs)})`;
+    const same = c.observedAfterNs === 0 ? ' (same kernel timestamp)' : c.observedAfterNs === null ? '' : ` (+${formatDuration(c.observedAfterNs)})`;
     text = `vethcap #${path.id} ${c.label} bridge device copy${same}`;
   } else {
-    text = `vethcap #${path.id} ${hopPart(c, path.hopCount)}`;
+    text = `vethcap #${path.id} ${hopText(c, path.hopCount)}`;
     if (c.deltaNs === 0) text += ' +0 ns (same kernel timestamp)';
-    else if (c.deltaNs !== null) text += ` +${duration(c.deltaNs)}`;
+    else if (c.deltaNs !== null) text += ` +${formatDuration(c.deltaNs)}`;
   }
   if (i === path.copies.length - 1 && path.lost !== null) text += `; lost between ${path.lost.after} and ${path.lost.before}`;
   return text;
 }
 
-
-/**
- * formatDuration(ns), without toFixed for the usual case: a whole number of nanoseconds
- * from 1 µs up to 1 ms that is not halfway between two tenths (toFixed rounds those by
- * the binary value of ns / 1000, so they go through formatDuration itself).
- */
-function duration(ns: number): string {
-  if (ns >= 1_000 && ns < 1_000_000 && Number.isInteger(ns) && ns % 100 !== 50) {
-    const tenths = Math.round(ns / 100);
-    const whole = Math.floor(tenths / 10);
-    return `${whole}.${tenths - whole * 10} µs`;
-  }
-  return formatDuration(ns);
-}
-
-interface HopText {
-  label: string;
-  text: string;
-}
-
-/** `hop H/N LABEL DIR` by (point, hop, hop count, direction); the label is checked on use. */
-const MAX_HOP_TEXTS = 65_536;
-const hopTexts = new Map<number, HopText>();
-
-function hopPart(c: PathCopy, hopCount: number): string {
-  if (c.hop >= 1024 || hopCount >= 1024 || c.point >= 1 << 20) return hopText(c, hopCount);
-  const key = ((c.point * 1024 + c.hop) * 1024 + hopCount) * 4 + c.direction;
-  const hit = hopTexts.get(key);
-  if (hit !== undefined && hit.label === c.label) return hit.text;
-  const text = hopText(c, hopCount);
-  if (hopTexts.size >= MAX_HOP_TEXTS) hopTexts.clear();
-  hopTexts.set(key, { label: c.label, text });
-  return text;
-}
-
 function hopText(c: PathCopy, hopCount: number): string {
   return `hop ${c.hop}/${hopCount} ${c.label} ${formatDirection(c.direction)}`;
+}
+
+const ENCODER = new TextEncoder();
+
+/**
+ * packetComment(path, i) as UTF-8 into `out`; returns the byte count, or -1 when `out`
+ * is too small. The pcapng sink writes one per packet, so the usual comment (a hop
+ * with a whole-nanosecond latency under 1 ms, no loss) is put together from cached
+ * bytes and digits without making a string; anything else encodes packetComment().
+ */
+export function encodePacketComment(path: PacketPath, i: number, out: Uint8Array): number {
+  const c = path.copies[i];
+  const d = c === undefined ? null : c.deltaNs;
+  if (
+    c === undefined || c.hop === 0 || (i === path.copies.length - 1 && path.lost !== null) ||
+    !Number.isSafeInteger(path.id) || path.id < 0 ||
+    (d !== null && !(Number.isInteger(d) && d >= 0 && d < 1_000_000 && (d < 1_000 || d % 100 !== 50)))
+  ) {
+    return encodeString(packetComment(path, i), out);
+  }
+  const hop = hopBytes(c, path.hopCount);
+  if (out.length < HEAD.length + 16 + hop.length + SAME.length) return encodeString(packetComment(path, i), out);
+  out.set(HEAD, 0);
+  let o = writeDigits(out, HEAD.length, path.id);
+  out.set(hop, o);
+  o += hop.length;
+  if (d === null) return o;
+  if (d === 0) {
+    out.set(SAME, o);
+    return o + SAME.length;
+  }
+  out[o++] = 0x20; // ' +'
+  out[o++] = 0x2b;
+  if (d < 1_000) {
+    o = writeDigits(out, o, d);
+    out.set(NS, o);
+    return o + NS.length;
+  }
+  // As (d / 1000).toFixed(1): not halfway (checked above), so rounding to tenths is exact.
+  const tenths = Math.round(d / 100);
+  const whole = Math.floor(tenths / 10);
+  o = writeDigits(out, o, whole);
+  out[o++] = 0x2e; // '.'
+  out[o++] = 0x30 + (tenths - whole * 10);
+  out.set(US, o);
+  return o + US.length;
+}
+
+function encodeString(s: string, out: Uint8Array): number {
+  const r = ENCODER.encodeInto(s, out);
+  return r.read === s.length ? r.written : -1;
+}
+
+const HEAD = ENCODER.encode('vethcap #');
+const SAME = ENCODER.encode(' +0 ns (same kernel timestamp)');
+const NS = ENCODER.encode(' ns');
+const US = ENCODER.encode(' µs');
+
+function writeDigits(out: Uint8Array, o: number, v: number): number {
+  let digits = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+  let x = v;
+  for (let k = o + digits - 1; k >= o; k--) {
+    const q = Math.floor(x / 10);
+    out[k] = 0x30 + (x - q * 10);
+    x = q;
+  }
+  return o + digits;
+}
+
+interface HopBytes {
+  label: string;
+  /** ` hop H/N LABEL DIR` as UTF-8. */
+  bytes: Uint8Array;
+}
+
+const MAX_HOP_ENTRIES = 4096;
+/** By (point, hop, hop count, direction); the label is checked on use. */
+const hopEntries = new Map<number, HopBytes>();
+
+function hopBytes(c: PathCopy, hopCount: number): Uint8Array {
+  const cacheable = c.hop < 1024 && hopCount < 1024 && c.point < 1 << 20;
+  const key = ((c.point * 1024 + c.hop) * 1024 + hopCount) * 4 + c.direction;
+  const hit = cacheable ? hopEntries.get(key) : undefined;
+  if (hit !== undefined && hit.label === c.label) return hit.bytes;
+  const bytes = ENCODER.encode(` ${hopText(c, hopCount)}`);
+  if (cacheable) {
+    if (hopEntries.size >= MAX_HOP_ENTRIES) hopEntries.clear();
+    hopEntries.set(key, { label: c.label, bytes });
+  }
+  return bytes;
 }

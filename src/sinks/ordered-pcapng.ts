@@ -2,7 +2,7 @@ import type { PacketPath } from '../correlate/path.js';
 import type { Direction } from '../model/record.js';
 import type { CapturePoint } from '../model/topology.js';
 import { PcapngWriter, interfacesFromPoints, type InterfaceStatsInput } from '../pcap/pcapng-writer.js';
-import { packetComment } from '../render/comment.js';
+import { encodePacketComment, packetComment } from '../render/comment.js';
 
 interface Pending {
   tsSec: number;
@@ -12,7 +12,11 @@ interface Pending {
   data: Uint8Array;
   origLen: number;
   direction: Direction;
+  /** The comment as text, when it did not fit `commentUtf8`. */
   comment: string | undefined;
+  /** The comment's UTF-8 bytes (this entry's own buffer, reused when the entry is). */
+  commentUtf8: Uint8Array;
+  commentUtf8Length: number;
   packetId: number;
 }
 
@@ -66,7 +70,13 @@ export class OrderedPcapngWriter {
       p.data = c.record.data;
       p.origLen = c.record.origLen;
       p.direction = c.direction;
-      p.comment = this.comments ? packetComment(path, i) : undefined;
+      p.comment = undefined;
+      p.commentUtf8Length = 0;
+      if (this.comments) {
+        const n = encodePacketComment(path, i, p.commentUtf8);
+        if (n >= 0) p.commentUtf8Length = n;
+        else p.comment = packetComment(path, i);
+      }
       p.packetId = path.id;
       this.push(p);
     }
@@ -140,11 +150,13 @@ function less(a: Pending, b: Pending): boolean {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Room for the usual packet comment; longer ones are kept as text. */
+const COMMENT_BYTES = 192;
 /** Pending entries kept for reuse (one per packet would otherwise be garbage). */
 const MAX_FREE = 4096;
 /** Output chunk: big enough that a reader batch's packets fit without growing (copying) the buffer. */
 const CHUNK_BYTES = 16 * 1024 * 1024;
 
 function newPending(): Pending {
-  return { tsSec: 0, tsNsec: 0, seq: 0, point: 0, data: EMPTY, origLen: 0, direction: 0, comment: undefined, packetId: 0 };
+  return { tsSec: 0, tsNsec: 0, seq: 0, point: 0, data: EMPTY, origLen: 0, direction: 0, comment: undefined, commentUtf8: new Uint8Array(COMMENT_BYTES), commentUtf8Length: 0, packetId: 0 };
 }
