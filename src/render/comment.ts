@@ -46,21 +46,16 @@ export function encodePacketComment(path: PacketPath, i: number, out: Uint8Array
   }
   const hop = hopBytes(c, path.hopCount);
   if (out.length < HEAD.length + 16 + hop.length + SAME.length) return encodeString(packetComment(path, i), out);
-  out.set(HEAD, 0);
-  let o = writeDigits(out, HEAD.length, path.id);
-  out.set(hop, o);
-  o += hop.length;
+  let o = copy(out, 0, HEAD);
+  o = writeDigits(out, o, path.id);
+  o = copy(out, o, hop);
   if (d === null) return o;
-  if (d === 0) {
-    out.set(SAME, o);
-    return o + SAME.length;
-  }
+  if (d === 0) return copy(out, o, SAME);
   out[o++] = 0x20; // ' +'
   out[o++] = 0x2b;
   if (d < 1_000) {
     o = writeDigits(out, o, d);
-    out.set(NS, o);
-    return o + NS.length;
+    return copy(out, o, NS);
   }
   // As (d / 1000).toFixed(1): not halfway (checked above), so rounding to tenths is exact.
   const tenths = Math.round(d / 100);
@@ -68,8 +63,14 @@ export function encodePacketComment(path: PacketPath, i: number, out: Uint8Array
   o = writeDigits(out, o, whole);
   out[o++] = 0x2e; // '.'
   out[o++] = 0x30 + (tenths - whole * 10);
-  out.set(US, o);
-  return o + US.length;
+  return copy(out, o, US);
+}
+
+/** src into out at o, returns the end (a loop: TypedArray.set costs more for a few bytes). */
+function copy(out: Uint8Array, o: number, src: Uint8Array): number {
+  const n = src.length;
+  for (let i = 0; i < n; i++) out[o + i] = src[i]!;
+  return o + n;
 }
 
 function encodeString(s: string, out: Uint8Array): number {
