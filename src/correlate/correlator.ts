@@ -35,6 +35,11 @@ export interface CorrelateStats {
 
 export type PathSink = (path: PacketPath) => void;
 
+/** What an unused group slot holds. */
+const NO_RECORD: CaptureRecord = { point: -1, tsSec: 0, tsNsec: 0, data: new Uint8Array(0), origLen: 0, linkType: 0, direction: 0 };
+/** Closed groups kept for reuse: one object and array per packet would otherwise be garbage. */
+const MAX_FREE_GROUPS = 1024;
+
 /** The copies of one packet gathered so far, and the invariants of its first copy. */
 class Group extends InvariantKey implements Chained<Group> {
   /** One slot per capture point (a group has at most one copy per point); `count` used. */
@@ -48,14 +53,30 @@ class Group extends InvariantKey implements Chained<Group> {
   chained = false;
 
   constructor(
-    readonly id: number,
-    readonly hash: number,
-    readonly firstSec: number,
-    readonly firstNsec: number,
+    public id: number,
+    public hash: number,
+    public firstSec: number,
+    public firstNsec: number,
     points: number,
   ) {
     super();
-    this.records = new Array<CaptureRecord>(points);
+    this.records = new Array<CaptureRecord>(points).fill(NO_RECORD);
+  }
+
+  /** Make a closed group (from the pool) a new one. */
+  reuse(id: number, hash: number, firstSec: number, firstNsec: number): void {
+    this.id = id;
+    this.hash = hash;
+    this.firstSec = firstSec;
+    this.firstNsec = firstNsec;
+  }
+
+  /** Closed: drop the records and the key's bytes (a pooled group must not keep a read buffer alive). */
+  clear(): void {
+    for (let i = 0; i < this.count; i++) this.records[i] = NO_RECORD;
+    this.count = 0;
+    this.full = false;
+    this.clearKey();
   }
 
   add(r: CaptureRecord): void {
@@ -94,6 +115,7 @@ export class Correlator {
   /** Open groups in creation (= id = first-timestamp) order. */
   private open: (Group | undefined)[] = [];
   private openHead = 0;
+  private readonly freeGroups: Group[] = [];
   private nextId = 1;
   private readonly builder: PathBuilder;
   private readonly counters: CorrelateStats = { records: 0, paths: 0, openGroups: 0, maxOpenGroups: 0 };
@@ -133,7 +155,9 @@ export class Correlator {
         return;
       }
     }
-    const g = new Group(this.nextId++, hash, r.tsSec, r.tsNsec, this.topo.points.length);
+    let g = this.freeGroups.pop();
+    if (g === undefined) g = new Group(this.nextId++, hash, r.tsSec, r.tsNsec, this.pointCount);
+    else g.reuse(this.nextId++, hash, r.tsSec, r.tsNsec);
     g.setKey(f, this.maxBytes);
     g.add(r);
     this.open.push(g);
@@ -188,6 +212,9 @@ export class Correlator {
     this.counters.openGroups--;
     this.counters.paths++;
     const path = this.builder.build(g.id, g.records, undefined, g.count);
+    // The path holds the records, not the group: the group can be reused.
+    g.clear();
+    if (this.freeGroups.length < MAX_FREE_GROUPS) this.freeGroups.push(g);
     this.sink(path);
   }
 }

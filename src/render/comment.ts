@@ -84,6 +84,19 @@ const NS = ENCODER.encode(' ns');
 const US = ENCODER.encode(' µs');
 
 function writeDigits(out: Uint8Array, o: number, v: number): number {
+  if (v >= 2 ** 31) return writeBigDigits(out, o, v);
+  let digits = 1;
+  for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
+  let x = v | 0;
+  for (let k = o + digits - 1; k >= o; k--) {
+    const q = (x / 10) | 0;
+    out[k] = 0x30 + (x - q * 10);
+    x = q;
+  }
+  return o + digits;
+}
+
+function writeBigDigits(out: Uint8Array, o: number, v: number): number {
   let digits = 1;
   for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
   let x = v;
