@@ -154,8 +154,8 @@ const EMPTY = new Uint8Array(0);
 const COMMENT_BYTES = 192;
 /** Pending entries kept for reuse (one per packet would otherwise be garbage). */
 const MAX_FREE = 4096;
-/** Output chunk: big enough that a reader batch's packets fit without growing (copying) the buffer. */
-const CHUNK_BYTES = 16 * 1024 * 1024;
+/** Output chunk: a reader batch's packets (256 KiB of input, ~1 MiB annotated) fit without growing (copying) the buffer. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
 function newPending(): Pending {
   return { tsSec: 0, tsNsec: 0, seq: 0, point: 0, data: EMPTY, origLen: 0, direction: 0, comment: undefined, commentUtf8: new Uint8Array(COMMENT_BYTES), commentUtf8Length: 0, packetId: 0 };
