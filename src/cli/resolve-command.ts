@@ -1,5 +1,4 @@
 import type { CommandModule } from './commands.js';
-import { resolveTargets } from '../resolve/resolve.js';
 import { renderResolveTable } from './resolve-output.js';
 
 export const resolveCommand: CommandModule = (cli) =>
@@ -25,6 +24,8 @@ export const resolveCommand: CommandModule = (cli) =>
         .example('$0 resolve pid:4242', 'the namespace of any process')
         .example('$0 resolve netns:blue', 'a namespace made with `ip netns add blue`'),
     async (argv) => {
+      // Loaded here: dockerode and execa take ~0.4 s to load, which every other command would pay.
+      const { resolveTargets } = await import('../resolve/resolve.js');
       const result = await resolveTargets(argv.target as string[], { discoverOwners: argv.owners });
       process.stdout.write(argv.json ? JSON.stringify(result, null, 2) + '\n' : renderResolveTable(result));
     },

@@ -57,7 +57,8 @@ export class PathBuilder {
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
       const p = points[r.point]!;
-      const f = decoded?.[i] ?? decodeFrame(r.data, r.linkType, this.scratch[i]);
+      // A copy byte-identical to the first (a veth, a bridge) decodes to the same frame.
+      const f = decoded?.[i] ?? (i > 0 && sameBytes(r, records[0]!) ? frames[0]! : decodeFrame(r.data, r.linkType, this.scratch[i]));
       frames[i] = f;
       const d = directionAt(p, r, f);
       dirs[i] = d;
@@ -220,6 +221,16 @@ export class PathBuilder {
       path.lost = path.losses[0]!;
     }
   }
+}
+
+function sameBytes(a: CaptureRecord, b: CaptureRecord): boolean {
+  if (a.linkType !== b.linkType) return false;
+  const x = a.data;
+  const y = b.data;
+  const n = x.length;
+  if (y.length !== n) return false;
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 /** Build one path without a long-lived builder (tests, tools). */

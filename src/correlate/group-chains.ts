@@ -3,6 +3,8 @@ export interface Chained<G> {
   readonly hash: number;
   older: G | null;
   newer: G | null;
+  /** True while in the chains (set by add and remove). */
+  chained: boolean;
 }
 
 /**
@@ -24,6 +26,7 @@ export class GroupChains<G extends Chained<G>> {
   add(g: G): void {
     if (++this.count > this.slots.length) this.grow();
     this.link(g);
+    g.chained = true;
   }
 
   remove(g: G): void {
@@ -32,6 +35,7 @@ export class GroupChains<G extends Chained<G>> {
     if (g.older !== null) g.older.newer = g.newer;
     g.older = null;
     g.newer = null;
+    g.chained = false;
     this.count--;
   }
 

@@ -45,6 +45,13 @@ export class InvariantKey {
     this.kEnd = spanEnd(f, maxBytes);
   }
 
+  /** Forget the bytes (the key matches nothing useful until the next setKey). */
+  clearKey(): void {
+    this.kBytes = EMPTY;
+    this.kStart = 0;
+    this.kEnd = 0;
+  }
+
   /** True when `f` has exactly these invariants. */
   matchesKey(f: DecodedFrame, maxBytes: number): boolean {
     const net = NETWORK_CODE[f.network];

@@ -52,6 +52,13 @@ export interface WritablePacket extends Timestamp {
   direction?: Direction;
   /** opt_comment (UTF-8). */
   comment?: string | undefined;
+  /**
+   * opt_comment as UTF-8 bytes: the first `commentUtf8Length` bytes of `commentUtf8`
+   * (the caller may reuse the buffer once write() returns). Used when `comment` is
+   * undefined and the length is above 0; lets a caller that writes millions of comments skip building strings.
+   */
+  commentUtf8?: Uint8Array | undefined;
+  commentUtf8Length?: number | undefined;
   /** epb_packetid: the correlation id. */
   packetId?: bigint | number | undefined;
 }
@@ -120,8 +127,12 @@ export class PcapngWriter {
     const dir = p.direction ?? 0;
     const comment = p.comment;
     const id = p.packetId;
+    let utf8 = comment === undefined ? p.commentUtf8 : undefined;
+    const utf8Len = utf8 === undefined ? 0 : Math.min(p.commentUtf8Length ?? utf8.length, utf8.length, 0xffff);
+    if (utf8Len === 0) utf8 = undefined;
     const maxOpts = (dir !== 0 ? 8 : 0) + (id !== undefined ? 12 : 0)
-      + (comment !== undefined ? 4 + pad4(comment.length * 3) : 0);
+      + (comment !== undefined ? 4 + pad4(comment.length * 3) : 0)
+      + (utf8 !== undefined ? 4 + pad4(utf8Len) : 0);
     const out = this.out;
     out.ensure(32 + pad4(caplen) + maxOpts + 4);
     const start = out.pos;
@@ -147,6 +158,11 @@ export class PcapngWriter {
         out.u16(o, 1);
         out.u16(o + 2, n);
         o += 4 + pad4(n);
+      } else if (utf8 !== undefined) {
+        out.u16(o, 1);
+        out.u16(o + 2, utf8Len);
+        out.bytesOf(o + 4, utf8, utf8Len);
+        o += 4 + pad4(utf8Len);
       }
       o += 4; // opt_endofopt (zeros)
     }

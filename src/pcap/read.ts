@@ -1,14 +1,19 @@
 /**
  * The reader's I/O edge: files, pipes and stdin as an async iterable of event batches,
- * one batch per chunk read (1 MiB reads for files), built on the pure CaptureParser.
+ * one batch per chunk read (256 KiB reads for files), built on the pure CaptureParser.
  */
 import { createReadStream } from 'node:fs';
 import { VethcapError } from '../errors.js';
 import type { CaptureEvent } from './events.js';
 import { CaptureParser } from './parser.js';
 
-/** Read size for files. */
-export const READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Read size for files. Every packet of a batch is an object and a view that live until
+ * the batch is consumed; at 1 MiB (~14 k small packets) a batch outlived young-generation
+ * collections and was promoted, so the GC did old-space collections every ~100 ms.
+ * 256 KiB: reading 2 x 1 M packets in `merge` took 0.83 s of CPU, now 0.25 s.
+ */
+export const READ_CHUNK_BYTES = 256 * 1024;
 
 function ioError(source: string, e: unknown): VethcapError {
   const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';

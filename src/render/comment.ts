@@ -1,4 +1,4 @@
-import type { PacketPath } from '../correlate/path.js';
+import type { PacketPath, PathCopy } from '../correlate/path.js';
 import { formatDirection, formatDuration } from './format.js';
 
 /**
@@ -14,10 +14,120 @@ export function packetComment(path: PacketPath, i: number): string {
     const same = c.observedAfterNs === 0 ? ' (same kernel timestamp)' : c.observedAfterNs === null ? '' : ` (+${formatDuration(c.observedAfterNs)})`;
     text = `vethcap #${path.id} ${c.label} bridge device copy${same}`;
   } else {
-    text = `vethcap #${path.id} hop ${c.hop}/${path.hopCount} ${c.label} ${formatDirection(c.direction)}`;
+    text = `vethcap #${path.id} ${hopText(c, path.hopCount)}`;
     if (c.deltaNs === 0) text += ' +0 ns (same kernel timestamp)';
     else if (c.deltaNs !== null) text += ` +${formatDuration(c.deltaNs)}`;
   }
   if (i === path.copies.length - 1 && path.lost !== null) text += `; lost between ${path.lost.after} and ${path.lost.before}`;
   return text;
+}
+
+function hopText(c: PathCopy, hopCount: number): string {
+  return `hop ${c.hop}/${hopCount} ${c.label} ${formatDirection(c.direction)}`;
+}
+
+const ENCODER = new TextEncoder();
+
+/**
+ * packetComment(path, i) as UTF-8 into `out`; returns the byte count, or -1 when `out`
+ * is too small. The pcapng sink writes one per packet, so the usual comment (a hop
+ * with a whole-nanosecond latency under 1 ms, no loss) is put together from cached
+ * bytes and digits without making a string; anything else encodes packetComment().
+ */
+export function encodePacketComment(path: PacketPath, i: number, out: Uint8Array): number {
+  const c = path.copies[i];
+  const d = c === undefined ? null : c.deltaNs;
+  if (
+    c === undefined || c.hop === 0 || (i === path.copies.length - 1 && path.lost !== null) ||
+    !Number.isSafeInteger(path.id) || path.id < 0 ||
+    (d !== null && !(Number.isInteger(d) && d >= 0 && d < 1_000_000 && (d < 1_000 || d % 100 !== 50)))
+  ) {
+    return encodeString(packetComment(path, i), out);
+  }
+  const hop = hopBytes(c, path.hopCount);
+  if (out.length < HEAD.length + 16 + hop.length + SAME.length) return encodeString(packetComment(path, i), out);
+  let o = copy(out, 0, HEAD);
+  o = writeDigits(out, o, path.id);
+  o = copy(out, o, hop);
+  if (d === null) return o;
+  if (d === 0) return copy(out, o, SAME);
+  out[o++] = 0x20; // ' +'
+  out[o++] = 0x2b;
+  if (d < 1_000) {
+    o = writeDigits(out, o, d);
+    return copy(out, o, NS);
+  }
+  // As (d / 1000).toFixed(1): not halfway (checked above), so rounding to tenths is exact.
+  const tenths = Math.round(d / 100);
+  const whole = Math.floor(tenths / 10);
+  o = writeDigits(out, o, whole);
+  out[o++] = 0x2e; // '.'
+  out[o++] = 0x30 + (tenths - whole * 10);
+  return copy(out, o, US);
+}
+
+/** src into out at o, returns the end (a loop below ~20 bytes, where TypedArray.set costs more). */
+function copy(out: Uint8Array, o: number, src: Uint8Array): number {
+  const n = src.length;
+  if (n > 16) out.set(src, o);
+  else for (let i = 0; i < n; i++) out[o + i] = src[i]!;
+  return o + n;
+}
+
+function encodeString(s: string, out: Uint8Array): number {
+  const r = ENCODER.encodeInto(s, out);
+  return r.read === s.length ? r.written : -1;
+}
+
+const HEAD = ENCODER.encode('vethcap #');
+const SAME = ENCODER.encode(' +0 ns (same kernel timestamp)');
+const NS = ENCODER.encode(' ns');
+const US = ENCODER.encode(' µs');
+
+function writeDigits(out: Uint8Array, o: number, v: number): number {
+  if (v >= 2 ** 31) return writeBigDigits(out, o, v);
+  let digits = 1;
+  for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
+  let x = v | 0;
+  for (let k = o + digits - 1; k >= o; k--) {
+    const q = (x / 10) | 0;
+    out[k] = 0x30 + (x - q * 10);
+    x = q;
+  }
+  return o + digits;
+}
+
+function writeBigDigits(out: Uint8Array, o: number, v: number): number {
+  let digits = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+  let x = v;
+  for (let k = o + digits - 1; k >= o; k--) {
+    const q = Math.floor(x / 10);
+    out[k] = 0x30 + (x - q * 10);
+    x = q;
+  }
+  return o + digits;
+}
+
+interface HopBytes {
+  label: string;
+  /** ` hop H/N LABEL DIR` as UTF-8. */
+  bytes: Uint8Array;
+}
+
+const MAX_HOP_ENTRIES = 4096;
+/** By (point, hop, hop count, direction); the label is checked on use. */
+const hopEntries = new Map<number, HopBytes>();
+
+function hopBytes(c: PathCopy, hopCount: number): Uint8Array {
+  const cacheable = c.hop < 1024 && hopCount < 1024 && c.point < 1 << 20;
+  const key = ((c.point * 1024 + c.hop) * 1024 + hopCount) * 4 + c.direction;
+  const hit = cacheable ? hopEntries.get(key) : undefined;
+  if (hit !== undefined && hit.label === c.label) return hit.bytes;
+  const bytes = ENCODER.encode(` ${hopText(c, hopCount)}`);
+  if (cacheable) {
+    if (hopEntries.size >= MAX_HOP_ENTRIES) hopEntries.clear();
+    hopEntries.set(key, { label: c.label, bytes });
+  }
+  return bytes;
 }

@@ -68,6 +68,7 @@ export class SummaryCollector {
   private readonly topo: TopologyIndex;
   private readonly perPoint: number[];
   private readonly hops = new Map<string, { from: string; to: string; samples: Samples }>();
+  private last: { from: string; to: string; samples: Samples } | undefined;
   private paths = 0;
   private complete = 0;
   private incomplete = 0;
@@ -90,9 +91,14 @@ export class SummaryCollector {
       this.perPoint[c.point]!++;
       if (c.hop === 0) continue;
       if (c.deltaNs !== null) {
-        const key = `${prev}\u0000${c.label}`;
-        let h = this.hops.get(key);
-        if (h === undefined) this.hops.set(key, (h = { from: prev, to: c.label, samples: new Samples() }));
+        // Consecutive paths mostly take the same hops: skip building the key then.
+        let h = this.last;
+        if (h === undefined || h.from !== prev || h.to !== c.label) {
+          const key = `${prev}\u0000${c.label}`;
+          h = this.hops.get(key);
+          if (h === undefined) this.hops.set(key, (h = { from: prev, to: c.label, samples: new Samples() }));
+          this.last = h;
+        }
         h.samples.add(c.deltaNs);
       }
       prev = c.label;

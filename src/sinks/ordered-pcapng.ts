@@ -2,7 +2,7 @@ import type { PacketPath } from '../correlate/path.js';
 import type { Direction } from '../model/record.js';
 import type { CapturePoint } from '../model/topology.js';
 import { PcapngWriter, interfacesFromPoints, type InterfaceStatsInput } from '../pcap/pcapng-writer.js';
-import { packetComment } from '../render/comment.js';
+import { encodePacketComment, packetComment } from '../render/comment.js';
 
 interface Pending {
   tsSec: number;
@@ -12,7 +12,11 @@ interface Pending {
   data: Uint8Array;
   origLen: number;
   direction: Direction;
+  /** The comment as text, when it did not fit `commentUtf8`. */
   comment: string | undefined;
+  /** The comment's UTF-8 bytes (this entry's own buffer, reused when the entry is). */
+  commentUtf8: Uint8Array;
+  commentUtf8Length: number;
   packetId: number;
 }
 
@@ -36,6 +40,7 @@ export interface OrderedPcapngOptions {
 export class OrderedPcapngWriter {
   readonly writer: PcapngWriter;
   private readonly heap: Pending[] = [];
+  private readonly free: Pending[] = [];
   private seq = 0;
   private readonly comments: boolean;
   written = 0;
@@ -46,7 +51,7 @@ export class OrderedPcapngWriter {
       interfaces: interfacesFromPoints(options.points),
       snaplen: options.snaplen ?? Math.max(...options.points.map((p) => p.snaplen ?? 262144)),
       ...(options.os ? { os: options.os } : {}),
-    });
+    }, CHUNK_BYTES);
   }
 
   add(path: PacketPath): void {
@@ -56,17 +61,24 @@ export class OrderedPcapngWriter {
     this.releaseBefore(first.ts.tsSec, first.ts.tsNsec);
     for (let i = 0; i < copies.length; i++) {
       const c = copies[i]!;
-      this.push({
-        tsSec: c.ts.tsSec,
-        tsNsec: c.ts.tsNsec,
-        seq: this.seq++,
-        point: c.point,
-        data: c.record.data,
-        origLen: c.record.origLen,
-        direction: c.direction,
-        comment: this.comments ? packetComment(path, i) : undefined,
-        packetId: path.id,
-      });
+      const p = this.free.pop() ?? newPending();
+      const ts = c.ts;
+      p.tsSec = ts.tsSec;
+      p.tsNsec = ts.tsNsec;
+      p.seq = this.seq++;
+      p.point = c.point;
+      p.data = c.record.data;
+      p.origLen = c.record.origLen;
+      p.direction = c.direction;
+      p.comment = undefined;
+      p.commentUtf8Length = 0;
+      if (this.comments) {
+        const n = encodePacketComment(path, i, p.commentUtf8);
+        if (n >= 0) p.commentUtf8Length = n;
+        else p.comment = packetComment(path, i);
+      }
+      p.packetId = path.id;
+      this.push(p);
     }
   }
 
@@ -92,40 +104,59 @@ export class OrderedPcapngWriter {
       this.pop();
       this.writer.write(top);
       this.written++;
+      // Back to the pool, holding nothing the caller may want freed.
+      top.data = EMPTY;
+      top.comment = undefined;
+      if (this.free.length < MAX_FREE) this.free.push(top);
     }
-  }
-
-  private less(a: Pending, b: Pending): boolean {
-    return a.tsSec !== b.tsSec ? a.tsSec < b.tsSec : a.tsNsec !== b.tsNsec ? a.tsNsec < b.tsNsec : a.seq < b.seq;
   }
 
   private push(p: Pending): void {
     const heap = this.heap;
+    let i = heap.length;
     heap.push(p);
-    let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      const q = heap[parent]!;
+      if (!less(p, q)) break;
+      heap[i] = q;
       i = parent;
     }
+    heap[i] = p;
   }
 
   private pop(): void {
     const heap = this.heap;
     const last = heap.pop()!;
-    if (heap.length === 0) return;
-    heap[0] = last;
+    const n = heap.length;
+    if (n === 0) return;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && this.less(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && this.less(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      if (l >= n) break;
+      let m = l;
+      if (l + 1 < n && less(heap[l + 1]!, heap[l]!)) m = l + 1;
+      const child = heap[m]!;
+      if (!less(child, last)) break;
+      heap[i] = child;
       i = m;
     }
+    heap[i] = last;
   }
+}
+
+function less(a: Pending, b: Pending): boolean {
+  return a.tsSec !== b.tsSec ? a.tsSec < b.tsSec : a.tsNsec !== b.tsNsec ? a.tsNsec < b.tsNsec : a.seq < b.seq;
+}
+
+const EMPTY = new Uint8Array(0);
+/** Room for the usual packet comment; longer ones are kept as text. */
+const COMMENT_BYTES = 192;
+/** Pending entries kept for reuse (one per packet would otherwise be garbage). */
+const MAX_FREE = 4096;
+/** Output chunk: a reader batch's packets (256 KiB of input, ~1 MiB annotated) fit without growing (copying) the buffer. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+
+function newPending(): Pending {
+  return { tsSec: 0, tsNsec: 0, seq: 0, point: 0, data: EMPTY, origLen: 0, direction: 0, comment: undefined, commentUtf8: new Uint8Array(COMMENT_BYTES), commentUtf8Length: 0, packetId: 0 };
 }
