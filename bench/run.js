@@ -11,6 +11,8 @@ const BENCHMARKS = [
   ['bench/codec.js'],
   ['bench/correlate.ts', '1000000', '100'],
   ['bench/merge.js'],
+  // Needs root, tcpdump, trafgen (netsniff-ng): builds a lab of namespaces and removes it.
+  ['bench/trace.js'],
 ];
 
 /** bench/x.ts runs as bench/out/bench/x.js, compiled once with the project's tsconfig. */
