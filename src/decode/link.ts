@@ -17,6 +17,10 @@ export function decodeLink(f: DecodedFrame): boolean {
     case LINKTYPE.LINUX_SLL2:
       return decodeSll2(f, d);
     case LINKTYPE.RAW:
+    case 12: // LINKTYPE_RAW's number on some BSDs (DLT_RAW)
+    case 14: // the same, on OpenBSD
+    case 228: // LINKTYPE_IPV4
+    case 229: // LINKTYPE_IPV6
       return decodeRaw(f, d);
     default:
       return false;
@@ -32,7 +36,8 @@ function decodeEthernet(f: DecodedFrame, d: Uint8Array): boolean {
   f.srcMac = mac48(d, 6);
   let type = u16(d, 12);
   let off = 14;
-  if (type === ETHERTYPE.VLAN) {
+  // 802.1Q, or an 802.1ad / old QinQ outer tag: the VLAN id of the (first) tag.
+  if (type === ETHERTYPE.VLAN || type === 0x88a8 || type === 0x9100) {
     if (d.length < 18) {
       f.truncated = 'vlan';
       return false;

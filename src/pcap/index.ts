@@ -2,7 +2,6 @@
 export * from './events.js';
 export { CaptureParser, MAX_RECORD_BYTES } from './parser.js';
 export { readCaptureFile, readCaptureStream, readAllEvents, READ_CHUNK_BYTES } from './read.js';
-export { networkLayer, networkLayerInto, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, type NetworkLayer } from './linklayer.js';
 export {
   PcapngWriter, interfacesFromPoints, VETHCAP_USER_APPL, DEFAULT_SNAPLEN,
   type PcapngInterfaceSpec, type PcapngWriterOptions, type WritablePacket, type InterfaceStatsInput,

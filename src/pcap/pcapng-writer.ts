@@ -102,12 +102,12 @@ export class PcapngWriter {
     return this.out.pos;
   }
 
-  /** The bytes written since the last take(), as one chunk (never touched again by the writer). */
   /** True once enough is buffered that the caller should take() (7/8 of the chunk size). */
   get shouldTake(): boolean {
     return this.out.pos >= this.out.flushBytes;
   }
 
+  /** The bytes written since the last take(), as one chunk (never touched again by the writer). */
   take(): Uint8Array {
     return this.out.take();
   }
