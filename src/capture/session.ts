@@ -1,5 +1,6 @@
 import { VethcapError } from '../errors.js';
 import type { CaptureStats } from './tcpdump-output.js';
+import { SpoolFile, SpoolReader } from './spool.js';
 import { TcpdumpProcess, type TcpdumpOptions } from './tcpdump.js';
 
 export interface PointCapture {
@@ -15,7 +16,10 @@ export interface SessionResult {
 }
 
 /**
- * One tcpdump per capture point, all started at once. start() resolves when every point is
+ * One tcpdump per capture point, all started at once. Each writes its pcap into a spool
+ * file (unnamed, on disk) that the session reads back as it grows: tcpdump never waits
+ * for vethcap, so a burst vethcap cannot keep up with is late on screen, not dropped by
+ * the kernel. start() resolves when every point is
  * armed (tcpdump says it is listening); if any fails, all are stopped and the first
  * failure is thrown, naming the point and tcpdump's reason. stop() ends them all, by PID
  * and process group, and always waits for every stream to end.
@@ -31,19 +35,24 @@ export class CaptureSession {
   ) {}
 
   async start(signal?: AbortSignal): Promise<void> {
-    this.points.forEach((options, index) => {
-      const proc = new TcpdumpProcess(options);
-      this.processes.push(proc);
-      proc.stdout.on('data', (chunk: Buffer) => this.sink.onData(index, chunk));
-      this.streamsEnded.push(
-        new Promise<void>((resolve) => {
-          proc.stdout.once('close', () => {
-            this.sink.onEnd(index);
-            resolve();
-          });
-        }),
-      );
-    });
+    try {
+      this.points.forEach((options, index) => {
+        const spool = SpoolFile.create();
+        const proc = new TcpdumpProcess({ ...options, outputFd: spool.fd });
+        this.processes.push(proc);
+        const reader = new SpoolReader(spool, (chunk) => this.sink.onData(index, chunk));
+        void proc.exited.then(() => reader.writerDone());
+        this.streamsEnded.push(
+          reader.ended.then(
+            () => this.endPoint(index, spool),
+            () => this.endPoint(index, spool),
+          ),
+        );
+      });
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
     try {
       await Promise.race([
         Promise.all(this.processes.map((p) => p.armed)),
@@ -56,6 +65,16 @@ export class CaptureSession {
       await this.stop();
       throw error instanceof VethcapError ? error : new VethcapError('CAPTURE_FAILED', `a capture point failed to start: ${String(error)}`, { cause: error });
     }
+  }
+
+  private endPoint(index: number, spool: SpoolFile): void {
+    spool.close();
+    this.sink.onEnd(index);
+  }
+
+  /** Asks every running tcpdump for its statistics so far (see TcpdumpProcess.liveStats). */
+  requestStats(): void {
+    for (const p of this.processes) p.requestStats();
   }
 
   /** PIDs of the running tcpdumps (for tests and the status line). */

@@ -29,13 +29,33 @@ export function parseStats(stderr: string): CaptureStats | null {
   return { captured, received, droppedByKernel: dropped, droppedByInterface: grab(/^(\d+) packets? dropped by interface$/m) };
 }
 
+const LIVE_STATS = /^tcpdump: (\d+) packets? captured, (\d+) packets? received by filter, (\d+) packets? dropped by kernel(?:, (\d+) packets? dropped by interface)?$/gm;
+
+/**
+ * The last statistics tcpdump printed on request (SIGUSR1), one line:
+ * `tcpdump: 10 packets captured, 12 packets received by filter, 0 packets dropped by kernel`.
+ */
+export function parseLiveStats(stderr: string): CaptureStats | null {
+  let last: RegExpExecArray | null = null;
+  for (const m of stderr.matchAll(LIVE_STATS)) last = m;
+  if (!last) return null;
+  return {
+    captured: Number(last[1]),
+    received: Number(last[2]),
+    droppedByKernel: Number(last[3]),
+    droppedByInterface: last[4] === undefined ? null : Number(last[4]),
+  };
+}
+
 /**
  * tcpdump's reason for failing, as one line: its last `tcpdump: ...` line without the
  * prefix (e.g. "can't parse filter expression: syntax error", "eth9: No such device exists").
  */
 export function failureReason(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-  const own = lines.filter((l) => l.startsWith('tcpdump: ') && !l.startsWith('tcpdump: listening on'));
+  // Not the news: "listening on", and statistics (on request or at the end).
+  const news = (l: string) => !/^(tcpdump: )?(listening on |\d+ packets? (captured|received by filter|dropped by))/.test(l);
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && news(l));
+  const own = lines.filter((l) => l.startsWith('tcpdump: '));
   const line = own.at(-1) ?? lines.at(-1) ?? 'no message';
   return line.replace(/^tcpdump: /, '');
 }

@@ -2,7 +2,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { Readable } from 'node:stream';
 import { VethcapError } from '../errors.js';
 import { commandLine, displayCommand } from '../exec/run.js';
-import { failureReason, isListening, parseStats, type CaptureStats } from './tcpdump-output.js';
+import { failureReason, isListening, parseLiveStats, parseStats, type CaptureStats } from './tcpdump-output.js';
 
 export interface TcpdumpOptions {
   /** The point's label, for messages. */
@@ -24,6 +24,11 @@ export interface TcpdumpOptions {
   immediate?: boolean;
   /** How long to wait for "listening on" before calling the start failed. */
   armTimeoutMs?: number;
+  /**
+   * Write the pcap to this open file descriptor (tcpdump's stdout is the file) instead of
+   * a pipe; `stdout` is then null. See SpoolFile.
+   */
+  outputFd?: number;
 }
 
 /**
@@ -48,16 +53,20 @@ export function tcpdumpArgs(o: TcpdumpOptions): string[] {
  * stop() ends it with SIGINT (it flushes and prints its statistics) and, if it lingers,
  * SIGKILL to its group.
  */
+type StdoutTarget = 'pipe' | 3;
+
 export class TcpdumpProcess {
   readonly label: string;
   readonly command: string;
-  readonly stdout: Readable;
+  /** The pcap stream, unless it goes to `outputFd`. */
+  readonly stdout: Readable | null;
   readonly armed: Promise<void>;
   /** Resolves when the process has exited, with its statistics when it printed them. */
   readonly exited: Promise<CaptureStats | null>;
-  private readonly child: ResultPromise<{ encoding: 'buffer'; reject: false; detached: true; stdin: 'ignore'; buffer: { stdout: false; stderr: true } }>;
+  private readonly child: ResultPromise<{ encoding: 'buffer'; reject: false; detached: true; stdin: 'ignore'; stdout: StdoutTarget; buffer: { stdout: false; stderr: true } }>;
   private stderr = '';
   private done = false;
+  private listening = false;
 
   constructor(options: TcpdumpOptions) {
     this.label = options.label;
@@ -69,10 +78,12 @@ export class TcpdumpProcess {
       reject: false,
       detached: true,
       stdin: 'ignore',
+      // execa takes any open descriptor here; its types name only 3 to 9.
+      stdout: (options.outputFd ?? 'pipe') as StdoutTarget,
       buffer: { stdout: false, stderr: true },
       env: { LC_ALL: 'C' },
     });
-    this.stdout = this.child.stdout;
+    this.stdout = this.child.stdout ?? null;
     this.child.stderr.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString('utf8');
     });
@@ -87,6 +98,7 @@ export class TcpdumpProcess {
       }, options.armTimeoutMs ?? 10_000);
       const onData = () => {
         if (isListening(this.stderr)) {
+          this.listening = true;
           clearTimeout(timer);
           this.child.stderr.off('data', onData);
           resolve();
@@ -108,6 +120,26 @@ export class TcpdumpProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /**
+   * Asks tcpdump for its statistics so far (SIGUSR1: it prints them on stderr, and goes on);
+   * `liveStats` has them once it answered. Only once it is listening: before, SIGUSR1 would
+   * end it.
+   */
+  requestStats(): void {
+    const pid = this.child.pid;
+    if (!this.listening || this.done || pid === undefined) return;
+    try {
+      process.kill(pid, 'SIGUSR1');
+    } catch {
+      // exiting
+    }
+  }
+
+  /** The statistics tcpdump last printed (on requestStats() or at its end), or null. */
+  get liveStats(): CaptureStats | null {
+    return parseStats(this.stderr) ?? parseLiveStats(this.stderr);
   }
 
   /** What tcpdump printed on stderr so far. */

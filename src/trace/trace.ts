@@ -193,7 +193,13 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   const showStatus = () => {
     if (!options.status) return;
     const line = renderStatusLine(
-      points.map((p, i) => ({ label: p.label, packets: packets[i]!, armed: true, ended: ended[i]! })),
+      points.map((p, i) => ({
+        label: p.label,
+        packets: packets[i]!,
+        armed: true,
+        ended: ended[i]!,
+        dropped: session.processes[i]?.liveStats?.droppedByKernel ?? null,
+      })),
       paths,
       Date.now() - started,
       process.stderr.columns || 120,
@@ -244,8 +250,10 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       }
       correlation.release();
       await out.flush();
-      if (Date.now() - lastStatus >= 500) {
+      if (options.status && Date.now() - lastStatus >= 500) {
         showStatus();
+        // tcpdump answers on stderr; the next line shows it.
+        session.requestStats();
         lastStatus = Date.now();
       }
     }

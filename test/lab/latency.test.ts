@@ -51,7 +51,7 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'tc']))
     const bare = [new TcpdumpProcess({ label: h0, ifname: box.hostIf, filter: 'icmp' }), new TcpdumpProcess({ label: h1, ifname: web.hostIf, filter: 'icmp' })];
     const files = [join(dir, 'h0.pcap'), join(dir, 'h1.pcap')];
     const chunks: Buffer[][] = [[], []];
-    bare.forEach((p, i) => p.stdout.on('data', (c: Buffer) => chunks[i]!.push(c)));
+    bare.forEach((p, i) => p.stdout!.on('data', (c: Buffer) => chunks[i]!.push(c)));
     try {
       await Promise.all(bare.map((p) => p.armed));
       const ping = netem ? ['ping', '-c', '20', '-i', '0.05', web.ip] : ['ping', '-c', '20', '-i', '0.002', '-s', '1400', web.ip];
