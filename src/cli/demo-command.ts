@@ -5,6 +5,7 @@ import { renderSummaryText } from '../render/run-summary.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
+import { VethcapError } from '../errors.js';
 
 export const demoCommand: CommandModule = (cli, ctx) =>
   cli.command(
@@ -20,7 +21,8 @@ export const demoCommand: CommandModule = (cli, ctx) =>
     async (argv) => {
       await requireTools(['ip', 'nsenter', 'tcpdump', 'ping']);
       await requireCapabilities(['SYS_ADMIN', 'NET_ADMIN', 'NET_RAW'], 'vethcap demo');
-      const count = Math.max(1, Math.min(100, Math.trunc(argv.count)));
+      if (!(Number.isInteger(argv.count) && argv.count >= 1 && argv.count <= 100)) throw new VethcapError('USAGE', '--count takes a whole number of pings from 1 to 100.');
+      const count = argv.count;
       const interrupt = catchInterrupts();
       const lab = await createLab({ hosts: ['box', 'web'] });
       try {

@@ -54,6 +54,9 @@ export const traceCommand: CommandModule = (cli, ctx) =>
       };
       if (args.count !== undefined && !(args.count > 0)) throw new VethcapError('USAGE', '--count takes a number of packet paths above 0.');
       if (args.duration !== undefined && !(args.duration > 0)) throw new VethcapError('USAGE', '--duration takes a number of seconds above 0.');
+      if (args.snaplen !== undefined && !(Number.isInteger(args.snaplen) && args.snaplen >= 1 && args.snaplen <= 262144)) throw new VethcapError('USAGE', '--snaplen takes a whole number of bytes from 1 to 262144.');
+      if (args['buffer-size'] !== undefined && !(Number.isInteger(args['buffer-size']) && args['buffer-size'] >= 1)) throw new VethcapError('USAGE', '--buffer-size takes a whole number of KiB above 0.');
+      if (args.drain !== undefined && !(args.drain >= 0)) throw new VethcapError('USAGE', '--drain takes a number of milliseconds, 0 or more.');
       const extraHost = [...(args['add-host'] ?? [])];
       if (args.uplink !== undefined) extraHost.push(args.uplink !== '' ? args.uplink : await defaultRouteInterface());
       const interrupt = catchInterrupts();

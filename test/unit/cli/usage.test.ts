@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../helpers/cli.js';
+
+// Bad numbers are refused with a sentence and exit 2 before anything starts (no capture,
+// no namespace): these run without privileges.
+describe('numeric options', () => {
+  it.each([
+    [['trace', 'box', '--count', 'x'], /--count takes/],
+    [['trace', 'box', '--duration', '0'], /--duration takes/],
+    [['trace', 'box', '--snaplen', 'abc'], /--snaplen takes a whole number of bytes/],
+    [['trace', 'box', '-B', '1.5'], /--buffer-size takes/],
+    [['trace', 'box', '--drain', '-1'], /--drain takes/],
+    [['demo', '--count', 'x'], /--count takes a whole number of pings/],
+    [['demo', '-c', '101'], /--count takes a whole number of pings/],
+    [['verify', 'box', '--to', 'web', '--count', '0'], /--count takes/],
+  ])('%j', async (args, message) => {
+    const r = await runCli(args);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
