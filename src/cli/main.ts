@@ -33,7 +33,20 @@ export function buildCli(argv: string[], ctx: CommandContext = { exitCode: EXIT.
       });
     });
   for (const command of commands) cli = command(cli, ctx);
+  skipHelpCache(cli);
   return cli;
+}
+
+/**
+ * yargs renders the whole help text of a command each time it runs its handler, to have it
+ * at hand should the handler fail (usage.cacheHelpMessage); that took ~70 ms of the time to
+ * "armed" (string-width over every line). Our .fail() never prints help, so it is skipped.
+ * Internal to yargs (pinned in package.json); if the shape changes, nothing is skipped.
+ */
+function skipHelpCache(cli: Argv): void {
+  const internal = cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } };
+  const usage = internal.getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
 /** Runs the CLI and resolves to the exit code; never throws. */

@@ -20,7 +20,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           .option('count', { alias: 'c', type: 'number', describe: 'Stop after N packet paths.' })
           .option('duration', { alias: 'd', type: 'number', describe: 'Stop after S seconds.' })
           .option('snaplen', { alias: 's', type: 'number', describe: 'Bytes captured per packet (tcpdump -s); default 262144.' })
-          .option('buffer-size', { alias: 'B', type: 'number', describe: 'Kernel capture buffer per point in KiB (tcpdump -B; default 32768): raise it for long bursts at high rates.' })
+          .option('buffer-size', { alias: 'B', type: 'number', describe: 'Kernel capture buffer per point in KiB (tcpdump -B; default: tcpdump\'s, 2048). Raise it if the summary reports kernel drops.' })
           .option('bridge', { type: 'boolean', default: true, describe: 'Capture on the bridge device too (--no-bridge leaves it out).' })
           .option('interface', { alias: 'i', type: 'string', array: true, describe: 'Only these interfaces of the targets (names inside the namespace).' })
           .option('skip', { type: 'string', array: true, describe: 'Leave out a capture point by its label, e.g. --skip host:docker0.' })
@@ -86,8 +86,8 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           windowNs: Math.round(args.window * 1e6),
           signal: interrupt.signal,
           status: Boolean(process.stderr.isTTY) && !args.json && args.write !== '-',
-          onArmed: (points) => {
-            if (!args.json && args.write !== '-') process.stderr.write(`vethcap: ${points.length} points armed: ${points.map((p) => p.label).join(', ')}\n`);
+          onArmed: (points, timing) => {
+            if (!args.json && args.write !== '-') process.stderr.write(`vethcap: ${points.length} points armed in ${Math.round(timing.startMs)} ms (look-up ${Math.round(timing.lookupMs)} ms): ${points.map((p) => p.label).join(', ')}\n`);
           },
         });
       } finally {
