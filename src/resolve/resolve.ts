@@ -36,22 +36,36 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   let docker = options.docker;
   const dockerApi = (): DockerApi => (docker ??= connectDocker());
 
+  // The look-ups run side by side (each is a process or a Docker request); a failure is
+  // reported for the first target in command-line order, as if they had run in turn.
+  const hostLinksRead = readLinks();
+  hostLinksRead.catch(() => undefined); // awaited below, unless a target fails first
   const hostInode = await netnsInode(HOST_NETNS_PATH);
-  const located: Located[] = [];
-  for (const spec of specs) {
-    const target = await locate(spec, dockerApi, hostInode);
-    located.push(spec.alias ? { ...target, name: spec.alias } : target);
-  }
-
-  const hostLinks = await readLinks();
+  const located = firstFailure(
+    await Promise.allSettled(
+      specs.map(async (spec) => {
+        const target = await locate(spec, dockerApi, hostInode);
+        return spec.alias ? { ...target, name: spec.alias } : target;
+      }),
+    ),
+  );
+  const linksRead = Promise.all(located.map((target) => readLinks(target.netns.path)));
+  linksRead.catch(() => undefined);
+  const hostLinks = await hostLinksRead;
   const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, hostInode, located, tryDocker(dockerApi));
-  const linksOf = await Promise.all(located.map((target) => readLinks(target.netns.path)));
+  const linksOf = await linksRead;
   const targets: ResolvedTarget[] = located.map(({ spec, ...facts }, i) => ({
     target: spec.raw,
     ...facts,
     interfaces: pairInterfaces(linksOf[i]!, hostLinks, owners),
   }));
   return { targets };
+}
+
+function firstFailure<T>(results: ReadonlyArray<PromiseSettledResult<T>>): T[] {
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 async function locate(spec: TargetSpec, docker: () => DockerApi, hostInode: number): Promise<Located> {
