@@ -20,11 +20,12 @@
 //   b. `vethcap trace` on the same points writing a pcapng (captured / dropped, complete
 //      paths, peak RSS and CPU of the node process, capinfos count);
 //   c. start-to-armed time, bare tcpdumps vs vethcap, median of 5.
-// Optional: --soak S, a memory-flatness probe (trafgen rate-limited, RSS every 5 s).
+// Optional: --soak S, memory over a long trace (trafgen rate-limited; RSS and the spool's disk
+// blocks every 5 s). npm run bench runs it for 600 s (BENCH_SOAK_S to change).
 // Writes bench/out/trace.json. Everything started is stopped by PID and the lab removed,
 // also on failure and on Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -368,6 +369,20 @@ async function armTimes(points, lab) {
 
 // ---------- memory probe ----------
 
+/** Disk blocks held by vethcap's spool files (unnamed, so found through /proc/PID/fd), in MiB. */
+function spoolMiB(pid) {
+  let bytes = 0;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (!/vethcap-spool-.*\(deleted\)$/.test(readlinkSync(`/proc/${pid}/fd/${fd}`))) continue;
+        bytes += statSync(`/proc/${pid}/fd/${fd}`).blocks * 512;
+      } catch { /* closed meanwhile */ }
+    }
+  } catch { /* gone */ }
+  return +(bytes / 2 ** 20).toFixed(1);
+}
+
 async function soak(lab, box, cfg) {
   const v = startVethcap(lab, join(dir, 'soak.pcapng'));
   const pid = v.child.pid;
@@ -376,7 +391,7 @@ async function soak(lab, box, cfg) {
   const t0 = performance.now();
   const sample = () => {
     const s = procStatus(pid);
-    series.push({ t: Math.round((performance.now() - t0) / 1000), rssMiB: s ? +(s.rssKiB / 1024).toFixed(1) : null });
+    series.push({ t: Math.round((performance.now() - t0) / 1000), rssMiB: s ? +(s.rssKiB / 1024).toFixed(1) : null, spoolMiB: spoolMiB(pid) });
   };
   sample();
   const timer = setInterval(sample, 5000);
@@ -386,7 +401,12 @@ async function soak(lab, box, cfg) {
   sample();
   process.kill(pid, 'SIGINT');
   await exited(v.child);
-  return { seconds: SOAK_S, pps: SOAK_PPS, load: loadResult, series, summary: parseVethcapSummary(v.out()) };
+  // Flat: the last third of the run against the first minute after warm-up.
+  const rss = series.map((x) => x.rssMiB).filter((x) => x !== null);
+  const third = Math.max(1, Math.floor(rss.length / 3));
+  const early = median(rss.slice(1, 1 + third));
+  const late = median(rss.slice(-third));
+  return { seconds: SOAK_S, pps: SOAK_PPS, load: loadResult, series, earlyMedianMiB: early, lateMedianMiB: late, maxMiB: Math.max(...rss), maxSpoolMiB: Math.max(...series.map((x) => x.spoolMiB)), summary: parseVethcapSummary(v.out()) };
 }
 
 // ---------- main ----------
@@ -441,9 +461,10 @@ try {
   }
   if (SOAK_S > 0) {
     const s = (result.soak = await soak(lab, box, cfg));
-    console.log(`\n[d] memory probe: ${SOAK_S} s at ${fmt(SOAK_PPS)} pkt/s (trafgen --rate), RSS every 5 s (MiB):`);
-    console.log(`    ${s.series.map((x) => `${x.t}s:${x.rssMiB}`).join('  ')}`);
-    console.log(`    paths ${fmt(s.summary.paths)}, complete ${fmt(s.summary.complete)} of ${fmt(s.load.sent)} sent`);
+    console.log(`\n[d] memory over a ${SOAK_S} s trace at ${fmt(SOAK_PPS)} pkt/s (trafgen --rate), every 5 s: RSS MiB / spool MiB on disk`);
+    console.log(`    ${s.series.map((x) => `${x.t}s:${x.rssMiB}/${x.spoolMiB}`).join('  ')}`);
+    console.log(`    RSS median first third ${s.earlyMedianMiB} MiB, last third ${s.lateMedianMiB} MiB, max ${s.maxMiB} MiB; spool max ${s.maxSpoolMiB} MiB`);
+    console.log(`    paths ${fmt(s.summary.paths)}, complete ${fmt(s.summary.complete)} of ${fmt(s.load.sent)} sent; kernel drops ${(s.summary.capture ?? []).map((c) => fmt(c.droppedByKernel)).join(' / ')}`);
   }
   result.loadavgAtEnd = loadavg();
   console.log(`\nload average (1 min) at start ${result.loadavgAtStart[0].toFixed(2)}, at end ${result.loadavgAtEnd[0].toFixed(2)} on ${result.nproc} CPUs (other work on the machine skews every figure)`);
