@@ -34,7 +34,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
         .example("sudo $0 trace box web --filter 'tcp port 80' -w path.pcapng", 'two containers, and one pcapng for Wireshark')
         .example('sudo $0 trace box --filter icmp -- ping -c 3 198.18.0.3', 'run ping inside box once every point is armed; stop when it ends')
         .example('sudo $0 trace box -c 100 --json > paths.ndjson', 'the first 100 paths as NDJSON')
-        .epilogue('Stops on -c, -d, the command\'s end, Ctrl-C or SIGTERM; the pcapng is complete whatever stops it. Labels: <target>:<ifname> inside a namespace, host:<ifname> on the host. The bridge device is an observation point: hop latencies run port to port.'),
+        .epilogue('Stops on -c, -d, the command\'s end, Ctrl-C or SIGTERM; the pcapng is complete whatever stops it. Labels: <target>:<ifname> inside a namespace, host:<ifname> on the host. The bridge device is an observation point: hop latencies run port to port. Each tcpdump writes into an unnamed spool file in $VETHCAP_SPOOL_DIR (else $TMPDIR, else /tmp) that vethcap reads back, so a burst it cannot show in real time is shown late, not dropped.'),
     async (argv) => {
       const args = argv as unknown as OutputArgs & {
         target: string[];
