@@ -1,5 +1,6 @@
 import { VethcapError } from '../errors.js';
 import type { CaptureStats } from './tcpdump-output.js';
+import { OrphanGuard } from './orphan-guard.js';
 import { SpoolFile, SpoolReader } from './spool.js';
 import { TcpdumpProcess, type TcpdumpOptions } from './tcpdump.js';
 
@@ -19,7 +20,7 @@ export interface SessionResult {
  * One tcpdump per capture point, all started at once. Each writes its pcap into a spool
  * file (unnamed, on disk) that the session reads back as it grows: tcpdump never waits
  * for vethcap, so a burst vethcap cannot keep up with is late on screen, not dropped by
- * the kernel. start() resolves when every point is
+ * the kernel. An OrphanGuard ends the tcpdumps should vethcap itself be killed. start() resolves when every point is
  * armed (tcpdump says it is listening); if any fails, all are stopped and the first
  * failure is thrown, naming the point and tcpdump's reason. stop() ends them all, by PID
  * and process group, and always waits for every stream to end.
@@ -28,6 +29,7 @@ export class CaptureSession {
   readonly processes: TcpdumpProcess[] = [];
   private readonly streamsEnded: Array<Promise<void>> = [];
   private stopped: Promise<SessionResult> | undefined;
+  private guard: OrphanGuard | undefined;
 
   constructor(
     private readonly points: readonly TcpdumpOptions[],
@@ -41,7 +43,10 @@ export class CaptureSession {
         const proc = new TcpdumpProcess({ ...options, outputFd: spool.fd });
         this.processes.push(proc);
         const reader = new SpoolReader(spool, (chunk) => this.sink.onData(index, chunk));
-        void proc.exited.then(() => reader.writerDone());
+        void proc.exited.then(() => {
+          reader.writerDone();
+          if (proc.pid !== undefined) this.guard?.forget(proc.pid);
+        });
         this.streamsEnded.push(
           reader.ended.then(
             () => this.endPoint(index, spool),
@@ -49,6 +54,7 @@ export class CaptureSession {
           ),
         );
       });
+      this.guard = new OrphanGuard(this.pids());
     } catch (error) {
       await this.stop();
       throw error;
@@ -85,6 +91,7 @@ export class CaptureSession {
   stop(): Promise<SessionResult> {
     this.stopped ??= (async () => {
       const stats = await Promise.all(this.processes.map((p) => p.stop()));
+      await this.guard?.dispose();
       await Promise.all(this.streamsEnded);
       return { stats };
     })();

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -117,6 +117,29 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
     expect(rows).toHaveLength(20);
     for (const pid of children) expect(existsSync(`/proc/${pid}`), `tcpdump ${pid} still running`).toBe(false);
     expect(result.stdout).toContain('4 packets: 4 complete');
+  });
+
+  it('leaves no tcpdump behind when vethcap itself is killed (SIGKILL), and no spool file', async () => {
+    const child = execa(process.execPath, [BIN, 'trace', ...targets(), '--filter', 'icmp', '-q'], { reject: false });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('points armed')) resolve();
+      });
+      void child.then(() => reject(new Error(`trace ended before arming: ${stderr}`)));
+    });
+    const children = (await execa('pgrep', ['-P', String(child.pid)], { reject: false })).stdout.split('\n').filter(Boolean).map(Number);
+    const tcpdumps = children.filter((pid) => /tcpdump/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
+    expect(tcpdumps).toHaveLength(5);
+    // Each writes into an unnamed spool file: the only trace of it is its open descriptor.
+    for (const pid of tcpdumps) expect(readlinkSync(`/proc/${pid}/fd/1`)).toMatch(/vethcap-spool-.*\(deleted\)$/);
+    child.kill('SIGKILL');
+    await child;
+    const deadline = Date.now() + 5000;
+    while (tcpdumps.some((pid) => existsSync(`/proc/${pid}`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const pid of children) expect(existsSync(`/proc/${pid}`), `process ${pid} (child of the killed vethcap) still running`).toBe(false);
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('vethcap-spool-'))).toEqual([]);
   });
 
   it('lets two traces of the same namespace run at once', async () => {

@@ -1,0 +1,59 @@
+import { execa, type ResultPromise } from 'execa';
+
+/**
+ * Reads the process groups still to guard as arguments and, from vethcap, a line per group
+ * to forget (its tcpdump ended); at end of input, which is vethcap's end however it came
+ * (SIGKILL, the OOM killer), it sends SIGINT to the groups left. POSIX sh.
+ */
+const SCRIPT = 'groups="$*"; while read -r gone; do groups=$(for g in $groups; do [ "$g" = "$gone" ] || printf "%s " "$g"; done); done; [ -n "$groups" ] && kill -s INT -- $groups; exit 0';
+
+/**
+ * Ends the tcpdumps of a session if vethcap dies without stopping them.
+ *
+ * A tcpdump writing into a spool file, unlike one writing into a pipe, would not notice
+ * vethcap's death (no SIGPIPE): it would go on capturing into a file nobody can see until
+ * the disk is full. The parent-death signal cannot help: tcpdump drops its privileges
+ * (to user tcpdump), and a change of credentials clears it. So a small shell holds the read
+ * end of a pipe from vethcap; the kernel closes the write end when vethcap ends, and the
+ * shell then ends the tcpdumps' process groups (each tcpdump leads its own).
+ */
+export class OrphanGuard {
+  private readonly child: ResultPromise<{ stdin: 'pipe'; stdout: 'ignore'; stderr: 'ignore'; detached: true; reject: false }>;
+  private disposed = false;
+
+  constructor(groups: readonly number[]) {
+    this.child = execa('sh', ['-c', SCRIPT, 'vethcap-guard', ...groups.map((g) => `-${g}`)], {
+      stdin: 'pipe',
+      stdout: 'ignore',
+      stderr: 'ignore',
+      detached: true, // its own group: a Ctrl-C on the terminal is vethcap's to handle, not its
+      reject: false,
+    });
+    this.child.stdin.on('error', () => undefined); // it may be gone first (killed by hand)
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** This group's tcpdump has ended: never signal it (its number may be reused). */
+  forget(group: number): void {
+    if (this.disposed || this.child.stdin.destroyed) return;
+    this.child.stdin.write(`-${group}\n`);
+  }
+
+  /** vethcap stops the tcpdumps itself: end the guard without it signalling anyone. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const pid = this.child.pid;
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await this.child;
+  }
+}
