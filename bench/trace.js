@@ -191,7 +191,8 @@ async function trafgen(box, cfg, n, extra = []) {
   let text = '';
   child.stdout.on('data', (c) => (text += c));
   child.stderr.on('data', (c) => (text += c));
-  const limitMs = 60_000 + n / 50; // ≥ 50 k packets/s or it is stuck
+  const rate = Number(/^(\d+)pps$/.exec(extra[extra.indexOf('--rate') + 1] ?? '')?.[1] ?? 0);
+  const limitMs = 60_000 + (rate > 0 ? (2000 * n) / rate : n / 50); // half its rate (≥ 50 k packets/s unlimited) or it is stuck
   const watchdog = setTimeout(() => child.kill('SIGKILL'), limitMs);
   const code = await exited(child);
   clearTimeout(watchdog);
