@@ -14,7 +14,7 @@ const BENCHMARKS = [
   // Needs root, tcpdump, trafgen (netsniff-ng): builds a lab of namespaces and removes it.
   ['bench/trace.js'],
   // Memory over a long trace at a steady rate (10 minutes unless BENCH_SOAK_S says otherwise).
-  ['bench/trace.js', '--skip', 'bare,vethcap,arm', '--soak', process.env.BENCH_SOAK_S ?? '600'],
+  ['bench/trace.js', '--skip', 'bare,vethcap,arm', '--soak', process.env.BENCH_SOAK_S ?? '600', '--out', 'bench/out/trace-soak.json'],
 ];
 
 /** bench/x.ts runs as bench/out/bench/x.js, compiled once with the project's tsconfig. */

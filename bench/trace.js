@@ -8,6 +8,7 @@
 //   --vethcap-args "..." extra `vethcap trace` flags, e.g. "-s 1600"
 //   --skip bare,vethcap,arm   leave out a measurement; --arm-runs N (default 5)
 //   --soak S [--soak-pps P]   memory probe: S seconds at P packets/s (default 20000)
+//   --out FILE          where the JSON goes (default bench/out/trace.json)
 //   --cpus N            trafgen workers (default 1; 0.6.8 with 2 spun forever here)
 // Plain JavaScript on the built dist/ so it runs on Node 20 without a TypeScript loader.
 //
@@ -22,12 +23,12 @@
 //   c. start-to-armed time, bare tcpdumps vs vethcap, median of 5.
 // Optional: --soak S, memory over a long trace (trafgen rate-limited; RSS and the spool's disk
 // blocks every 5 s). npm run bench runs it for 600 s (BENCH_SOAK_S to change).
-// Writes bench/out/trace.json. Everything started is stopped by PID and the lab removed,
+// Writes bench/out/trace.json (--out to change). Everything started is stopped by PID and the lab removed,
 // also on failure and on Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLab } from '../dist/lab/lab.js';
 
@@ -45,6 +46,7 @@ const SOAK_PPS = Number(opt('soak-pps', 20_000));
 const CPUS = Number(opt('cpus', 1));
 const RATE = opt('rate') ? Number(opt('rate')) : undefined; // trafgen --rate N pps instead of its maximum
 const ARM_RUNS = Number(opt('arm-runs', 5));
+const OUT = opt('out', 'bench/out/trace.json');
 const SKIP = new Set((opt('skip', '') || '').split(',').filter(Boolean)); // bare,vethcap,arm
 const VETHCAP_EXTRA = (opt('vethcap-args', '') || '').split(' ').filter(Boolean);
 const BARE_PIPE = argv.includes('--bare-pipe'); // bare tcpdumps write -w - into a pipe this process drains (no parsing)
@@ -470,8 +472,8 @@ try {
   result.loadavgAtEnd = loadavg();
   console.log(`\nload average (1 min) at start ${result.loadavgAtStart[0].toFixed(2)}, at end ${result.loadavgAtEnd[0].toFixed(2)} on ${result.nproc} CPUs (other work on the machine skews every figure)`);
   mkdirSync(join(root, 'bench/out'), { recursive: true });
-  writeFileSync(join(root, 'bench/out/trace.json'), JSON.stringify(result, null, 2) + '\n');
-  console.log('\nwrote bench/out/trace.json');
+  writeFileSync(resolve(root, OUT), JSON.stringify(result, null, 2) + '\n');
+  console.log(`\nwrote ${OUT}`);
 } catch (error) {
   console.error(error);
   process.exitCode = 1;
