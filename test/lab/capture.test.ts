@@ -37,6 +37,12 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping']))('capture sessio
     await lab().exec('box', 'ping', ['-c', '3', '-i', '0.2', '-W', '1', web.ip]);
     // Block mode: let the kernel hand over the last block before stopping.
     await new Promise((r) => setTimeout(r, BLOCK_DRAIN_MS));
+    // Statistics on request, while running (what the status line shows).
+    session.requestStats();
+    const deadline = Date.now() + 3000;
+    while (session.processes.some((p) => p.liveStats === null) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(session.processes.map((p) => p.liveStats?.received)).toEqual([6, 6, 6, 6, 6]);
+    expect(session.processes.map((p) => p.liveStats?.droppedByKernel)).toEqual([0, 0, 0, 0, 0]);
     const { stats } = await session.stop();
     expect(ended).toEqual([true, true, true, true, true]);
     // 3 requests + 3 replies at every point, the bridge's promiscuous copy included.
