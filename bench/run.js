@@ -6,13 +6,19 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+function dockerReady() {
+  const ok = (args) => spawnSync('docker', args, { stdio: 'ignore' }).status === 0;
+  return ok(['info']) && ok(['image', 'inspect', 'vethcap-test/busybox:1']);
+}
+
 /** [script, ...args]. TypeScript benchmarks run from bench/out after compiling (below). */
 const BENCHMARKS = [
   ['bench/codec.js'],
   ['bench/correlate.ts', '1000000', '100'],
   ['bench/merge.js'],
   // Needs root, tcpdump, trafgen (netsniff-ng): builds a lab of namespaces and removes it.
-  ['bench/trace.js'],
+  // With --docker (when an engine answers and the Docker tests' image is there): the same on two containers.
+  ['bench/trace.js', ...(dockerReady() ? ['--docker'] : [])],
   // Memory over a long trace at a steady rate (10 minutes unless BENCH_SOAK_S says otherwise).
   ['bench/trace.js', '--skip', 'bare,vethcap,arm', '--soak', process.env.BENCH_SOAK_S ?? '600', '--out', 'bench/out/trace-soak.json'],
 ];

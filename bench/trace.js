@@ -8,6 +8,7 @@
 //   --vethcap-args "..." extra `vethcap trace` flags, e.g. "-s 1600"
 //   --skip bare,vethcap,arm   leave out a measurement; --arm-runs N (default 5)
 //   --soak S [--soak-pps P]   memory probe: S seconds at P packets/s (default 20000)
+//   --docker            also start-to-armed on two Docker containers (test image vethcap-test/busybox:1)
 //   --out FILE          where the JSON goes (default bench/out/trace.json)
 //   --cpus N            trafgen workers (default 1; 0.6.8 with 2 spun forever here)
 // Plain JavaScript on the built dist/ so it runs on Node 20 without a TypeScript loader.
@@ -47,6 +48,7 @@ const CPUS = Number(opt('cpus', 1));
 const RATE = opt('rate') ? Number(opt('rate')) : undefined; // trafgen --rate N pps instead of its maximum
 const ARM_RUNS = Number(opt('arm-runs', 5));
 const OUT = opt('out', 'bench/out/trace.json');
+const DOCKER = argv.includes('--docker'); // also start-to-armed on two containers (needs Docker and the test image)
 const SKIP = new Set((opt('skip', '') || '').split(',').filter(Boolean)); // bare,vethcap,arm
 const VETHCAP_EXTRA = (opt('vethcap-args', '') || '').split(' ').filter(Boolean);
 const BARE_PIPE = argv.includes('--bare-pipe'); // bare tcpdumps write -w - into a pipe this process drains (no parsing)
@@ -72,6 +74,7 @@ async function cleanup() {
   for (const c of children) {
     try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
   }
+  removeDocker();
   await lab?.destroy().catch((e) => console.error(`lab clean-up: ${e}`));
   lab = undefined;
   rmSync(dir, { recursive: true, force: true });
@@ -247,18 +250,20 @@ async function bare(points, box, cfg) {
 
 // ---------- vethcap trace ----------
 
-function vethcapArgs(lab, out, extra = []) {
+/** `vethcap trace` on the bench's three points of the lab, or on the given targets and flags. */
+function vethcapArgs(lab, out, extra = [], targets = undefined) {
   const [box, web] = lab.hosts;
   return [
-    join(root, 'bin/vethcap'), 'trace', `box=netns:${box.netns}`, `web=netns:${web.netns}`,
-    '--no-bridge', '--skip', 'web:eth0', '-q', '-w', out,
+    join(root, 'bin/vethcap'), 'trace',
+    ...(targets ?? [`box=netns:${box.netns}`, `web=netns:${web.netns}`, '--no-bridge', '--skip', 'web:eth0']),
+    '-q', '-w', out,
     ...(BUFFER_KIB ? ['-B', String(BUFFER_KIB)] : []), ...VETHCAP_EXTRA, ...extra,
   ];
 }
 
-function startVethcap(lab, out, extra) {
+function startVethcap(lab, out, extra, targets) {
   const t0 = performance.now();
-  const child = track(spawn(process.execPath, vethcapArgs(lab, out, extra), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } }));
+  const child = track(spawn(process.execPath, vethcapArgs(lab, out, extra, targets), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } }));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c) => (stdout += c));
@@ -337,7 +342,7 @@ async function vethcap(lab, box, cfg) {
 
 // ---------- start-to-armed ----------
 
-async function armTimes(points, lab) {
+async function armTimes(points, lab, targets) {
   const bareMs = [];
   const vcMs = [];
   const vcStartMs = [];
@@ -348,7 +353,7 @@ async function armTimes(points, lab) {
     bareMs.push(Math.max(...(await Promise.all(caps.map((c) => c.listening)))));
     for (const c of caps) process.kill(c.child.pid, 'SIGINT');
     await Promise.all(caps.map((c) => c.done));
-    const v = startVethcap(lab, join(dir, 'arm.pcapng'));
+    const v = startVethcap(lab, join(dir, 'arm.pcapng'), [], targets);
     vcMs.push(await v.armed);
     const t = v.timing();
     vcStartMs.push(t?.startMs ?? NaN);
@@ -368,6 +373,41 @@ async function armTimes(points, lab) {
     ratio: median(vcMs) / median(bareMs),
     startRatio: median(vcStartMs) / median(bareMs),
   };
+}
+
+// ---------- start-to-armed on Docker containers ----------
+
+/** Two containers of the test image on a network of their own; removed by the caller. */
+async function dockerPair() {
+  const id = Math.random().toString(16).slice(2, 8);
+  const docker = (...args) => {
+    const r = spawnSync('docker', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr.trim()}`);
+    return r.stdout.trim();
+  };
+  const image = 'vethcap-test/busybox:1'; // imported by the Docker tests (test/helpers/docker.ts)
+  if (spawnSync('docker', ['image', 'inspect', image]).status !== 0) throw new Error(`the image ${image} is missing: the Docker tests import it (npx vitest run test/docker), then run this again`);
+  const pair = { network: `vcb-${id}`, names: [`vcb-${id}-a`, `vcb-${id}-b`] };
+  dockerState.push(pair);
+  docker('network', 'create', pair.network);
+  for (const name of pair.names) docker('run', '-d', '--rm', '--network', pair.network, '--name', name, image, 'sleep', '3600');
+  return pair;
+}
+const dockerState = [];
+function removeDocker() {
+  for (const p of dockerState.splice(0)) {
+    spawnSync('docker', ['rm', '-f', ...p.names], { encoding: 'utf8' });
+    spawnSync('docker', ['network', 'rm', p.network], { encoding: 'utf8' });
+  }
+}
+
+async function dockerArmTimes(lab) {
+  const { resolveTargets } = await import('../dist/resolve/resolve.js');
+  const { planPoints } = await import('../dist/plan/plan.js');
+  const pair = await dockerPair();
+  const resolved = await resolveTargets(pair.names);
+  const points = planPoints(resolved.targets, {}).map((p) => ({ label: p.label, ifname: p.ifname, ...(p.netnsPath ? { netns: p.netnsPath } : {}) }));
+  return { points: points.map((p) => p.label), ...(await armTimes(points, lab, pair.names)) };
 }
 
 // ---------- memory probe ----------
@@ -461,6 +501,11 @@ try {
     console.log(`\n[c] start-to-armed, median of ${ARM_RUNS}: bare tcpdumps ${a.bareMedianMs.toFixed(0)} ms; vethcap's tcpdumps ${a.vethcapStartMedianMs.toFixed(0)} ms, ratio ${a.startRatio.toFixed(2)}× (goal ≤ 1.5×)`);
     console.log(`    plus vethcap's checks and look-up ${a.vethcapLookupMedianMs.toFixed(0)} ms and node's start-up ~${boot.toFixed(0)} ms: ${a.vethcapMedianMs.toFixed(0)} ms from exec, ${a.ratio.toFixed(2)}× bare`);
     console.log(`    bare ${a.bareMs.map((x) => x.toFixed(0)).join(', ')}; vethcap from exec ${a.vethcapMs.map((x) => x.toFixed(0)).join(', ')}; its tcpdumps ${a.vethcapStartMs.join(', ')}`);
+  }
+  if (DOCKER) {
+    const a = (result.dockerArm = await dockerArmTimes(lab));
+    console.log(`\n[e] start-to-armed on two Docker containers (${a.points.length} points: ${a.points.join(', ')}), median of ${ARM_RUNS}:`);
+    console.log(`    bare tcpdumps ${a.bareMedianMs.toFixed(0)} ms; vethcap's tcpdumps ${a.vethcapStartMedianMs.toFixed(0)} ms, ratio ${a.startRatio.toFixed(2)}×; checks and Docker look-up ${a.vethcapLookupMedianMs.toFixed(0)} ms; ${a.vethcapMedianMs.toFixed(0)} ms from exec`);
   }
   if (SOAK_S > 0) {
     const s = (result.soak = await soak(lab, box, cfg));
