@@ -26,7 +26,9 @@ export class SpoolFile {
       rmdirSync(folder);
       return new SpoolFile(fd);
     } catch (error) {
-      throw new VethcapError('IO', `cannot create a spool file in ${dir}: ${(error as Error).message}.`, {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'no space left' : code === 'EROFS' ? 'read-only file system' : (error as Error).message;
+      throw new VethcapError('IO', `cannot create a spool file in ${dir}: ${why}.`, {
         hint: 'set VETHCAP_SPOOL_DIR (or TMPDIR) to a writable directory with free space.',
         cause: error,
       });
