@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { privileged } from '../helpers/env.js';
 import { useLab } from '../helpers/lab.js';
@@ -16,6 +16,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function tsharkFields(file: string, fields: string[]): Promise<string[][]> {
   const { stdout } = await execa('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=\t', ...fields.flatMap((f) => ['-e', f])]);
   return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+}
+
+/** Resolves once a running `vethcap trace` says every point is armed. */
+function armedOn(child: ResultPromise): Promise<void> {
+  let stderr = '';
+  return new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('points armed')) resolve();
+    });
+    void child.then(() => reject(new Error(`trace ended before arming: ${stderr}`)));
+  });
+}
+
+async function childrenOf(pid: number): Promise<number[]> {
+  return (await execa('pgrep', ['-P', String(pid)], { reject: false })).stdout.split('\n').filter(Boolean).map(Number);
 }
 
 describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft']))('trace on a lab', () => {
@@ -98,17 +114,10 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
   it('stops cleanly on SIGINT: exit 130, a complete pcapng, no tcpdump left', async () => {
     const file = join(dir, 'sigint.pcapng');
     const child = execa(process.execPath, [BIN, 'trace', ...targets(), '--filter', 'icmp', '-w', file], { reject: false });
-    let stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stderr!.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes('points armed')) resolve();
-      });
-      void child.then(() => reject(new Error(`trace ended before arming: ${stderr}`)));
-    });
+    await armedOn(child);
     await lab().exec('box', 'ping', ['-c', '2', '-i', '0.2', lab().host('web').ip]);
     await new Promise((r) => setTimeout(r, 500));
-    const children = (await execa('pgrep', ['-P', String(child.pid)], { reject: false })).stdout.split('\n').filter(Boolean).map(Number);
+    const children = await childrenOf(child.pid!);
     expect(children.length).toBeGreaterThanOrEqual(5);
     child.kill('SIGINT');
     const result = await child;
@@ -121,15 +130,8 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
 
   it('leaves no tcpdump behind when vethcap itself is killed (SIGKILL), and no spool file', async () => {
     const child = execa(process.execPath, [BIN, 'trace', ...targets(), '--filter', 'icmp', '-q'], { reject: false });
-    let stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stderr!.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes('points armed')) resolve();
-      });
-      void child.then(() => reject(new Error(`trace ended before arming: ${stderr}`)));
-    });
-    const children = (await execa('pgrep', ['-P', String(child.pid)], { reject: false })).stdout.split('\n').filter(Boolean).map(Number);
+    await armedOn(child);
+    const children = await childrenOf(child.pid!);
     const tcpdumps = children.filter((pid) => /tcpdump/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
     expect(tcpdumps).toHaveLength(5);
     // Each writes into an unnamed spool file: the only trace of it is its open descriptor.
