@@ -80,12 +80,19 @@ async function cleanup() {
   rmSync(dir, { recursive: true, force: true });
 }
 
-process.on('SIGINT', () => {
+function bail(why, code) {
   if (interrupted) return;
   interrupted = true;
-  console.error('\ninterrupted: stopping everything and removing the lab');
-  cleanup().finally(() => process.exit(130));
-});
+  try {
+    console.error(`\n${why}: stopping everything and removing the lab`);
+  } catch { /* stderr gone too */ }
+  cleanup().finally(() => process.exit(code));
+}
+process.on('SIGINT', () => bail('interrupted', 130));
+process.on('SIGTERM', () => bail('terminated', 143));
+// Output piped into a reader that went away (e.g. | head) must not skip the clean-up.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+process.on('uncaughtException', (error) => bail(`internal error ${error?.stack ?? error}`, 1));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -438,9 +445,12 @@ async function soak(lab, box, cfg) {
   };
   sample();
   const timer = setInterval(sample, 5000);
-  const load = trafgen(box, cfg, SOAK_S * SOAK_PPS, ['--rate', `${SOAK_PPS}pps`]);
-  const loadResult = await load;
-  clearInterval(timer);
+  let loadResult;
+  try {
+    loadResult = await trafgen(box, cfg, SOAK_S * SOAK_PPS, ['--rate', `${SOAK_PPS}pps`]);
+  } finally {
+    clearInterval(timer); // or the process would never end
+  }
   sample();
   process.kill(pid, 'SIGINT');
   await exited(v.child);
