@@ -9,6 +9,7 @@
 //   --skip bare,vethcap,arm   leave out a measurement; --arm-runs N (default 5)
 //   --soak S [--soak-pps P]   memory probe: S seconds at P packets/s (default 20000)
 //   --docker            also start-to-armed on two Docker containers (test image vethcap-test/busybox:1)
+//   --profile DIR       CPU profiles of the vethcap processes (node --cpu-prof) into DIR
 //   --out FILE          where the JSON goes (default bench/out/trace.json)
 //   --cpus N            trafgen workers (default 1; 0.6.8 with 2 spun forever here)
 // Plain JavaScript on the built dist/ so it runs on Node 20 without a TypeScript loader.
@@ -48,6 +49,7 @@ const CPUS = Number(opt('cpus', 1));
 const RATE = opt('rate') ? Number(opt('rate')) : undefined; // trafgen --rate N pps instead of its maximum
 const ARM_RUNS = Number(opt('arm-runs', 5));
 const OUT = opt('out', 'bench/out/trace.json');
+const PROFILE_DIR = opt('profile'); // node --cpu-prof for every vethcap run, profiles into this folder
 const DOCKER = argv.includes('--docker'); // also start-to-armed on two containers (needs Docker and the test image)
 const SKIP = new Set((opt('skip', '') || '').split(',').filter(Boolean)); // bare,vethcap,arm
 const VETHCAP_EXTRA = (opt('vethcap-args', '') || '').split(' ').filter(Boolean);
@@ -270,7 +272,8 @@ function vethcapArgs(lab, out, extra = [], targets = undefined) {
 
 function startVethcap(lab, out, extra, targets) {
   const t0 = performance.now();
-  const child = track(spawn(process.execPath, vethcapArgs(lab, out, extra, targets), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } }));
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const child = track(spawn(process.execPath, [...profile, ...vethcapArgs(lab, out, extra, targets)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } }));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c) => (stdout += c));

@@ -20,7 +20,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           .option('count', { alias: 'c', type: 'number', describe: 'Stop after N packet paths.' })
           .option('duration', { alias: 'd', type: 'number', describe: 'Stop after S seconds.' })
           .option('snaplen', { alias: 's', type: 'number', describe: 'Bytes captured per packet (tcpdump -s); default 262144.' })
-          .option('buffer-size', { alias: 'B', type: 'number', describe: 'Kernel capture buffer per point in KiB (tcpdump -B; default: tcpdump\'s, 2048). Raise it if the summary reports kernel drops.' })
+          .option('buffer-size', { alias: 'B', type: 'number', describe: 'Kernel capture buffer per point in KiB (tcpdump -B; default 8192). Raise it if the summary reports kernel drops.' })
           .option('bridge', { type: 'boolean', default: true, describe: 'Capture on the bridge device too (--no-bridge leaves it out).' })
           .option('interface', { alias: 'i', type: 'string', array: true, describe: 'Only these interfaces of the targets (names inside the namespace).' })
           .option('skip', { type: 'string', array: true, describe: 'Leave out a capture point by its label, e.g. --skip host:docker0.' })

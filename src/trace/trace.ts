@@ -82,6 +82,13 @@ export interface TraceResult {
 const IDLE_MS_BLOCKS = 1500;
 const IDLE_MS_IMMEDIATE = 250;
 
+/**
+ * Kernel capture buffer per point unless -B says otherwise. The spool keeps tcpdump as fast
+ * as a bare one, but vethcap's own parsing competes for the CPU: at trafgen's top rate with
+ * node slowed further (profiling), tcpdump's default 2 MiB dropped 0.4 % at one point and
+ * 8 MiB nothing. 8 MiB costs no measurable start time; 32 MiB cost +17 ms for 3 points.
+ */
+export const DEFAULT_BUFFER_KIB = 8 * 1024;
 const TICK_MS = 100;
 
 function msToTs(ms: number): Timestamp {
@@ -158,9 +165,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       ...(p.netnsPath ? { netns: p.netnsPath } : {}),
       ...(p.filter ? { filter: p.filter } : {}),
       ...(p.snaplen ? { snaplen: p.snaplen } : {}),
-      // tcpdump's own default (2 MiB) unless -B says otherwise: the spool keeps tcpdump as
-      // fast as a bare one, and a bigger ring costs start-up time (32 MiB: +17 ms for 3 points).
-      ...(options.bufferSizeKiB !== undefined ? { bufferSizeKiB: options.bufferSizeKiB } : {}),
+      bufferSizeKiB: options.bufferSizeKiB ?? DEFAULT_BUFFER_KIB,
       immediate: options.immediate ?? false,
     })),
     {
