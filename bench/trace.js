@@ -325,6 +325,7 @@ async function vethcap(lab, box, cfg) {
       last = now;
     }
     const catchUpMs = performance.now() - tCatch;
+    const cpuAll = cpuMs(pid) - cpu0; // all the parsing, correlating and writing of the burst
     const t1 = performance.now();
     process.kill(pid, 'SIGINT');
     const code = await exited(v.child);
@@ -337,6 +338,7 @@ async function vethcap(lab, box, cfg) {
       armedMs,
       load,
       nodeCpuMsDuringLoad: cpuLoad,
+      nodeCpuMsTotal: cpuAll,
       tcpdumpCpuMsDuringLoad: kcpuLoad,
       catchUpMsAfterLoad: Math.round(catchUpMs),
       stopMs: Math.round(stopMs),
@@ -503,7 +505,7 @@ try {
     const pct = s.complete !== undefined ? ((100 * s.complete) / v.load.sent).toFixed(3) : '?';
     console.log(`    paths ${fmt(s.paths)}: complete ${fmt(s.complete)} = ${pct} % of sent (goal ≥ 99.9 %), incomplete ${fmt(s.incomplete)}, lost ${fmt(s.lost)}`);
     console.log(`    pcapng ${fmt(v.pcapngPackets)} packets; peak RSS ${v.peakRssMiB} MiB; node CPU during load ${fmt(v.nodeCpuMsDuringLoad)} ms (${((100 * v.nodeCpuMsDuringLoad) / v.load.ms).toFixed(0)} % of a core); tcpdumps ${v.tcpdumpCpuMsDuringLoad.map(fmt).join(' / ')} ms`);
-    console.log(`    node caught up ${fmt(v.catchUpMsAfterLoad)} ms after trafgen ended; SIGINT → exit ${fmt(v.stopMs)} ms`);
+    console.log(`    node caught up ${fmt(v.catchUpMsAfterLoad)} ms after trafgen ended; SIGINT → exit ${fmt(v.stopMs)} ms; node CPU for the burst ${fmt(v.nodeCpuMsTotal)} ms (${fmt(Math.round((3 * v.load.sent) / (v.nodeCpuMsTotal / 1000)))} records/s)`);
     for (const h of s.hops ?? []) console.log(`    hop ${h.hop}: p50 ${h.p50} p99 ${h.p99} (${fmt(h.count)})`);
     if (v.stderr.length) console.log(`    stderr: ${v.stderr.join(' | ')}`);
     result.vethcap.completePct = Number(pct);

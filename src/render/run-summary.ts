@@ -67,8 +67,9 @@ function percentile(sorted: readonly number[], p: number): number {
 export class SummaryCollector {
   private readonly topo: TopologyIndex;
   private readonly perPoint: number[];
-  private readonly hops = new Map<string, { from: string; to: string; samples: Samples }>();
-  private last: { from: string; to: string; samples: Samples } | undefined;
+  /** Hop pairs in order of first sight; `byPair[from * points + to]` finds one without building a key. */
+  private readonly hops: Array<{ from: string; to: string; samples: Samples }> = [];
+  private readonly byPair: Array<{ from: string; to: string; samples: Samples } | undefined>;
   private paths = 0;
   private complete = 0;
   private incomplete = 0;
@@ -78,6 +79,7 @@ export class SummaryCollector {
   constructor(topology: Topology | TopologyIndex) {
     this.topo = topology instanceof TopologyIndex ? topology : new TopologyIndex(topology);
     this.perPoint = new Array<number>(this.topo.points.length).fill(0);
+    this.byPair = new Array(this.topo.points.length * this.topo.points.length);
   }
 
   add(path: PacketPath): void {
@@ -86,28 +88,30 @@ export class SummaryCollector {
     else if (path.complete === false) this.incomplete++;
     else this.unknown++;
     if (path.lost !== null) this.lost++;
-    let prev = '';
+    const n = this.perPoint.length;
+    let prev = -1;
+    let prevLabel = '';
     for (const c of path.copies) {
       this.perPoint[c.point]!++;
-      if (c.hop === 0) continue;
+      if (c.hop === 0) continue; // an observation copy (the bridge device): not a hop
       if (c.deltaNs !== null) {
-        // Consecutive paths mostly take the same hops: skip building the key then.
-        let h = this.last;
-        if (h === undefined || h.from !== prev || h.to !== c.label) {
-          const key = `${prev}\u0000${c.label}`;
-          h = this.hops.get(key);
-          if (h === undefined) this.hops.set(key, (h = { from: prev, to: c.label, samples: new Samples() }));
-          this.last = h;
+        const pair = prev * n + c.point;
+        let h = this.byPair[pair];
+        if (h === undefined) {
+          h = { from: prevLabel, to: c.label, samples: new Samples() };
+          this.byPair[pair] = h;
+          this.hops.push(h);
         }
         h.samples.add(c.deltaNs);
       }
-      prev = c.label;
+      prev = c.point;
+      prevLabel = c.label;
     }
   }
 
   result(): RunSummary {
     const hops: HopLatency[] = [];
-    for (const { from, to, samples } of this.hops.values()) {
+    for (const { from, to, samples } of this.hops) {
       const sorted = [...samples.values].sort((a, b) => a - b);
       hops.push({ from, to, count: samples.count, p50Ns: percentile(sorted, 50), p99Ns: percentile(sorted, 99), minNs: samples.min, maxNs: samples.max });
     }
