@@ -7,6 +7,14 @@ import { commands } from './commands.js';
 const EPILOGUE = `Exit codes: 0 ok, 1 forwarding failed (verify), 2 usage, 3 target, 4 environment (tool or Docker missing), 5 permission, 6 capture failed, 7 file, 70 internal error, 130/143 interrupted.
 Docs: README.md. Set VETHCAP_DEBUG=1 for stack traces.`;
 
+/** What to say instead of yargs' "Not enough non-option arguments", per command. */
+const MISSING_ARGUMENT: Record<string, string> = {
+  trace: 'trace needs a target: a container (name or ID prefix), pid:N or netns:NAME, e.g. vethcap trace box --filter icmp.',
+  resolve: 'resolve needs a target: a container (name or ID prefix), pid:N or netns:NAME, e.g. vethcap resolve box.',
+  verify: 'verify needs a source: a container, pid:N or netns:NAME, e.g. vethcap verify box --to web.',
+  merge: 'merge needs capture files (pcap or pcapng) or a session folder, e.g. vethcap merge box.pcap veth.pcap.',
+};
+
 /** What a command handler reports back to main(). */
 export interface CommandContext {
   exitCode: number;
@@ -28,8 +36,9 @@ export function buildCli(argv: string[], ctx: CommandContext = { exitCode: EXIT.
     .epilogue(EPILOGUE)
     .fail((message, error) => {
       if (error) throw error;
-      throw new VethcapError('USAGE', message ?? 'invalid command line', {
-        hint: 'vethcap --help shows the commands; vethcap COMMAND --help shows one.',
+      const missing = /^Not enough non-option arguments/.test(message ?? '') ? MISSING_ARGUMENT[argv[0] ?? ''] : undefined;
+      throw new VethcapError('USAGE', missing ?? message ?? 'invalid command line', {
+        hint: missing ? `vethcap ${argv[0]} --help shows its options and examples.` : 'vethcap --help shows the commands; vethcap COMMAND --help shows one.',
       });
     });
   for (const command of commands) cli = command(cli, ctx);

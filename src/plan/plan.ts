@@ -32,6 +32,14 @@ export interface PlanOptions {
  */
 export function planPoints(targets: readonly ResolvedTarget[], options: PlanOptions = {}): PlannedPoint[] {
   const skip = new Set(options.skip ?? []);
+  for (const name of options.interfaces ?? []) {
+    if (!targets.some((t) => t.interfaces.some((i) => i.name === name))) {
+      const have = [...new Set(targets.flatMap((t) => t.interfaces.map((i) => `${t.name}:${i.name}`)))];
+      throw new VethcapError('USAGE', `-i ${name}: no target has an interface of that name; they have ${have.length > 0 ? have.join(', ') : 'none'}.`, {
+        hint: '-i takes an interface name as `ip link` shows it inside the namespace, e.g. -i eth0.',
+      });
+    }
+  }
   const common = { filter: options.filter, snaplen: options.snaplen ?? 262144, linkType: LINKTYPE.ETHERNET };
   const nsEnds: PlannedPoint[] = [];
   const hostEnds: PlannedPoint[] = [];

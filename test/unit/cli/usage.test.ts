@@ -20,3 +20,18 @@ describe('numeric options', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+// A command without its target says what it needs, in vethcap's words, not yargs'.
+describe('missing arguments', () => {
+  it.each([
+    [['trace'], /^vethcap: trace needs a target: a container/],
+    [['resolve'], /^vethcap: resolve needs a target/],
+    [['verify', '--to', 'web'], /^vethcap: verify needs a source/],
+    [['merge'], /^vethcap: merge needs capture files/],
+  ])('%j', async (args, message) => {
+    const r = await runCli(args);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/non-option/);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { planPoints } from '../../../src/plan/plan.js';
+import { VethcapError } from '../../../src/errors.js';
+import type { ResolvedInterface, ResolvedTarget } from '../../../src/resolve/types.js';
+
+/** A container `name` with eth0 behind host veth `hostIf` on bridge br0 (what resolve returns). */
+function target(name: string, inode: number, hostIf: string, extra: ResolvedInterface[] = []): ResolvedTarget {
+  const eth0: ResolvedInterface = {
+    name: 'eth0', ifindex: 2, kind: 'veth', mac: '02:42:c6:12:00:02', addresses: [], mtu: 1500, state: 'UP',
+    peer: { name: hostIf, ifindex: 10 + inode, netns: 'host', mac: null, state: 'UP' },
+    bridge: { name: 'br0', ifindex: 5, portState: 'forwarding', ports: [] },
+    note: null,
+  };
+  return {
+    target: name, kind: 'docker', name, id: null, pid: 100 + inode,
+    netns: { path: `/proc/${100 + inode}/ns/net`, inode }, networkMode: 'bridge', sharedWith: null,
+    interfaces: [eth0, ...extra],
+  };
+}
+
+const box = target('box', 1, 'vethA', [{ name: 'eth1', ifindex: 3, kind: 'macvlan', mac: null, addresses: [], mtu: 1500, state: 'UP', peer: null, bridge: null, note: null }]);
+const web = target('web', 2, 'vethB');
+
+function usageError(f: () => unknown): VethcapError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof VethcapError) return e;
+    throw e;
+  }
+  throw new Error('no error thrown');
+}
+
+describe('planPoints', () => {
+  it('puts the points in the path order of a frame leaving the first target', () => {
+    expect(planPoints([box, web]).map((p) => p.label)).toEqual(['box:eth0', 'host:vethA', 'host:br0', 'host:vethB', 'box:eth1', 'web:eth0']);
+    expect(planPoints([box, web], { bridge: false, interfaces: ['eth0'] }).map((p) => p.label)).toEqual(['box:eth0', 'host:vethA', 'host:vethB', 'web:eth0']);
+  });
+
+  it('refuses an -i name no target has, and lists the interfaces there are', () => {
+    const e = usageError(() => planPoints([box, web], { interfaces: ['eth9'] }));
+    expect(e.code).toBe('USAGE');
+    expect(e.message).toBe('-i eth9: no target has an interface of that name; they have box:eth0, box:eth1, web:eth0.');
+  });
+
+  it('refuses a --skip label that is not a point', () => {
+    const e = usageError(() => planPoints([web], { skip: ['host:docker0'] }));
+    expect(e.message).toBe('--skip host:docker0: no such capture point; the points are web:eth0, host:vethB, host:br0.');
+  });
+
+  it('refuses to plan nothing', () => {
+    const e = usageError(() => planPoints([web], { skip: ['web:eth0', 'host:vethB', 'host:br0'] }));
+    expect(e.message).toMatch(/^no capture points left/);
+  });
+});
