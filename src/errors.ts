@@ -65,3 +65,31 @@ export class VethcapError extends Error {
 export function isVethcapError(error: unknown): error is VethcapError {
   return error instanceof VethcapError;
 }
+
+/**
+ * A failed file operation in words ("no such directory", "no space left on the device")
+ * instead of Node's "ENOENT: no such file or directory, open '…'". `missing` is what
+ * ENOENT means where it happened (a file to read, the directory of a file to write).
+ */
+export function ioReason(error: unknown, missing = 'no such file or directory'): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : '';
+  switch (code) {
+    case 'ENOENT':
+      return missing;
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}

@@ -2,7 +2,7 @@ import { closeSync, mkdtempSync, openSync, read, rmdirSync, unlinkSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { VethcapError } from '../errors.js';
+import { VethcapError, ioReason } from '../errors.js';
 
 /**
  * A spool file: where one tcpdump writes its pcap (it is tcpdump's stdout) and vethcap
@@ -26,9 +26,7 @@ export class SpoolFile {
       rmdirSync(folder);
       return new SpoolFile(fd);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'no space left' : code === 'EROFS' ? 'read-only file system' : (error as Error).message;
-      throw new VethcapError('IO', `cannot create a spool file in ${dir}: ${why}.`, {
+      throw new VethcapError('IO', `cannot create a spool file in ${dir}: ${ioReason(error, 'no such directory')}.`, {
         hint: 'set VETHCAP_SPOOL_DIR (or TMPDIR) to a writable directory with free space.',
         cause: error,
       });

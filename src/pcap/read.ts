@@ -3,7 +3,7 @@
  * one batch per chunk read (256 KiB reads for files), built on the pure CaptureParser.
  */
 import { createReadStream } from 'node:fs';
-import { VethcapError } from '../errors.js';
+import { VethcapError, ioReason } from '../errors.js';
 import type { CaptureEvent } from './events.js';
 import { CaptureParser } from './parser.js';
 
@@ -16,10 +16,7 @@ import { CaptureParser } from './parser.js';
 export const READ_CHUNK_BYTES = 256 * 1024;
 
 function ioError(source: string, e: unknown): VethcapError {
-  const code = typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : '';
-  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied'
-    : code === 'EISDIR' ? 'it is a directory' : e instanceof Error ? e.message : String(e);
-  return new VethcapError('IO', `cannot read ${source}: ${why}.`, { cause: e });
+  return new VethcapError('IO', `cannot read ${source}: ${ioReason(e, 'no such file')}.`, { cause: e });
 }
 
 /**

@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { release, type as osType } from 'node:os';
 import type { Writable } from 'node:stream';
-import { VethcapError } from '../errors.js';
+import { VethcapError, ioReason } from '../errors.js';
 
 /** shb_os for files written here, e.g. "Linux 6.1.0-18-amd64". */
 export function defaultOsName(): string {
@@ -21,8 +21,7 @@ export interface CaptureSink {
 }
 
 function ioError(target: string, e: unknown): VethcapError {
-  const msg = e instanceof Error ? e.message : String(e);
-  return new VethcapError('IO', `cannot write ${target}: ${msg}.`, { cause: e });
+  return new VethcapError('IO', `cannot write ${target}: ${ioReason(e, 'no such directory')}.`, { cause: e });
 }
 
 /** A sink on a Writable; `end` says whether close() ends the stream (not for process.stdout). */

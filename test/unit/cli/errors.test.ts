@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatError } from '../../../src/cli/report-error.js';
 import { EXIT, exitCodeFor } from '../../../src/cli/exit-codes.js';
-import { ERROR_CODES, VethcapError } from '../../../src/errors.js';
+import { ERROR_CODES, VethcapError, ioReason } from '../../../src/errors.js';
 import { missingCaps, parseEffectiveCaps } from '../../../src/exec/privileges.js';
+import { runCli } from '../../helpers/cli.js';
 
 describe('formatError', () => {
   it('prints the sentence, the hint and the last stderr lines, no stack', () => {
@@ -30,5 +31,22 @@ describe('capabilities', () => {
     const netRawOnly = parseEffectiveCaps('CapEff:\t0000000000002000\n');
     expect(missingCaps(netRawOnly, ['SYS_ADMIN', 'NET_RAW'])).toEqual(['SYS_ADMIN']);
     expect(missingCaps(parseEffectiveCaps('no such line'), ['NET_RAW'])).toEqual(['NET_RAW']);
+  });
+});
+
+describe('file errors in words', () => {
+  const errno = (code: string) => Object.assign(new Error(`${code}: raw, open '/x'`), { code });
+  it('names the errno without Node\'s wording', () => {
+    expect(ioReason(errno('ENOENT'), 'no such directory')).toBe('no such directory');
+    expect(ioReason(errno('EACCES'))).toBe('permission denied');
+    expect(ioReason(errno('ENOSPC'))).toBe('no space left on the device');
+    expect(ioReason(errno('ENOTDIR'))).toBe('a part of the path is not a directory');
+    expect(ioReason(errno('EWHAT'))).toBe("EWHAT: raw, open '/x'");
+  });
+  it('merge -w into a folder that does not exist: exit 7, one sentence', async () => {
+    const input = new URL('../../../fixtures/sessions/icmp', import.meta.url).pathname;
+    const r = await runCli(['merge', input, '-q', '-w', '/nonexistent-vethcap-dir/out.pcapng']);
+    expect(r.exitCode, r.stderr).toBe(7);
+    expect(r.stderr.trim()).toBe('vethcap: cannot write /nonexistent-vethcap-dir/out.pcapng: no such directory.');
   });
 });
