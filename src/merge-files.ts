@@ -12,7 +12,12 @@ export interface MergeResult {
   packets: number;
   /** Things the user should know (untimed packets skipped, ...). */
   notes: string[];
+  /** The reader of stdout went away (`| head`); reading stopped early unless a file was being written. */
+  readerGone: boolean;
 }
+
+/** Thrown through the pump to stop reading once nothing is left to write to. */
+const READER_GONE = Symbol('the reader of stdout went away');
 
 /**
  * `vethcap merge`: reads the inputs, merges and correlates them, and writes the timeline
@@ -28,8 +33,12 @@ export async function mergeFiles(inputs: readonly FileInput[], options: MergeOpt
     advance: (point, ts) => session.merge.advance(point, ts),
     end: (point) => session.end(point),
     release: () => session.release(),
-    drain: () => (out.shouldFlush ? out.flush() : Promise.resolve()),
+    drain: async () => {
+      if (out.shouldFlush) await out.flush();
+      if (out.readerGone && !out.writesFile) throw READER_GONE;
+    },
   }).catch(async (error: unknown) => {
+    if (error === READER_GONE) return { packets: 0, untimed: 0 };
     // A damaged input: keep what came before it, then report.
     session.finish();
     await out.close().catch(() => undefined);
@@ -39,10 +48,12 @@ export async function mergeFiles(inputs: readonly FileInput[], options: MergeOpt
   const summary = await out.close(
     sources.stats.flatMap((s, point) => (s.received === null && s.dropped === null ? [] : [{ point, ...(s.received !== null ? { ifRecv: s.received } : {}), ...(s.dropped !== null ? { ifDrop: s.dropped } : {}) }])),
   );
-  if (options.format === 'json') process.stdout.write(JSON.stringify({ summary }) + '\n');
+  if (out.readerGone) {
+    // Nobody reads stdout any more.
+  } else if (options.format === 'json') process.stdout.write(JSON.stringify({ summary }) + '\n');
   else if (!out.pcapOnStdout) process.stdout.write((options.format === 'timeline' ? '\n' : '') + renderSummaryText(summary));
   const notes: string[] = [];
   if (pumped.untimed > 0) notes.push(`${pumped.untimed} packets from Simple Packet Blocks carry no timestamp and were left out.`);
   if (options.pcapng && options.pcapng !== '-') notes.push(`wrote ${out.packetsWritten} packets to ${options.pcapng}.`);
-  return { summary, packets: pumped.packets, notes };
+  return { summary, packets: pumped.packets, notes, readerGone: out.readerGone };
 }

@@ -23,6 +23,8 @@ export const EXIT = {
   INTERNAL: 70,
   /** Ended by SIGINT (Ctrl-C); SIGTERM gives 143. */
   INTERRUPTED: 130,
+  /** Stopped because the reader of stdout went away (`| head`), as a tool killed by SIGPIPE. */
+  OUTPUT_CLOSED: 141,
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {

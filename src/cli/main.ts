@@ -1,10 +1,10 @@
 import yargs, { type Argv } from 'yargs';
 import { formatError } from './report-error.js';
 import { EXIT } from './exit-codes.js';
-import { VethcapError } from '../errors.js';
+import { VethcapError, ioReason } from '../errors.js';
 import { commands } from './commands.js';
 
-const EPILOGUE = `Exit codes: 0 ok, 1 forwarding failed (verify), 2 usage, 3 target, 4 environment (tool or Docker missing), 5 permission, 6 capture failed, 7 file, 70 internal error, 130/143 interrupted.
+const EPILOGUE = `Exit codes: 0 ok, 1 forwarding failed (verify), 2 usage, 3 target, 4 environment (tool or Docker missing), 5 permission, 6 capture failed, 7 file, 70 internal error, 130/143 interrupted (SIGINT/SIGTERM), 141 stdout closed by its reader (| head).
 Docs: README.md. Set VETHCAP_DEBUG=1 for stack traces.`;
 
 /** What to say instead of yargs' "Not enough non-option arguments", per command. */
@@ -58,12 +58,33 @@ function skipHelpCache(cli: Argv): void {
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
+/**
+ * Errors of process.stdout outside the sinks (which handle their own): the reader went
+ * away (EPIPE, `| head`) or a write failed. Without a listener Node would end the process
+ * with a stack trace; main() turns them into an exit code instead.
+ */
+function watchStdout(): { gone: boolean; error: unknown } {
+  const state: { gone: boolean; error: unknown } = { gone: false, error: undefined };
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') state.gone = true;
+    else state.error ??= error;
+  });
+  return state;
+}
+
 /** Runs the CLI and resolves to the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
   const debug = process.env.VETHCAP_DEBUG === '1';
+  const stdout = watchStdout();
   try {
     const ctx: CommandContext = { exitCode: EXIT.OK };
     await buildCli(argv, ctx).parseAsync();
+    // Let a failed last write report itself before the exit code is chosen.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (ctx.exitCode === EXIT.OK && stdout.error !== undefined) {
+      throw new VethcapError('IO', `cannot write standard output: ${ioReason(stdout.error)}.`, { cause: stdout.error });
+    }
+    if (ctx.exitCode === EXIT.OK && stdout.gone) return EXIT.OUTPUT_CLOSED;
     return ctx.exitCode;
   } catch (error) {
     const report = formatError(error, debug);

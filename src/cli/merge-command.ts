@@ -1,9 +1,10 @@
 import type { CommandModule } from './commands.js';
 import { VethcapError } from '../errors.js';
 import { mergeFiles } from '../merge-files.js';
+import { EXIT } from './exit-codes.js';
 import { outputFormat, useColor, withOutputOptions, type OutputArgs } from './output-options.js';
 
-export const mergeCommand: CommandModule = (cli) =>
+export const mergeCommand: CommandModule = (cli, ctx) =>
   cli.command(
     'merge <file...>',
     'Merge captures taken apart (pcap or pcapng, or a session folder) into one annotated timeline and one pcapng.',
@@ -42,5 +43,6 @@ export const mergeCommand: CommandModule = (cli) =>
         },
       );
       process.stderr.write(result.notes.map((n) => `vethcap: ${n}\n`).join(''));
+      if (result.readerGone) ctx.exitCode = EXIT.OUTPUT_CLOSED;
     },
   );

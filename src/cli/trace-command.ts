@@ -103,6 +103,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
         process.stderr.write(`vethcap: capture at ${e.label} ended before the trace did: ${gone.includes(e) ? 'its namespace went away (the container or process stopped)' : e.reason}.\n`);
       }
       if (sig) ctx.exitCode = signalExitCode(sig);
+      else if (result.stopReason === 'output-closed') ctx.exitCode = EXIT.OUTPUT_CLOSED;
       else if (gone.length > 0) ctx.exitCode = EXIT.TARGET;
       else if (result.endedEarly.length > 0) ctx.exitCode = EXIT.CAPTURE;
     },
@@ -114,6 +115,11 @@ function report(result: TraceResult, args: OutputArgs): void {
     captured: result.stats[i]?.captured ?? null,
     droppedByKernel: result.stats[i]?.droppedByKernel ?? null,
   }));
+  if (result.stopReason === 'output-closed') {
+    // Nobody reads stdout any more; a file written is worth saying.
+    if (args.write && args.write !== '-') process.stderr.write(`vethcap: wrote ${result.packetsWritten} packets to ${args.write}.\n`);
+    return;
+  }
   if (args.json) {
     process.stdout.write(JSON.stringify({ summary: { ...result.summary, capture: perPoint, stopReason: result.stopReason, commandExitCode: result.commandExitCode, outsideWindow: result.outsideWindow } }) + '\n');
     return;

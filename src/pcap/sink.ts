@@ -24,6 +24,20 @@ function ioError(target: string, e: unknown): VethcapError {
   return new VethcapError('IO', `cannot write ${target}: ${ioReason(e, 'no such directory')}.`, { cause: e });
 }
 
+/**
+ * True when a write failed because the reader of a pipe went away (EPIPE: `vethcap … | head`
+ * has read enough). Not a failure of vethcap's: the caller stops quietly, as tools killed by
+ * SIGPIPE do, and finishes its files.
+ */
+export function isReaderGone(error: unknown): boolean {
+  let e: unknown = error;
+  for (let depth = 0; depth < 3 && typeof e === 'object' && e !== null; depth++) {
+    if ((e as { code?: unknown }).code === 'EPIPE') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** A sink on a Writable; `end` says whether close() ends the stream (not for process.stdout). */
 export function writableSink(stream: Writable, target = 'the output stream', end = false): CaptureSink {
   let failure: unknown;

@@ -4,7 +4,7 @@ import type { PacketPath } from '../correlate/path.js';
 import { TopologyIndex } from '../correlate/topology-index.js';
 import type { Topology } from '../model/topology.js';
 import type { InterfaceStatsInput } from '../pcap/pcapng-writer.js';
-import { openFileSink, writableSink, defaultOsName, type CaptureSink } from '../pcap/sink.js';
+import { isReaderGone, openFileSink, writableSink, defaultOsName, type CaptureSink } from '../pcap/sink.js';
 import { TimelineRenderer } from '../render/timeline.js';
 import { renderPathJson } from '../render/ndjson.js';
 import { SummaryCollector, type RunSummary } from '../render/run-summary.js';
@@ -37,6 +37,7 @@ export class PathOutput {
   private readonly pcap: OrderedPcapngWriter | undefined;
   private pcapSink: CaptureSink | undefined;
   private readonly stdoutSink: CaptureSink;
+  private stdoutGone = false;
 
   private constructor(
     private readonly topology: Topology,
@@ -56,15 +57,29 @@ export class PathOutput {
     return out;
   }
 
+  /** True when the merged pcapng goes to a file (not stdout). */
+  get writesFile(): boolean {
+    return this.options.pcapng !== undefined && this.options.pcapng !== '-';
+  }
+
   /** True when the merged pcapng goes to stdout, so no text may. */
   get pcapOnStdout(): boolean {
     return this.options.pcapng === '-';
   }
 
+  /**
+   * The reader of stdout went away (EPIPE, e.g. `| head`): nothing more goes there, and
+   * the caller should stop; a pcapng file is still written to the end.
+   */
+  get readerGone(): boolean {
+    return this.stdoutGone;
+  }
+
   readonly onPath = (path: PacketPath): void => {
     this.summary.add(path);
+    if (this.pcapOnStdout && this.stdoutGone) return;
     this.pcap?.add(path);
-    if (this.pcapOnStdout) return;
+    if (this.pcapOnStdout || this.stdoutGone) return;
     if (this.timeline) this.text += this.timeline.render(path);
     else if (this.options.format === 'json') this.text += renderPathJson(path) + '\n';
   };
@@ -78,17 +93,40 @@ export class PathOutput {
     if (this.text.length > 0) {
       const chunk = Buffer.from(this.text, 'utf8');
       this.text = '';
-      await this.stdoutSink.write(chunk);
+      await this.toStdout(chunk);
     }
-    if (this.pcap && this.pcapSink) await this.pcapSink.write(this.pcap.take());
+    if (this.pcap && this.pcapSink) {
+      const chunk = this.pcap.take();
+      if (this.pcapSink === this.stdoutSink) await this.toStdout(chunk);
+      else await this.pcapSink.write(chunk);
+    }
   }
 
   /** Writes the rest, the statistics blocks, and closes the pcapng; returns the summary. */
   async close(stats: readonly InterfaceStatsInput[] = []): Promise<RunSummary> {
     this.pcap?.finish(stats);
-    await this.flush();
-    if (this.pcapSink && this.pcapSink !== this.stdoutSink) await this.pcapSink.close();
+    try {
+      await this.flush();
+    } finally {
+      // A file is completed even when stdout failed.
+      if (this.pcapSink && this.pcapSink !== this.stdoutSink) {
+        if (this.pcap) await this.pcapSink.write(this.pcap.take());
+        await this.pcapSink.close();
+      }
+    }
     return this.summary.result();
+  }
+
+  /** A write to stdout; once its reader has gone, nothing more is written there. */
+  private async toStdout(chunk: Uint8Array): Promise<void> {
+    if (this.stdoutGone) return;
+    try {
+      await this.stdoutSink.write(chunk);
+    } catch (error) {
+      if (!isReaderGone(error)) throw error;
+      this.stdoutGone = true;
+      this.text = '';
+    }
   }
 
   /** Removes the pcapng file after close(), when a run failed before it captured anything. */

@@ -54,7 +54,8 @@ export interface ArmTiming {
   sinceProcessStartMs: number;
 }
 
-export type StopReason = 'count' | 'duration' | 'command' | 'signal' | 'targets-gone' | 'points-ended';
+/** `output-closed`: the reader of stdout went away (`vethcap trace … | head`). */
+export type StopReason = 'count' | 'duration' | 'command' | 'signal' | 'targets-gone' | 'points-ended' | 'output-closed';
 
 export interface TraceResult {
   points: PlannedPoint[];
@@ -271,6 +272,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       }
       correlation.release();
       await out.flush();
+      if (out.readerGone) requestStop('output-closed');
       if (options.status && Date.now() - lastStatus >= 500) {
         showStatus();
         // tcpdump answers on stderr; the next line shows it.

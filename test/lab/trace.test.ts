@@ -144,6 +144,30 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('vethcap-spool-'))).toEqual([]);
   });
 
+  it('stops quietly when the reader of stdout goes away (| head): exit 141, a complete pcapng, no tcpdump left', async () => {
+    const file = join(dir, 'head.pcapng');
+    // ping runs far longer than the test: only the closed pipe can end the trace soon.
+    const child = execa(process.execPath, [BIN, 'trace', ...targets(), '--filter', 'icmp', '-w', file, '--', 'ping', '-c', '300', '-i', '0.1', lab().host('web').ip], { reject: false, buffer: { stdout: false } });
+    await armedOn(child);
+    const children = await childrenOf(child.pid!);
+    // Like `head -3`: read the first chunk of the timeline, then close the pipe.
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    child.stdout!.destroy();
+    const started = Date.now();
+    const result = await child;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.exitCode, String(result.stderr)).toBe(141);
+    expect(result.stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(result.stderr).toMatch(/vethcap: wrote \d+ packets to /);
+    // The file holds every copy of every packet it names: whole paths, readable to the end.
+    const rows = await tsharkFields(file, ['frame.packet_id']);
+    expect(rows.length).toBeGreaterThanOrEqual(10);
+    const copies = new Map<string, number>();
+    for (const [id] of rows) copies.set(id!, (copies.get(id!) ?? 0) + 1);
+    expect([...copies.values()].every((n) => n === 5)).toBe(true);
+    for (const pid of children) expect(existsSync(`/proc/${pid}`), `process ${pid} still running`).toBe(false);
+  });
+
   it('lets two traces of the same namespace run at once', async () => {
     const web = lab().host('web').ip;
     const [a, b] = await Promise.all([
