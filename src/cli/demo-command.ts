@@ -5,7 +5,9 @@ import { renderSummaryText } from '../render/run-summary.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
-import { VethcapError } from '../errors.js';
+import { VethcapError, ioReason } from '../errors.js';
+import { access, constants } from 'node:fs/promises';
+import { dirname, resolve as resolvePath } from 'node:path';
 
 export const demoCommand: CommandModule = (cli, ctx) =>
   cli.command(
@@ -23,6 +25,13 @@ export const demoCommand: CommandModule = (cli, ctx) =>
       await requireCapabilities(['SYS_ADMIN', 'NET_ADMIN', 'NET_RAW'], 'vethcap demo');
       if (!(Number.isInteger(argv.count) && argv.count >= 1 && argv.count <= 100)) throw new VethcapError('USAGE', '--count takes a whole number of pings from 1 to 100.');
       const count = argv.count;
+      // A file that cannot be written is said before a topology is built for nothing.
+      if (argv.write !== '-') {
+        const folder = dirname(resolvePath(argv.write));
+        await access(folder, constants.W_OK).catch((error: unknown) => {
+          throw new VethcapError('IO', `cannot write ${argv.write}: ${ioReason(error, 'no such directory')}.`, { cause: error });
+        });
+      }
       const interrupt = catchInterrupts();
       const lab = await createLab({ hosts: ['box', 'web'] });
       try {

@@ -4,6 +4,7 @@ import { EXIT, exitCodeFor } from '../../../src/cli/exit-codes.js';
 import { ERROR_CODES, VethcapError, ioReason } from '../../../src/errors.js';
 import { missingCaps, parseEffectiveCaps } from '../../../src/exec/privileges.js';
 import { runCli } from '../../helpers/cli.js';
+import { privileged } from '../../helpers/env.js';
 
 describe('formatError', () => {
   it('prints the sentence, the hint and the last stderr lines, no stack', () => {
@@ -48,5 +49,14 @@ describe('file errors in words', () => {
     const r = await runCli(['merge', input, '-q', '-w', '/nonexistent-vethcap-dir/out.pcapng']);
     expect(r.exitCode, r.stderr).toBe(7);
     expect(r.stderr.trim()).toBe('vethcap: cannot write /nonexistent-vethcap-dir/out.pcapng: no such directory.');
+  });
+});
+
+describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping']))('demo', () => {
+  it('refuses a -w folder that does not exist before it builds anything', async () => {
+    const r = await runCli(['demo', '-w', '/nonexistent-vethcap-dir/demo.pcapng']);
+    expect(r.exitCode, r.stderr).toBe(7);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe('vethcap: cannot write /nonexistent-vethcap-dir/demo.pcapng: no such directory.');
   });
 });
