@@ -3,6 +3,7 @@ import { formatError } from './report-error.js';
 import { EXIT } from './exit-codes.js';
 import { VethcapError, ioReason } from '../errors.js';
 import { commands } from './commands.js';
+import { packageVersion } from './version.js';
 
 const EPILOGUE = `Exit codes: 0 ok, 1 forwarding failed (verify), 2 usage, 3 target, 4 environment (tool or Docker missing), 5 permission, 6 capture failed, 7 file, 70 internal error, 130/143 interrupted (SIGINT/SIGTERM), 141 stdout closed by its reader (| head).
 Docs: README.md. Set VETHCAP_DEBUG=1 for stack traces.`;
@@ -31,7 +32,7 @@ export function buildCli(argv: string[], ctx: CommandContext = { exitCode: EXIT.
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(packageVersion())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue(EPILOGUE)
     .fail((message, error) => {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../helpers/cli.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { BIN, runCli } from '../../helpers/cli.js';
 
 // Bad numbers are refused with a sentence and exit 2 before anything starts (no capture,
 // no namespace): these run without privileges.
@@ -33,5 +37,19 @@ describe('missing arguments', () => {
     expect(r.exitCode, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/non-option/);
+  });
+});
+
+describe('--version', () => {
+  it("prints vethcap's version wherever it runs, not the version of the project it stands in", async () => {
+    const own = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const other = mkdtempSync(join(tmpdir(), 'vethcap-version-'));
+    try {
+      writeFileSync(join(other, 'package.json'), '{"name":"someone-else","version":"9.9.9"}');
+      const r = await execa(process.execPath, [BIN, '--version'], { cwd: other, reject: false });
+      expect(r.stdout.trim()).toBe(own);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 });
