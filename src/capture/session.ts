@@ -1,4 +1,4 @@
-import { VethcapError } from '../errors.js';
+import { VethcapError, ioReason } from '../errors.js';
 import type { CaptureStats } from './tcpdump-output.js';
 import { OrphanGuard } from './orphan-guard.js';
 import { SpoolFile, SpoolReader } from './spool.js';
@@ -7,8 +7,16 @@ import { TcpdumpProcess, type TcpdumpOptions } from './tcpdump.js';
 export interface PointCapture {
   /** Bytes of nanosecond pcap as tcpdump writes them. */
   onData(point: number, chunk: Buffer): void;
-  /** The point's stream ended (tcpdump exited). */
-  onEnd(point: number): void;
+  /**
+   * The point's stream ended: tcpdump exited and all it wrote was read, or reading failed
+   * (`error`, e.g. EIO from the spool's disk), or the rest was abandoned.
+   */
+  onEnd(point: number, error?: unknown): void;
+}
+
+export interface SessionOptions {
+  /** Backpressure for the spool readers: see SpoolReaderOptions.gate. */
+  gate?: () => Promise<void> | undefined;
 }
 
 export interface SessionResult {
@@ -28,21 +36,30 @@ export interface SessionResult {
 export class CaptureSession {
   readonly processes: TcpdumpProcess[] = [];
   private readonly streamsEnded: Array<Promise<void>> = [];
+  private readonly readers: SpoolReader[] = [];
   private stopped: Promise<SessionResult> | undefined;
   private guard: OrphanGuard | undefined;
 
   constructor(
     private readonly points: readonly TcpdumpOptions[],
     private readonly sink: PointCapture,
+    private readonly options: SessionOptions = {},
   ) {}
 
   async start(signal?: AbortSignal): Promise<void> {
     try {
       this.points.forEach((options, index) => {
         const spool = SpoolFile.create();
-        const proc = new TcpdumpProcess({ ...options, outputFd: spool.fd });
+        let proc: TcpdumpProcess;
+        try {
+          proc = new TcpdumpProcess({ ...options, outputFd: spool.fd });
+        } catch (error) {
+          spool.close();
+          throw error;
+        }
         this.processes.push(proc);
-        const reader = new SpoolReader(spool, (chunk) => this.sink.onData(index, chunk));
+        const reader = new SpoolReader(spool, (chunk) => this.sink.onData(index, chunk), this.options.gate ? { gate: this.options.gate } : {});
+        this.readers.push(reader);
         void proc.exited.then(() => {
           reader.writerDone();
           if (proc.pid !== undefined) this.guard?.forget(proc.pid);
@@ -50,7 +67,11 @@ export class CaptureSession {
         this.streamsEnded.push(
           reader.ended.then(
             () => this.endPoint(index, spool),
-            () => this.endPoint(index, spool),
+            (error: unknown) => {
+              // Nothing more can be read from this point: its tcpdump has no reason to go on.
+              void proc.stop();
+              this.endPoint(index, spool, new VethcapError('IO', `cannot read the capture of ${options.label} back from its spool file: ${ioReason(error)}.`, { cause: error }));
+            },
           ),
         );
       });
@@ -73,9 +94,24 @@ export class CaptureSession {
     }
   }
 
-  private endPoint(index: number, spool: SpoolFile): void {
+  private endPoint(index: number, spool: SpoolFile, error?: unknown): void {
     spool.close();
-    this.sink.onEnd(index);
+    this.sink.onEnd(index, error);
+  }
+
+  /** Capture written by the tcpdumps and not read back yet, in bytes (the backlog). */
+  unreadBytes(): number {
+    return this.readers.reduce((sum, r) => sum + r.unreadBytes(), 0);
+  }
+
+  /**
+   * Read nothing more (what is left of the backlog is not wanted): the streams end at once,
+   * once stop() has ended the tcpdumps. Returns the bytes left unread.
+   */
+  abandonBacklog(): number {
+    const unread = this.unreadBytes();
+    for (const r of this.readers) r.abandon();
+    return unread;
   }
 
   /** Asks every running tcpdump for its statistics so far (see TcpdumpProcess.liveStats). */

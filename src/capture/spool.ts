@@ -1,7 +1,7 @@
-import { closeSync, mkdtempSync, openSync, read, rmdirSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, read, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { VethcapError, ioReason } from '../errors.js';
 
 /**
@@ -21,9 +21,16 @@ export class SpoolFile {
     try {
       const folder = mkdtempSync(join(dir, 'vethcap-spool-'));
       const path = join(folder, 'capture.pcap');
-      const fd = openSync(path, 'wx+', 0o600);
-      unlinkSync(path);
-      rmdirSync(folder);
+      let fd: number | undefined;
+      try {
+        fd = openSync(path, 'wx+', 0o600);
+        unlinkSync(path);
+        rmdirSync(folder);
+      } catch (error) {
+        if (fd !== undefined) closeSync(fd);
+        rmSync(folder, { recursive: true, force: true });
+        throw error;
+      }
       return new SpoolFile(fd);
     } catch (error) {
       throw new VethcapError('IO', `cannot create a spool file in ${dir}: ${ioReason(error, 'no such directory')}.`, {
@@ -55,7 +62,16 @@ export interface SpoolReaderOptions {
    * fallocate) every this many bytes; 0 turns it off. Keeps a long trace's spool small.
    */
   releaseEveryBytes?: number;
+  /**
+   * Asked before each read: a promise to wait for before reading on (the consumer's
+   * outputs are full), or undefined to read now. Backpressure: however slow stdout is, the
+   * backlog waits on disk, not in memory.
+   */
+  gate?: () => Promise<void> | undefined;
 }
+
+/** A read smaller than this is copied out of the read buffer, which is then reused (see loop). */
+const SMALL_READ_BYTES = 16 * 1024;
 
 /**
  * Reads a spool file from the start as its writer appends to it, handing each chunk to
@@ -69,6 +85,7 @@ export class SpoolReader {
   private released = 0;
   private releasing: Promise<void> | undefined;
   private writerExited = false;
+  private abandoned = false;
   private wakeUp: (() => void) | undefined;
   private readonly chunkBytes: number;
   private readonly pollMs: number;
@@ -77,7 +94,7 @@ export class SpoolReader {
   constructor(
     private readonly spool: SpoolFile,
     private readonly onData: (chunk: Buffer) => void,
-    options: SpoolReaderOptions = {},
+    private readonly options: SpoolReaderOptions = {},
   ) {
     this.chunkBytes = options.chunkBytes ?? 256 * 1024;
     this.pollMs = options.pollMs ?? 20;
@@ -96,31 +113,74 @@ export class SpoolReader {
     this.wakeUp?.();
   }
 
-  private async loop(): Promise<void> {
-    for (;;) {
-      const finalPass = this.writerExited;
-      const buffer = Buffer.allocUnsafe(this.chunkBytes);
-      const n = await readAt(this.spool.fd, buffer, this.position);
-      if (n > 0) {
-        this.position += n;
-        this.onData(n === buffer.length ? buffer : buffer.subarray(0, n));
-        this.maybeRelease();
-        continue;
-      }
-      if (finalPass) {
-        // The fd must stay open (and its number unused) until fallocate has let go of it.
-        await this.releasing;
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.pollMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeUp = undefined;
+  /** Read no more (what is left is not wanted: -c reached, a second Ctrl-C); `ended` resolves soon. */
+  abandon(): void {
+    this.abandoned = true;
+    this.wakeUp?.();
+  }
+
+  /** Bytes written to the spool and not read yet. */
+  unreadBytes(): number {
+    try {
+      return Math.max(0, fstatSync(this.spool.fd).size - this.position);
+    } catch {
+      return 0; // closed
     }
+  }
+
+  private async loop(): Promise<void> {
+    let buffer = Buffer.allocUnsafe(this.chunkBytes);
+    try {
+      for (;;) {
+        const wait = this.abandoned ? undefined : this.options.gate?.();
+        if (wait !== undefined) await this.gated(wait);
+        if (this.abandoned) return;
+        const finalPass = this.writerExited;
+        const n = await readAt(this.spool.fd, buffer, this.position);
+        if (n > 0) {
+          this.position += n;
+          // The parser keeps views into what it is given until their packets are written, so
+          // a chunk handed over is never read into again. A small read (a trickle of packets)
+          // is copied out instead, so it does not pin a whole read buffer.
+          if (n < SMALL_READ_BYTES) {
+            this.onData(Buffer.from(buffer.subarray(0, n)));
+          } else {
+            this.onData(n === buffer.length ? buffer : buffer.subarray(0, n));
+            buffer = Buffer.allocUnsafe(this.chunkBytes);
+          }
+          this.maybeRelease();
+          continue;
+        }
+        if (finalPass) return;
+        await this.idle();
+      }
+    } finally {
+      // The spool is closed after this: no punch may be still starting then.
+      while (this.releasing) await this.releasing;
+    }
+  }
+
+  /** Waits for the next poll, or less if woken (the writer exited, abandon()). */
+  private async idle(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.pollMs);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wakeUp = undefined;
+  }
+
+  /** Waits for the gate to open, or less if abandon() comes first. */
+  private async gated(wait: Promise<void>): Promise<void> {
+    await Promise.race([
+      wait,
+      new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+      }),
+    ]);
+    this.wakeUp = undefined;
   }
 
   private maybeRelease(): void {
@@ -130,6 +190,8 @@ export class SpoolReader {
     this.released = upTo;
     this.releasing = punchHole(this.spool.fd, upTo).finally(() => {
       this.releasing = undefined;
+      // What was read meanwhile, if it is enough for another hole.
+      if (!this.abandoned) this.maybeRelease();
     });
   }
 }
@@ -146,9 +208,12 @@ function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
  * /proc/PID/fd. Best effort: a file system without hole punching just keeps the bytes.
  */
 async function punchHole(fd: number, length: number): Promise<void> {
-  await execa('fallocate', ['--punch-hole', '--offset', '0', '--length', String(length), `/proc/${process.pid}/fd/${fd}`], {
-    reject: false,
-    stdin: 'ignore',
-    timeout: 10_000,
+  // The file is fallocate's stdin, opened again through /dev/stdin: fallocate holds its own
+  // copy of the descriptor, so a number vethcap closes and reuses meanwhile cannot make it
+  // punch another file, and it needs no access to vethcap's /proc entry.
+  await new Promise<void>((resolve) => {
+    const child = spawn('fallocate', ['--punch-hole', '--offset', '0', '--length', String(length), '/dev/stdin'], { stdio: [fd, 'ignore', 'ignore'], timeout: 10_000 });
+    child.once('error', () => resolve()); // no fallocate: the bytes stay
+    child.once('close', () => resolve());
   });
 }

@@ -3,11 +3,13 @@ import { VethcapError } from '../errors.js';
 /**
  * Turns SIGINT and SIGTERM into an AbortSignal for the duration of a command, so that
  * every stage can stop cleanly (end its tcpdumps, finish its files) instead of the
- * process dying mid-write. A second signal while stopping is ignored: clean-up
- * finishes first. `signalName` says which one came, for the exit code.
+ * process dying mid-write. A second signal while stopping aborts `urgent` (skip what is
+ * not needed, such as a backlog still to read); clean-up still finishes first, and later
+ * signals are ignored. `signalName` says which one came first, for the exit code.
  */
 export interface Interrupt {
   signal: AbortSignal;
+  urgent: AbortSignal;
   signalName(): NodeJS.Signals | undefined;
   /** Throws INTERRUPTED if a signal came. */
   check(): void;
@@ -16,9 +18,13 @@ export interface Interrupt {
 
 export function catchInterrupts(): Interrupt {
   const controller = new AbortController();
+  const urgent = new AbortController();
   let received: NodeJS.Signals | undefined;
   const handler = (name: NodeJS.Signals) => {
-    if (received) return;
+    if (received) {
+      if (!urgent.signal.aborted) urgent.abort(new VethcapError('INTERRUPTED', `stopped by a second ${name}.`));
+      return;
+    }
     received = name;
     controller.abort(new VethcapError('INTERRUPTED', `stopped by ${name}.`));
   };
@@ -26,6 +32,7 @@ export function catchInterrupts(): Interrupt {
   process.on('SIGTERM', handler);
   return {
     signal: controller.signal,
+    urgent: urgent.signal,
     signalName: () => received,
     check() {
       if (received) throw new VethcapError('INTERRUPTED', `stopped by ${received}.`);

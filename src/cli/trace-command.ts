@@ -85,6 +85,10 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           immediate: args.immediate,
           windowNs: Math.round(args.window * 1e6),
           signal: interrupt.signal,
+          urgentSignal: interrupt.urgent,
+          onBacklog: (bytes) => {
+            process.stderr.write(`vethcap: stopping: reading the ${formatMiB(bytes)} of capture not read yet (Ctrl-C again to skip it).\n`);
+          },
           status: Boolean(process.stderr.isTTY) && !args.json && args.write !== '-',
           onArmed: (points, timing) => {
             if (!args.json && args.write !== '-') process.stderr.write(`vethcap: ${points.length} points armed in ${Math.round(timing.startMs)} ms (look-up ${Math.round(timing.lookupMs)} ms): ${points.map((p) => p.label).join(', ')}\n`);
@@ -99,6 +103,9 @@ export const traceCommand: CommandModule = (cli, ctx) =>
         const point = result.points.find((p) => p.label === e.label);
         return point?.netnsPath !== undefined && !existsSync(point.netnsPath);
       });
+      if (result.skippedBytes > 0 && interrupt.urgent.aborted) {
+        process.stderr.write(`vethcap: skipped ${formatMiB(result.skippedBytes)} of capture not read yet; the timeline${args.write ? ' and the pcapng' : ''} end at the last packet read.\n`);
+      }
       for (const e of result.endedEarly) {
         process.stderr.write(`vethcap: capture at ${e.label} ended before the trace did: ${gone.includes(e) ? 'its namespace went away (the container or process stopped)' : e.reason}.\n`);
       }
@@ -132,6 +139,10 @@ function report(result: TraceResult, args: OutputArgs): void {
   if (result.commandExitCode !== null && result.commandExitCode !== 0) process.stderr.write(`vethcap: the command exited with ${result.commandExitCode}.\n`);
   if (result.outsideWindow > 0) process.stderr.write(`vethcap: left out ${result.outsideWindow} packets captured before every point was armed or after the stop began (they could not be seen at every point).\n`);
   if (args.write) process.stderr.write(`vethcap: wrote ${result.packetsWritten} packets to ${args.write}.\n`);
+}
+
+function formatMiB(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
 }
 
 async function defaultRouteInterface(): Promise<string> {

@@ -23,6 +23,9 @@ export interface PathOutputOptions {
 }
 
 const TEXT_FLUSH_BYTES = 64 * 1024;
+/** Held output past which the writer should wait for a flush (see overfull). */
+const TEXT_OVERFULL_CHARS = 4 * 1024 * 1024;
+const PCAP_OVERFULL_BYTES = 32 * 1024 * 1024;
 
 /**
  * Where correlated paths go: the timeline or NDJSON on stdout, the merged pcapng, the
@@ -83,6 +86,14 @@ export class PathOutput {
     if (this.timeline) this.text += this.timeline.render(path);
     else if (this.options.format === 'json') this.text += renderPathJson(path) + '\n';
   };
+
+  /**
+   * True when far more has gathered than one flush takes: the outputs are stuck (a pager
+   * not reading stdout), and whoever feeds paths in should wait for a flush.
+   */
+  get overfull(): boolean {
+    return this.text.length >= TEXT_OVERFULL_CHARS || (this.pcap?.writer.buffered ?? 0) >= PCAP_OVERFULL_BYTES;
+  }
 
   /** True when enough has gathered that the caller should flush() before going on. */
   get shouldFlush(): boolean {

@@ -36,6 +36,13 @@ export interface TraceOptions extends PlanOptions {
   onArmed?: (points: readonly PlannedPoint[], timing: ArmTiming) => void;
   /** Abort to stop the trace cleanly (SIGINT/SIGTERM in the CLI). */
   signal?: AbortSignal;
+  /**
+   * Abort to skip what is left of the backlog while stopping (a second Ctrl-C): the
+   * tcpdumps are still ended and the pcapng closed, but capture not read yet is dropped.
+   */
+  urgentSignal?: AbortSignal;
+  /** Called once when the stop begins with this many bytes of capture not read yet (at least 4 MiB). */
+  onBacklog?: (unreadBytes: number) => void;
   /** tcpdump --immediate-mode: lower display latency, but drops at high packet rates. */
   immediate?: boolean;
   /** Show the status line on stderr (a TTY). */
@@ -71,6 +78,11 @@ export interface TraceResult {
   packetsWritten: number;
   /** Packets tcpdump delivered from before every point was armed or after the stop began: left out. */
   outsideWindow: number;
+  /**
+   * Capture left unread when the trace stopped, in bytes: not wanted (-c reached, nobody
+   * reading stdout) or skipped (urgentSignal).
+   */
+  skippedBytes: number;
 }
 
 /**
@@ -91,6 +103,13 @@ const IDLE_MS_IMMEDIATE = 250;
  */
 export const DEFAULT_BUFFER_KIB = 8 * 1024;
 const TICK_MS = 100;
+/**
+ * Records the merge may hold before a spool read releases them at once rather than at the
+ * next tick: while vethcap catches up with a burst, reads come far faster than ticks.
+ */
+const RELEASE_AT_RECORDS = 50_000;
+/** A backlog this large when the stop begins is worth a word (reading it takes a while). */
+const BACKLOG_NOTICE_BYTES = 4 * 1024 * 1024;
 
 function msToTs(ms: number): Timestamp {
   return { tsSec: Math.floor(ms / 1000), tsNsec: (ms % 1000) * 1e6 };
@@ -125,6 +144,8 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   const correlation = new CorrelationSession(
     topology,
     (path) => {
+      // -c N: N paths, however many more the backlog still holds.
+      if (options.count !== undefined && paths >= options.count) return;
       out.onPath(path);
       options.onPath?.(path);
       paths++;
@@ -159,6 +180,22 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       packets[point]!++;
     }
   };
+  // Backpressure: while the outputs hold far more than a flush takes (stdout is stuck: a
+  // pager, a slow terminal), the spool readers wait for the next flush; the backlog stays
+  // on disk. Only then: readers held at every full output fell out of step with each other
+  // (one ahead, one behind the merge's watermark), and the merge held 1.5 M records.
+  let gateOpen = false;
+  let gateWaiters: Array<() => void> = [];
+  const openGate = () => {
+    const waiting = gateWaiters;
+    gateWaiters = [];
+    for (const resume of waiting) resume();
+  };
+  const gate = (): Promise<void> | undefined => {
+    if (gateOpen || !out.overfull) return undefined;
+    wake?.();
+    return new Promise<void>((resolve) => gateWaiters.push(resolve));
+  };
   const session = new CaptureSession(
     points.map((p) => ({
       label: p.label,
@@ -174,11 +211,13 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
         lastDataAt[point] = Date.now();
         try {
           feed(point, parsers[point]!.push(chunk));
+          if (correlation.merge.stats.buffered > RELEASE_AT_RECORDS) correlation.release();
         } catch (error) {
           streamError ??= error;
         }
       },
-      onEnd(point) {
+      onEnd(point, readError) {
+        if (readError !== undefined) streamError ??= readError;
         try {
           feed(point, parsers[point]!.end());
         } catch (error) {
@@ -199,6 +238,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
         wake?.();
       },
     },
+    { gate },
   );
 
   let command: CommandRun | undefined;
@@ -231,6 +271,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   let timing: ArmTiming = { lookupMs: 0, startMs: 0, sinceProcessStartMs: 0 };
   let armed = false;
   let failure: unknown;
+  let skippedBytes = 0;
   try {
     const tStart = performance.now();
     await session.start(options.signal);
@@ -272,6 +313,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       }
       correlation.release();
       await out.flush();
+      openGate();
       if (out.readerGone) requestStop('output-closed');
       if (options.status && Date.now() - lastStatus >= 500) {
         showStatus();
@@ -290,10 +332,52 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     clearTimeout(timer);
     command?.kill();
     untilSec = Date.now() / 1000;
-    const result = await session.stop();
+    // What tcpdump wrote before the stop and vethcap has not read yet (it fell behind a
+    // burst) is read now, unless nobody wants it.
+    const unwanted = failure !== undefined || stopWanted === 'count' || (out.readerGone && !out.writesFile);
+    if (unwanted) skippedBytes += session.abandonBacklog();
+    else if (session.unreadBytes() >= BACKLOG_NOTICE_BYTES) options.onBacklog?.(session.unreadBytes());
+    const skip = () => {
+      skippedBytes += session.abandonBacklog();
+    };
+    if (options.urgentSignal?.aborted) skip();
+    else options.urgentSignal?.addEventListener('abort', skip, { once: true });
+    const stopped = session.stop();
+    let streamsDone = false;
+    void stopped.then(
+      () => {
+        streamsDone = true;
+        wake?.();
+      },
+      () => undefined,
+    );
+    // Meanwhile the outputs go on taking paths, so the backlog is not held in memory.
+    try {
+      while (!streamsDone) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          ticker = setTimeout(resolve, TICK_MS);
+        });
+        clearTimeout(ticker);
+        wake = undefined;
+        correlation.release();
+        await out.flush();
+        openGate();
+        if (out.readerGone && !out.writesFile) skippedBytes += session.abandonBacklog();
+      }
+    } catch (error) {
+      failure ??= error;
+      session.abandonBacklog();
+    } finally {
+      gateOpen = true;
+      openGate();
+    }
+    const result = await stopped;
+    options.urgentSignal?.removeEventListener('abort', skip);
     stats = result.stats;
     if (statusShown) process.stderr.write('\r\x1b[K');
   }
+  if (failure === undefined && streamError !== undefined) failure = streamError;
   // Whatever ended the trace, the pcapng is completed up to the last packet received.
   correlation.finish();
   const summary = await out.close(
@@ -314,5 +398,6 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     endedEarly,
     packetsWritten: out.packetsWritten,
     outsideWindow: outside,
+    skippedBytes,
   };
 }

@@ -168,6 +168,15 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
     for (const pid of children) expect(existsSync(`/proc/${pid}`), `process ${pid} still running`).toBe(false);
   });
 
+  it('-c N prints N paths, however many more arrive in the same moment', async () => {
+    // ping -f: hundreds of paths come out of each release, all after the count is reached.
+    const r = await runCli(['trace', ...targets(), '--filter', 'icmp', '-c', '5', '--json', '--', 'ping', '-f', '-c', '2000', lab().host('web').ip], { timeoutMs: 60_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { paths, summary } = parseNdjson(r.stdout);
+    expect(paths.map((p) => p.id)).toEqual([1, 2, 3, 4, 5]);
+    expect(summary.paths).toBe(5);
+  });
+
   it('lets two traces of the same namespace run at once', async () => {
     const web = lab().host('web').ip;
     const [a, b] = await Promise.all([
