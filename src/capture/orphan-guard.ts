@@ -2,10 +2,11 @@ import { execa, type ResultPromise } from 'execa';
 
 /**
  * Reads the process groups still to guard as arguments and, from vethcap, a line per group
- * to forget (its tcpdump ended); at end of input, which is vethcap's end however it came
- * (SIGKILL, the OOM killer), it sends SIGINT to the groups left. POSIX sh.
+ * to forget (its tcpdump ended), or `disarm` (vethcap stopped them itself: exit quietly);
+ * at end of input, which is vethcap's end however it came (SIGKILL, the OOM killer), it
+ * sends SIGINT to the groups left. POSIX sh.
  */
-const SCRIPT = 'groups="$*"; while read -r gone; do groups=$(for g in $groups; do [ "$g" = "$gone" ] || printf "%s " "$g"; done); done; [ -n "$groups" ] && kill -s INT -- $groups; exit 0';
+const SCRIPT = 'groups="$*"; while read -r gone; do [ "$gone" = disarm ] && exit 0; groups=$(for g in $groups; do [ "$g" = "$gone" ] || printf "%s " "$g"; done); done; [ -n "$groups" ] && kill -s INT -- $groups; exit 0';
 
 /**
  * Ends the tcpdumps of a session if vethcap dies without stopping them.
@@ -42,18 +43,16 @@ export class OrphanGuard {
     this.child.stdin.write(`-${group}\n`);
   }
 
-  /** vethcap stops the tcpdumps itself: end the guard without it signalling anyone. */
+  /**
+   * vethcap stops the tcpdumps itself: the guard exits without signalling anyone. Told
+   * through its pipe, not by a signal: if it was gone early (killed by hand), its PID may
+   * belong to another process by now.
+   */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    const pid = this.child.pid;
-    if (pid !== undefined) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    const stdin = this.child.stdin;
+    if (!stdin.destroyed) stdin.end('disarm\n');
     await this.child;
   }
 }

@@ -29,23 +29,6 @@ export function parseStats(stderr: string): CaptureStats | null {
   return { captured, received, droppedByKernel: dropped, droppedByInterface: grab(/^(\d+) packets? dropped by interface$/m) };
 }
 
-const LIVE_STATS = /^tcpdump: (\d+) packets? captured, (\d+) packets? received by filter, (\d+) packets? dropped by kernel(?:, (\d+) packets? dropped by interface)?$/gm;
-
-/**
- * The last statistics tcpdump printed on request (SIGUSR1), one line:
- * `tcpdump: 10 packets captured, 12 packets received by filter, 0 packets dropped by kernel`.
- */
-export function parseLiveStats(stderr: string): CaptureStats | null {
-  let last: RegExpExecArray | null = null;
-  for (const m of stderr.matchAll(LIVE_STATS)) last = m;
-  if (!last) return null;
-  return {
-    captured: Number(last[1]),
-    received: Number(last[2]),
-    droppedByKernel: Number(last[3]),
-    droppedByInterface: last[4] === undefined ? null : Number(last[4]),
-  };
-}
 
 /**
  * tcpdump's reason for failing, as one line: its last `tcpdump: ...` line without the
@@ -58,4 +41,56 @@ export function failureReason(stderr: string): string {
   const own = lines.filter((l) => l.startsWith('tcpdump: '));
   const line = own.at(-1) ?? lines.at(-1) ?? 'no message';
   return line.replace(/^tcpdump: /, '');
+}
+
+const LIVE_STATS_LINE = /^tcpdump: (\d+) packets? captured, (\d+) packets? received by filter, (\d+) packets? dropped by kernel(?:, (\d+) packets? dropped by interface)?$/;
+/** What a log keeps of a long run: its start (where the errors of a start are) and its end. */
+const LOG_HEAD_CHARS = 16 * 1024;
+const LOG_TAIL_CHARS = 32 * 1024;
+
+/**
+ * tcpdump's stderr, as the parsers above want it, in bounded memory: the answers to
+ * SIGUSR1 (one every status tick, for as long as the trace runs) are parsed as they come
+ * and only the last is kept; of the other lines, the first 16 KiB and the last 32 KiB.
+ */
+export class StderrLog {
+  private head = '';
+  private tail = '';
+  private partial = '';
+  private lastLive: CaptureStats | null = null;
+
+  push(chunk: string): void {
+    const lines = (this.partial + chunk).split('\n');
+    this.partial = lines.pop()!;
+    for (const line of lines) {
+      const m = LIVE_STATS_LINE.exec(line);
+      if (m) {
+        this.lastLive = { captured: Number(m[1]), received: Number(m[2]), droppedByKernel: Number(m[3]), droppedByInterface: m[4] === undefined ? null : Number(m[4]) };
+        continue;
+      }
+      this.append(line + '\n');
+    }
+  }
+
+  /** The log so far (an unfinished last line included). */
+  get text(): string {
+    return this.head + this.tail + this.partial;
+  }
+
+  /** The statistics tcpdump last printed on request, or null. */
+  get live(): CaptureStats | null {
+    return this.lastLive;
+  }
+
+  private append(s: string): void {
+    if (this.tail === '' && this.head.length + s.length <= LOG_HEAD_CHARS) {
+      this.head += s;
+      return;
+    }
+    this.tail += s;
+    if (this.tail.length > 2 * LOG_TAIL_CHARS) {
+      const cut = this.tail.indexOf('\n', this.tail.length - LOG_TAIL_CHARS);
+      this.tail = `[...]\n${this.tail.slice(cut + 1)}`;
+    }
+  }
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { VethcapError } from '../errors.js';
 import { commandLine, displayCommand } from '../exec/run.js';
-import { failureReason, isListening, parseLiveStats, parseStats, type CaptureStats } from './tcpdump-output.js';
+import { failureReason, isListening, parseStats, StderrLog, type CaptureStats } from './tcpdump-output.js';
 
 export interface TcpdumpOptions {
   /** The point's label, for messages. */
@@ -62,7 +62,7 @@ export class TcpdumpProcess {
   /** Resolves when the process has exited, with its statistics when it printed them. */
   readonly exited: Promise<CaptureStats | null>;
   private readonly child: ChildProcess;
-  private stderr = '';
+  private readonly stderrLog = new StderrLog();
   private done = false;
   private listening = false;
 
@@ -81,9 +81,8 @@ export class TcpdumpProcess {
     this.child = child;
     this.stdout = child.stdout;
     const stderr = child.stderr!;
-    stderr.on('data', (chunk: Buffer) => {
-      this.stderr += chunk.toString('utf8');
-    });
+    stderr.setEncoding('utf8'); // a character split across two chunks stays whole
+    stderr.on('data', (chunk: string) => this.stderrLog.push(chunk));
     // 'close': exited and stderr read to the end. A failed spawn (ENOENT) may give 'error' alone.
     const ended = new Promise<{ missing: boolean }>((resolve) => {
       child.once('error', (error: NodeJS.ErrnoException) => resolve({ missing: error.code === 'ENOENT' }));
@@ -119,8 +118,20 @@ export class TcpdumpProcess {
     this.armed.catch(() => undefined); // observed by the session; avoid an unhandled rejection
   }
 
+  private get stderr(): string {
+    return this.stderrLog.text;
+  }
+
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /**
+   * The process has exited and been reaped ('exit'; 'close' comes later, once its stderr
+   * is read): its PID may be another process's from now on, so it is never signalled again.
+   */
+  private get reaped(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
   /**
@@ -130,7 +141,7 @@ export class TcpdumpProcess {
    */
   requestStats(): void {
     const pid = this.child.pid;
-    if (!this.listening || this.done || pid === undefined) return;
+    if (!this.listening || this.done || this.reaped || pid === undefined) return;
     try {
       process.kill(pid, 'SIGUSR1');
     } catch {
@@ -140,7 +151,7 @@ export class TcpdumpProcess {
 
   /** The statistics tcpdump last printed (on requestStats() or at its end), or null. */
   get liveStats(): CaptureStats | null {
-    return parseStats(this.stderr) ?? parseLiveStats(this.stderr);
+    return parseStats(this.stderr) ?? this.stderrLog.live;
   }
 
   /** What tcpdump printed on stderr so far. */
@@ -162,9 +173,11 @@ export class TcpdumpProcess {
   /** Ends tcpdump (SIGINT, then SIGKILL to its group after `graceMs`) and returns its statistics. */
   async stop(graceMs = 3000): Promise<CaptureStats | null> {
     const pid = this.child.pid;
-    if (!this.done && pid !== undefined) {
+    if (!this.done && !this.reaped && pid !== undefined) {
       signalGroup(pid, 'SIGINT');
-      const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
+      const timer = setTimeout(() => {
+        if (!this.reaped) signalGroup(pid, 'SIGKILL');
+      }, graceMs);
       try {
         return await this.exited;
       } finally {
