@@ -99,8 +99,9 @@ export class CaptureSession {
     this.sink.onEnd(index, error);
   }
 
-  /** Capture written by the tcpdumps and not read back yet, in bytes (the backlog). */
-  unreadBytes(): number {
+  /** Capture written by the tcpdumps (or one point's) and not read back yet, in bytes: the backlog. */
+  unreadBytes(point?: number): number {
+    if (point !== undefined) return this.readers[point]?.unreadBytes() ?? 0;
     return this.readers.reduce((sum, r) => sum + r.unreadBytes(), 0);
   }
 

@@ -246,8 +246,28 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   let ticker: NodeJS.Timeout | undefined;
   let timer: NodeJS.Timeout | undefined;
   let statusShown = false;
-  const onAbort = () => requestStop('signal');
+  // A backlog (vethcap fell behind a burst) is read before the trace ends: worth a word when
+  // it takes a while, said as the stop begins. A second Ctrl-C (urgentSignal) skips it.
+  let backlogNoticed = false;
+  const noticeBacklog = () => {
+    if (backlogNoticed || !options.onBacklog) return;
+    const unread = session.unreadBytes();
+    if (unread < BACKLOG_NOTICE_BYTES) return;
+    backlogNoticed = true;
+    options.onBacklog(unread);
+  };
+  let skippedBytes = 0;
+  const skip = () => {
+    stopping = true; // the streams end now: not "ended before the trace did"
+    skippedBytes += session.abandonBacklog();
+    wake?.();
+  };
+  const onAbort = () => {
+    requestStop('signal');
+    noticeBacklog();
+  };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  options.urgentSignal?.addEventListener('abort', skip, { once: true });
   const showStatus = () => {
     if (!options.status) return;
     const line = renderStatusLine(
@@ -271,7 +291,6 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   let timing: ArmTiming = { lookupMs: 0, startMs: 0, sinceProcessStartMs: 0 };
   let armed = false;
   let failure: unknown;
-  let skippedBytes = 0;
   try {
     const tStart = performance.now();
     await session.start(options.signal);
@@ -309,7 +328,10 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       if (streamError) throw streamError;
       const nowMs = Date.now();
       for (let i = 0; i < points.length; i++) {
-        if (!ended[i] && nowMs - lastDataAt[i]! > idleMs) correlation.merge.advance(i, msToTs(nowMs - idleMs));
+        // Idle means nothing read for a while *and* nothing left to read: a point whose spool
+        // still holds capture is late, not idle (vethcap was busy, or stopped: SIGSTOP, a
+        // stdout that blocked), and vouching for it by the clock would split paths.
+        if (!ended[i] && nowMs - lastDataAt[i]! > idleMs && session.unreadBytes(i) === 0) correlation.merge.advance(i, msToTs(nowMs - idleMs));
       }
       correlation.release();
       await out.flush();
@@ -323,7 +345,14 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       }
     }
     // Let the last kernel blocks reach tcpdump before it is stopped (a SIGINT drops them).
-    if (stopWanted !== 'command' && stopWanted !== 'points-ended' && stopWanted !== 'targets-gone') await new Promise((r) => setTimeout(r, drainMs));
+    if (stopWanted !== 'command' && stopWanted !== 'points-ended' && stopWanted !== 'targets-gone' && !options.urgentSignal?.aborted) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        ticker = setTimeout(resolve, drainMs);
+      });
+      clearTimeout(ticker);
+      wake = undefined;
+    }
   } catch (error) {
     failure = error;
   } finally {
@@ -336,12 +365,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     // burst) is read now, unless nobody wants it.
     const unwanted = failure !== undefined || stopWanted === 'count' || (out.readerGone && !out.writesFile);
     if (unwanted) skippedBytes += session.abandonBacklog();
-    else if (session.unreadBytes() >= BACKLOG_NOTICE_BYTES) options.onBacklog?.(session.unreadBytes());
-    const skip = () => {
-      skippedBytes += session.abandonBacklog();
-    };
-    if (options.urgentSignal?.aborted) skip();
-    else options.urgentSignal?.addEventListener('abort', skip, { once: true });
+    else noticeBacklog();
     const stopped = session.stop();
     let streamsDone = false;
     void stopped.then(

@@ -177,6 +177,52 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
     expect(summary.paths).toBe(5);
   });
 
+  describe('a backlog at the stop (vethcap fell behind: here, paused with SIGSTOP while ping -f ran)', () => {
+    /** A trace that has not read any of `pings` requests and replies at five points when SIGINT comes. */
+    async function traceWithBacklog(file: string, pings: number) {
+      const child = execa(process.execPath, [BIN, 'trace', ...targets(), '--filter', 'icmp', '-q', '-w', file], { reject: false });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      await armedOn(child);
+      const children = await childrenOf(child.pid!);
+      process.kill(child.pid!, 'SIGSTOP');
+      try {
+        await lab().exec('box', 'ping', ['-f', '-c', String(pings), '-W', '1', lab().host('web').ip], 60_000);
+        await new Promise((r) => setTimeout(r, 1500)); // the last kernel blocks reach the spools
+      } finally {
+        process.kill(child.pid!, 'SIGCONT');
+      }
+      child.kill('SIGINT');
+      return { child, children, stderr: () => stderr };
+    }
+
+    it('reads all of it on Ctrl-C, and says so', async () => {
+      const file = join(dir, 'backlog.pcapng');
+      const t = await traceWithBacklog(file, 10_000);
+      const result = await t.child;
+      expect(result.exitCode, t.stderr()).toBe(130);
+      expect(t.stderr()).toMatch(/vethcap: stopping: reading the [\d.]+ MiB of capture not read yet \(Ctrl-C again to skip it\)\./);
+      expect(result.stdout).toContain('20000 packets: 20000 complete');
+      expect(await tsharkFields(file, ['frame.packet_id'])).toHaveLength(100_000);
+      for (const pid of t.children) expect(existsSync(`/proc/${pid}`), `process ${pid} still running`).toBe(false);
+    });
+
+    it('skips it on a second Ctrl-C: quick exit 130, a readable pcapng, no tcpdump left', async () => {
+      const file = join(dir, 'skipped.pcapng');
+      const t = await traceWithBacklog(file, 30_000);
+      await new Promise((r) => setTimeout(r, 50));
+      const second = Date.now();
+      t.child.kill('SIGINT');
+      const result = await t.child;
+      expect(Date.now() - second).toBeLessThan(5000);
+      expect(result.exitCode, t.stderr()).toBe(130);
+      expect(t.stderr()).toMatch(/vethcap: skipped [\d.]+ MiB of capture not read yet; the timeline and the pcapng end at the last packet read\./);
+      const written = (await tsharkFields(file, ['frame.packet_id'])).length;
+      expect(written).toBeLessThan(300_000);
+      for (const pid of t.children) expect(existsSync(`/proc/${pid}`), `process ${pid} still running`).toBe(false);
+    });
+  });
+
   it('lets two traces of the same namespace run at once', async () => {
     const web = lab().host('web').ip;
     const [a, b] = await Promise.all([
