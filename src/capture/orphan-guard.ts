@@ -1,4 +1,5 @@
-import { execa, type ResultPromise } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 
 /**
  * Reads the process groups still to guard as arguments and, from vethcap, a line per group
@@ -19,18 +20,23 @@ const SCRIPT = 'groups="$*"; while read -r gone; do [ "$gone" = disarm ] && exit
  * shell then ends the tcpdumps' process groups (each tcpdump leads its own).
  */
 export class OrphanGuard {
-  private readonly child: ResultPromise<{ stdin: 'pipe'; stdout: 'ignore'; stderr: 'ignore'; detached: true; reject: false }>;
+  private readonly child: ChildProcess;
+  private readonly stdin: Writable;
+  private readonly exited: Promise<void>;
   private disposed = false;
 
   constructor(groups: readonly number[]) {
-    this.child = execa('sh', ['-c', SCRIPT, 'vethcap-guard', ...groups.map((g) => `-${g}`)], {
-      stdin: 'pipe',
-      stdout: 'ignore',
-      stderr: 'ignore',
+    // node's spawn, not execa: this runs between starting the tcpdumps and their "listening".
+    this.child = spawn('sh', ['-c', SCRIPT, 'vethcap-guard', ...groups.map((g) => `-${g}`)], {
+      stdio: ['pipe', 'ignore', 'ignore'],
       detached: true, // its own group: a Ctrl-C on the terminal is vethcap's to handle, not its
-      reject: false,
     });
-    this.child.stdin.on('error', () => undefined); // it may be gone first (killed by hand)
+    this.exited = new Promise<void>((resolve) => {
+      this.child.once('error', () => resolve());
+      this.child.once('close', () => resolve());
+    });
+    this.stdin = this.child.stdin!;
+    this.stdin.on('error', () => undefined); // it may be gone first (killed by hand)
   }
 
   get pid(): number | undefined {
@@ -39,8 +45,8 @@ export class OrphanGuard {
 
   /** This group's tcpdump has ended: never signal it (its number may be reused). */
   forget(group: number): void {
-    if (this.disposed || this.child.stdin.destroyed) return;
-    this.child.stdin.write(`-${group}\n`);
+    if (this.disposed || this.stdin.destroyed) return;
+    this.stdin.write(`-${group}\n`);
   }
 
   /**
@@ -51,8 +57,7 @@ export class OrphanGuard {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    const stdin = this.child.stdin;
-    if (!stdin.destroyed) stdin.end('disarm\n');
-    await this.child;
+    if (!this.stdin.destroyed) this.stdin.end('disarm\n');
+    await this.exited;
   }
 }
