@@ -245,6 +245,15 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   let commandExitCode: number | null = null;
   let ticker: NodeJS.Timeout | undefined;
   let timer: NodeJS.Timeout | undefined;
+  /** Waits `ms`, or less if something calls wake() (a stop, the end of a stream, a full output). */
+  const sleepOrWake = async (ms: number): Promise<void> => {
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      ticker = setTimeout(resolve, ms);
+    });
+    clearTimeout(ticker);
+    wake = undefined;
+  };
   let statusShown = false;
   // A backlog (vethcap fell behind a burst) is read before the trace ends: worth a word when
   // it takes a while, said as the stop begins. A second Ctrl-C (urgentSignal) skips it.
@@ -319,12 +328,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     }
     let lastStatus = 0;
     while (!stopWanted) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        ticker = setTimeout(resolve, TICK_MS);
-      });
-      clearTimeout(ticker);
-      wake = undefined;
+      await sleepOrWake(TICK_MS);
       if (streamError) throw streamError;
       const nowMs = Date.now();
       for (let i = 0; i < points.length; i++) {
@@ -346,12 +350,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     }
     // Let the last kernel blocks reach tcpdump before it is stopped (a SIGINT drops them).
     if (stopWanted !== 'command' && stopWanted !== 'points-ended' && stopWanted !== 'targets-gone' && !options.urgentSignal?.aborted) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        ticker = setTimeout(resolve, drainMs);
-      });
-      clearTimeout(ticker);
-      wake = undefined;
+      await sleepOrWake(drainMs);
     }
   } catch (error) {
     failure = error;
@@ -378,12 +377,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     // Meanwhile the outputs go on taking paths, so the backlog is not held in memory.
     try {
       while (!streamsDone) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          ticker = setTimeout(resolve, TICK_MS);
-        });
-        clearTimeout(ticker);
-        wake = undefined;
+        await sleepOrWake(TICK_MS);
         correlation.release();
         await out.flush();
         openGate();
