@@ -107,11 +107,16 @@ export class CaptureSession {
 
   /**
    * Read nothing more (what is left of the backlog is not wanted): the streams end at once,
-   * once stop() has ended the tcpdumps. Returns the bytes left unread.
+   * once stop() has ended the tcpdumps. Returns the bytes left unread (by readers not
+   * abandoned before).
    */
   abandonBacklog(): number {
-    const unread = this.unreadBytes();
-    for (const r of this.readers) r.abandon();
+    let unread = 0;
+    for (const r of this.readers) {
+      if (r.isAbandoned) continue;
+      unread += r.unreadBytes();
+      r.abandon();
+    }
     return unread;
   }
 

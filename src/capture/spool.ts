@@ -113,6 +113,11 @@ export class SpoolReader {
     this.wakeUp?.();
   }
 
+  /** abandon() was called. */
+  get isAbandoned(): boolean {
+    return this.abandoned;
+  }
+
   /** Read no more (what is left is not wanted: -c reached, a second Ctrl-C); `ended` resolves soon. */
   abandon(): void {
     this.abandoned = true;

@@ -182,8 +182,8 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   };
   // Backpressure: while the outputs hold far more than a flush takes (stdout is stuck: a
   // pager, a slow terminal), the spool readers wait for the next flush; the backlog stays
-  // on disk. Only then: readers held at every full output fell out of step with each other
-  // (one ahead, one behind the merge's watermark), and the merge held 1.5 M records.
+  // on disk. Not at every full buffer: readers held that often fell out of step with each
+  // other (one ahead, one behind the merge's watermark), and the merge held 1.5 M records.
   let gateOpen = false;
   let gateWaiters: Array<() => void> = [];
   const openGate = () => {
@@ -367,13 +367,11 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     else noticeBacklog();
     const stopped = session.stop();
     let streamsDone = false;
-    void stopped.then(
-      () => {
-        streamsDone = true;
-        wake?.();
-      },
-      () => undefined,
-    );
+    const done = () => {
+      streamsDone = true;
+      wake?.();
+    };
+    void stopped.then(done, done);
     // Meanwhile the outputs go on taking paths, so the backlog is not held in memory.
     try {
       while (!streamsDone) {
