@@ -48,10 +48,11 @@ export async function mergeFiles(inputs: readonly FileInput[], options: MergeOpt
   const summary = await out.close(
     sources.stats.flatMap((s, point) => (s.received === null && s.dropped === null ? [] : [{ point, ...(s.received !== null ? { ifRecv: s.received } : {}), ...(s.dropped !== null ? { ifDrop: s.dropped } : {}) }])),
   );
-  if (out.readerGone) {
-    // Nobody reads stdout any more.
-  } else if (options.format === 'json') process.stdout.write(JSON.stringify({ summary }) + '\n');
-  else if (!out.pcapOnStdout) process.stdout.write((options.format === 'timeline' ? '\n' : '') + renderSummaryText(summary));
+  // The summary, unless nobody reads stdout any more.
+  if (!out.readerGone) {
+    if (options.format === 'json') process.stdout.write(JSON.stringify({ summary }) + '\n');
+    else if (!out.pcapOnStdout) process.stdout.write((options.format === 'timeline' ? '\n' : '') + renderSummaryText(summary));
+  }
   const notes: string[] = [];
   if (pumped.untimed > 0) notes.push(`${pumped.untimed} packets from Simple Packet Blocks carry no timestamp and were left out.`);
   if (options.pcapng && options.pcapng !== '-') notes.push(`wrote ${out.packetsWritten} packets to ${options.pcapng}.`);
