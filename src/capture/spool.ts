@@ -2,6 +2,7 @@ import { closeSync, fstatSync, mkdtempSync, openSync, read, rmdirSync, rmSync, u
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { statfs } from 'node:fs/promises';
 import { VethcapError, ioReason } from '../errors.js';
 
 /**
@@ -44,6 +45,29 @@ export class SpoolFile {
     if (this.closed) return;
     this.closed = true;
     closeSync(this.fd);
+  }
+}
+
+/**
+ * Free space below which a trace is warned: the spool grows only while vethcap is behind
+ * (space read is given back every 64 MiB per point), but a burst it falls behind on needs
+ * room. tcpdump does not check its writes, so a full disk would lose capture without a word.
+ */
+export const LOW_SPOOL_SPACE_BYTES = 256 * 1024 * 1024;
+
+/** The sentence to warn with when `freeBytes` in the spool directory is low; undefined if not. */
+export function spoolSpaceWarning(dir: string, freeBytes: number): string | undefined {
+  if (freeBytes >= LOW_SPOOL_SPACE_BYTES) return undefined;
+  return `only ${Math.floor(freeBytes / (1024 * 1024))} MiB free in ${dir} for the spool: capture vethcap falls behind on may be lost if it fills; set VETHCAP_SPOOL_DIR to a directory with more room.`;
+}
+
+/** Checks the free space of the spool directory (best effort: undefined when it cannot tell). */
+export async function checkSpoolSpace(dir = spoolDir()): Promise<string | undefined> {
+  try {
+    const s = await statfs(dir);
+    return spoolSpaceWarning(dir, s.bavail * s.bsize);
+  } catch {
+    return undefined; // a missing directory is said when the spool is created
   }
 }
 

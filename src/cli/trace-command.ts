@@ -86,6 +86,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           windowNs: Math.round(args.window * 1e6),
           signal: interrupt.signal,
           urgentSignal: interrupt.urgent,
+          onWarning: (message) => process.stderr.write(`vethcap: warning: ${message}\n`),
           onBacklog: (bytes) => {
             process.stderr.write(`vethcap: stopping: reading the ${formatMiB(bytes)} of capture not read yet (Ctrl-C again to skip it).\n`);
           },

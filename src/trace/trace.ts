@@ -4,6 +4,7 @@ import { requireCapabilities } from '../exec/privileges.js';
 import { resolveTargets } from '../resolve/resolve.js';
 import { planPoints, type PlanOptions, type PlannedPoint } from '../plan/plan.js';
 import { CaptureSession } from '../capture/session.js';
+import { checkSpoolSpace } from '../capture/spool.js';
 import { BLOCK_DRAIN_MS } from '../capture/tcpdump.js';
 import { failureReason, type CaptureStats } from '../capture/tcpdump-output.js';
 import { CaptureParser } from '../pcap/parser.js';
@@ -43,6 +44,8 @@ export interface TraceOptions extends PlanOptions {
   urgentSignal?: AbortSignal;
   /** Called once when the stop begins with this many bytes of capture not read yet (at least 4 MiB). */
   onBacklog?: (unreadBytes: number) => void;
+  /** Called with a sentence worth telling the user before the capture starts (little room for the spool). */
+  onWarning?: (message: string) => void;
   /** tcpdump --immediate-mode: lower display latency, but drops at high packet rates. */
   immediate?: boolean;
   /** Show the status line on stderr (a TTY). */
@@ -132,6 +135,8 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   await requireCapabilities(['SYS_ADMIN', 'NET_ADMIN', 'NET_RAW'], 'capturing in network namespaces');
   const resolved = options.resolved ?? (await resolveTargets(options.targets, { discoverOwners: false }));
   const points = planPoints(resolved.targets, options);
+  const spaceWarning = await checkSpoolSpace();
+  if (spaceWarning) options.onWarning?.(spaceWarning);
   const topology = { points };
   const out = await PathOutput.open(topology, options.output);
   let paths = 0;

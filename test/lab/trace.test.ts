@@ -223,6 +223,20 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
     });
   });
 
+  it('warns when the spool directory has little room (a 16 MiB tmpfs), and still traces', async () => {
+    const small = mkdtempSync(join(tmpdir(), 'vethcap-small-spool-'));
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'vethcap-test', small]);
+    try {
+      const r = await runCli(['trace', ...targets(), '--filter', 'icmp', '-q', '--', 'ping', '-c', '1', lab().host('web').ip], { env: { VETHCAP_SPOOL_DIR: small } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`^vethcap: warning: only 1[56] MiB free in ${small} for the spool: .* set VETHCAP_SPOOL_DIR to a directory with more room\\.$`, 'm'));
+      expect(r.stdout).toContain('2 packets: 2 complete');
+    } finally {
+      await run('umount', [small]);
+      rmSync(small, { recursive: true, force: true });
+    }
+  });
+
   it('lets two traces of the same namespace run at once', async () => {
     const web = lab().host('web').ip;
     const [a, b] = await Promise.all([

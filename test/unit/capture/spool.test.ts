@@ -1,7 +1,7 @@
 import { fstatSync, readdirSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { SpoolFile, SpoolReader } from '../../../src/capture/spool.js';
+import { SpoolFile, SpoolReader, spoolSpaceWarning } from '../../../src/capture/spool.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,5 +59,14 @@ describe('spool file', () => {
     expect(fstatSync(spool.fd).blocks * 512).toBeLessThan(4 << 20);
     expect(fstatSync(spool.fd).size).toBe(8 << 20);
     spool.close();
+  });
+});
+
+describe('spool space', () => {
+  it('warns below 256 MiB free, with the directory and what to do', () => {
+    expect(spoolSpaceWarning('/tmp', 300 * 1024 * 1024)).toBeUndefined();
+    expect(spoolSpaceWarning('/tmp', 100 * 1024 * 1024)).toBe(
+      'only 100 MiB free in /tmp for the spool: capture vethcap falls behind on may be lost if it fills; set VETHCAP_SPOOL_DIR to a directory with more room.',
+    );
   });
 });
