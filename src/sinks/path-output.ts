@@ -95,6 +95,11 @@ export class PathOutput {
     return this.text.length >= TEXT_OVERFULL_CHARS || (this.pcap?.writer.buffered ?? 0) >= PCAP_OVERFULL_BYTES;
   }
 
+  /** True when timeline or NDJSON text waits for the next flush(). */
+  get hasText(): boolean {
+    return this.text.length > 0;
+  }
+
   /** True when enough has gathered that the caller should flush() before going on. */
   get shouldFlush(): boolean {
     return this.text.length >= TEXT_FLUSH_BYTES || (this.pcap?.shouldTake ?? false);

@@ -295,6 +295,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       paths,
       Date.now() - started,
       process.stderr.columns || 120,
+      session.unreadBytes(),
     );
     process.stderr.write(`\r\x1b[K${line}`);
     statusShown = true;
@@ -343,7 +344,12 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
         if (!ended[i] && nowMs - lastDataAt[i]! > idleMs && session.unreadBytes(i) === 0) correlation.merge.advance(i, msToTs(nowMs - idleMs));
       }
       correlation.release();
+      // On one terminal the timeline would go on from the end of the status line: clear
+      // the line first, and draw it again under the new text.
+      const redraw = statusShown && out.hasText && Boolean(process.stdout.isTTY);
+      if (redraw) process.stderr.write('\r\x1b[K');
       await out.flush();
+      if (redraw) showStatus();
       openGate();
       if (out.readerGone) requestStop('output-closed');
       if (options.status && Date.now() - lastStatus >= 500) {

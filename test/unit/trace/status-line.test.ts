@@ -12,6 +12,11 @@ describe('status line', () => {
     expect(renderStatusLine(points, 60, 3400)).toBe('[3.4 s] armed 3/3 · 60 paths · box:eth0 120 · host:veth1 118 (2 dropped) · host:br0 5 (ended)');
   });
 
+  it('says how far behind vethcap is when the spools hold more than 1 MiB not read yet', () => {
+    expect(renderStatusLine(points, 60, 3400, 200, 512 * 1024)).not.toContain('behind');
+    expect(renderStatusLine(points, 60, 3400, 200, 37.4 * 1024 * 1024)).toBe('[3.4 s] armed 3/3 · 60 paths · behind: 37 MiB to read · box:eth0 120 · host:veth1 118 (2 dropped) · host:br0 5 (ended)');
+  });
+
   it('fits the terminal', () => {
     const line = renderStatusLine(points, 60, 3400, 40);
     expect(line).toHaveLength(40);
