@@ -58,6 +58,8 @@ export class StderrLog {
   private tail = '';
   private partial = '';
   private lastLive: CaptureStats | null = null;
+  /** Called with each answer to SIGUSR1 as it is parsed (DropTimeline keeps them over time). */
+  onLive: ((stats: CaptureStats) => void) | undefined;
 
   push(chunk: string): void {
     const lines = (this.partial + chunk).split('\n');
@@ -66,6 +68,7 @@ export class StderrLog {
       const m = LIVE_STATS_LINE.exec(line);
       if (m) {
         this.lastLive = { captured: Number(m[1]), received: Number(m[2]), droppedByKernel: Number(m[3]), droppedByInterface: m[4] === undefined ? null : Number(m[4]) };
+        this.onLive?.(this.lastLive);
         continue;
       }
       this.append(line + '\n');

@@ -137,16 +137,22 @@ export class TcpdumpProcess {
   /**
    * Asks tcpdump for its statistics so far (SIGUSR1: it prints them on stderr, and goes on);
    * `liveStats` has them once it answered. Only once it is listening: before, SIGUSR1 would
-   * end it.
+   * end it. False when no signal was sent.
    */
-  requestStats(): void {
+  requestStats(): boolean {
     const pid = this.child.pid;
-    if (!this.listening || this.done || this.reaped || pid === undefined) return;
+    if (!this.listening || this.done || this.reaped || pid === undefined) return false;
     try {
       process.kill(pid, 'SIGUSR1');
+      return true;
     } catch {
-      // exiting
+      return false; // exiting
     }
+  }
+
+  /** Called with each answer to requestStats() as tcpdump prints it. */
+  set onLiveStats(listener: ((stats: CaptureStats) => void) | undefined) {
+    this.stderrLog.onLive = listener;
   }
 
   /** The statistics tcpdump last printed (on requestStats() or at its end), or null. */

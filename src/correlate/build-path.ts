@@ -2,7 +2,8 @@ import { decodeFrame } from '../decode/decode-frame.js';
 import { DecodedFrame } from '../decode/frame.js';
 import { DIRECTION, type CaptureRecord } from '../model/record.js';
 import { directionAt, tieRank } from './direction.js';
-import { expectSegment, locateLoss, type ExpectedPath } from './expected-path.js';
+import { expectSegment, type ExpectedPath } from './expected-path.js';
+import { judgePath } from './verdict.js';
 import { LazyPacketPath, LazyPathCopy } from './lazy-path.js';
 import type { MacRewrite, NatRewrite, PacketPath, PathCopy, TtlChange } from './path.js';
 import { macsBetween, natBetween, ttlBetween } from './rewrites.js';
@@ -206,20 +207,20 @@ export class PathBuilder {
     if (expected.trunk.length === 0 && expected.branches.length === 0) return;
     expected.labels ??= [...expected.trunk, ...expected.branches.flat()].map((i) => topo.point(i).label);
     path.expected = expected.labels;
+    path.expectation = expected;
     for (let i = 0; i < n; i++) seen[records[i]!.point] = 1;
-    const location = locateLoss(expected, seen);
+    let all = true;
+    for (const p of expected.trunk) if (seen[p] !== 1) all = false;
+    for (const b of expected.branches) for (const p of b) if (seen[p] !== 1) all = false;
     for (let i = 0; i < n; i++) seen[records[i]!.point] = 0;
-    if (location === null) {
+    if (all) {
       path.complete = true;
+      path.verdict = 'complete';
       return;
     }
-    const label = (i: number): string => topo.point(i).label;
-    path.complete = false;
-    path.notSeen = location.notSeen.map(label);
-    if (location.losses.length > 0) {
-      path.losses = location.losses.map((l) => ({ after: label(l.after), before: label(l.before) }));
-      path.lost = path.losses[0]!;
-    }
+    // Something is missing: judged as if every capture were whole; a live trace judges
+    // it again once it knows its points' drops (see verdict.ts).
+    judgePath(path, topo, null);
   }
 }
 

@@ -4,7 +4,8 @@ import { protocolName, summarizeFrame } from '../decode/summary.js';
 import type { CaptureRecord, Direction } from '../model/record.js';
 import type { PointRole } from '../model/topology.js';
 import type { Timestamp } from '../model/time.js';
-import type { Loss, MacRewrite, NatRewrite, PacketPath, PathCopy, TtlChange } from './path.js';
+import type { ExpectedPath } from './expected-path.js';
+import type { Loss, MacRewrite, NatRewrite, NotCaptured, PacketPath, PathCopy, PathVerdict, TtlChange } from './path.js';
 
 /** Shared empty list for the annotations most paths do not have (saves an allocation per path). */
 export const NONE: readonly never[] = Object.freeze([]);
@@ -60,6 +61,10 @@ export class LazyPacketPath implements PacketPath {
   nat: readonly NatRewrite[] = NONE;
   ttl: readonly TtlChange[] = NONE;
   macRewrites: readonly MacRewrite[] = NONE;
+  verdict: PathVerdict | null = null;
+  notCaptured: readonly NotCaptured[] = NONE;
+  ambiguousAt: readonly string[] = NONE;
+  expectation: ExpectedPath | null = null;
 
   constructor(
     readonly id: number,

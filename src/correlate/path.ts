@@ -1,4 +1,5 @@
 import type { DecodedFrame } from '../decode/frame.js';
+import type { ExpectedPath } from './expected-path.js';
 import type { CaptureRecord, Direction } from '../model/record.js';
 import type { PointRole } from '../model/topology.js';
 import type { Timestamp } from '../model/time.js';
@@ -57,6 +58,36 @@ export interface MacRewrite {
   dst: { from: string; to: string } | null;
 }
 
+/**
+ * What vethcap can say about a packet's trip (docs/json.md):
+ * - `complete`: every expected point saw it;
+ * - `lost`: the network lost it (`lost` says where): a point whose capture was whole at
+ *   that moment did not see it;
+ * - `not-captured`: it made its way, but a point has no copy because that point's capture
+ *   missed it (kernel drops, the point ended, the rest of its capture was not read);
+ * - `undetermined`: copies are missing where captures dropped at several points in a row,
+ *   or where identical packets could not be told apart, so no claim can be true;
+ * - `after-stop`: its first copy came after the trace was asked to stop: no verdict.
+ */
+export type PathVerdict = 'complete' | 'lost' | 'not-captured' | 'undetermined' | 'after-stop';
+
+/**
+ * Why a point has no copy of a packet, when the capture and not the network explains it:
+ * `kernel-drops` (the point's kernel dropped packets around that moment), `point-ended`
+ * (its capture had ended: the container stopped), `not-read` (the trace stopped before
+ * its capture was read that far), `ambiguous` (identical packets whose copies cannot be
+ * told apart by order), `gap` (no copy, although the point reported no drops then).
+ */
+export type GapReason = 'kernel-drops' | 'point-ended' | 'not-read' | 'ambiguous' | 'gap';
+
+/** An expected point without a copy, and why vethcap thinks the capture (not the network) missed it. */
+export interface NotCaptured {
+  point: string;
+  reason: GapReason;
+  /** With `kernel-drops`: packets the point's kernel dropped in the interval around the packet; else null. */
+  droppedByKernel: number | null;
+}
+
 /** All copies of one packet and what they say about its trip. */
 export interface PacketPath {
   /** Sequential from 1, in order of the packet's first copy (pcapng epb_packetid). */
@@ -85,4 +116,15 @@ export interface PacketPath {
   nat: readonly NatRewrite[];
   ttl: readonly TtlChange[];
   macRewrites: readonly MacRewrite[];
+  /** The verdict (see PathVerdict); null when there is nothing to expect (as `complete`). */
+  verdict: PathVerdict | null;
+  /** Expected points without a copy that the capture, not the network, explains (or may explain). */
+  notCaptured: readonly NotCaptured[];
+  /**
+   * Labels of points where this path lacks a copy and identical packets (same bytes)
+   * made the assignment of copies uncertain.
+   */
+  ambiguousAt: readonly string[];
+  /** The expectation as point indexes (trunk, flood branches), for judging; null without one. */
+  expectation: ExpectedPath | null;
 }

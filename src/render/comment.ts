@@ -1,5 +1,6 @@
 import type { PacketPath, PathCopy } from '../correlate/path.js';
 import { formatDirection, formatDuration } from './format.js';
+import { verdictLines } from './timeline.js';
 
 /**
  * A one-line annotation of copy `i` of a path, for a pcapng packet comment:
@@ -18,7 +19,10 @@ export function packetComment(path: PacketPath, i: number): string {
     if (c.deltaNs === 0) text += ' +0 ns (same kernel timestamp)';
     else if (c.deltaNs !== null) text += ` +${formatDuration(c.deltaNs)}`;
   }
-  if (i === path.copies.length - 1 && path.lost !== null) text += `; lost between ${path.lost.after} and ${path.lost.before}`;
+  if (i === path.copies.length - 1) {
+    for (const l of path.losses) text += `; lost between ${l.after} and ${l.before}`;
+    for (const line of verdictLines(path)) text += `; ${line}`;
+  }
   return text;
 }
 
@@ -38,7 +42,7 @@ export function encodePacketComment(path: PacketPath, i: number, out: Uint8Array
   const c = path.copies[i];
   const d = c === undefined ? null : c.deltaNs;
   if (
-    c === undefined || c.hop === 0 || (i === path.copies.length - 1 && path.lost !== null) ||
+    c === undefined || c.hop === 0 || (i === path.copies.length - 1 && path.verdict !== 'complete' && path.verdict !== null) ||
     !Number.isSafeInteger(path.id) || path.id < 0 ||
     (d !== null && !(Number.isInteger(d) && d >= 0 && d < 1_000_000 && (d < 1_000 || d % 100 !== 50)))
   ) {

@@ -1,4 +1,4 @@
-import type { Loss, MacRewrite, NatRewrite, PacketPath, TtlChange } from '../correlate/path.js';
+import type { Loss, MacRewrite, NatRewrite, NotCaptured, PacketPath, PathVerdict, TtlChange } from '../correlate/path.js';
 import type { PointRole } from '../model/topology.js';
 import { formatEpoch } from '../model/time.js';
 import { formatDirection } from './format.js';
@@ -30,6 +30,9 @@ export interface PathJson {
   nat: readonly NatRewrite[];
   ttl: readonly TtlChange[];
   macRewrites: readonly MacRewrite[];
+  verdict: PathVerdict | null;
+  notCaptured: readonly NotCaptured[];
+  ambiguousAt: readonly string[];
 }
 
 export function pathToJson(p: PacketPath): PathJson {
@@ -56,6 +59,9 @@ export function pathToJson(p: PacketPath): PathJson {
     nat: p.nat,
     ttl: p.ttl,
     macRewrites: p.macRewrites,
+    verdict: p.verdict,
+    notCaptured: p.notCaptured,
+    ambiguousAt: p.ambiguousAt,
   };
 }
 
@@ -94,6 +100,7 @@ export function renderPathJson(p: PacketPath): string {
   return (
     `{"id":${p.id},"summary":${JSON.stringify(p.summary)},"protocol":${q(p.protocol)},"length":${p.length},` +
     `"complete":${p.complete === null ? 'null' : p.complete},"hops":[${hops}],"lost":${lost},"losses":${list(p.losses)},` +
-    `"notSeen":${list(p.notSeen)},"flooded":${list(p.flooded)},"nat":${list(p.nat)},"ttl":${list(p.ttl)},"macRewrites":${list(p.macRewrites)}}`
+    `"notSeen":${list(p.notSeen)},"flooded":${list(p.flooded)},"nat":${list(p.nat)},"ttl":${list(p.ttl)},"macRewrites":${list(p.macRewrites)},` +
+    `"verdict":${p.verdict === null ? 'null' : q(p.verdict)},"notCaptured":${list(p.notCaptured)},"ambiguousAt":${list(p.ambiguousAt)}}`
   );
 }

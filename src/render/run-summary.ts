@@ -21,9 +21,18 @@ export interface RunSummary {
   incomplete: number;
   /** Paths with nothing to expect (no topology, or traffic between points vethcap cannot place). */
   unknown: number;
-  /** Paths that stopped somewhere (a subset of incomplete). */
+  /** Paths the network lost (verdict `lost`, a subset of incomplete). */
   lost: number;
-  points: { point: string; packets: number }[];
+  /** Paths that made their way but lack a copy that a capture missed (verdict `not-captured`, a subset of incomplete). */
+  notCaptured: number;
+  /** Paths with copies missing where no claim can be true (verdict `undetermined`, a subset of incomplete). */
+  undetermined: number;
+  /** Paths lacking a copy where identical packets could not be told apart (`ambiguousAt` not empty). */
+  ambiguous: number;
+  /** Paths whose first copy came after the stop moment: no verdict, not counted in `paths`. */
+  afterStop: number;
+  /** Per point: copies seen, and copies the point's capture missed (`notCaptured` entries naming it). */
+  points: { point: string; packets: number; notCaptured: number }[];
   hops: HopLatency[];
 }
 
@@ -75,15 +84,34 @@ export class SummaryCollector {
   private incomplete = 0;
   private unknown = 0;
   private lost = 0;
+  private notCaptured = 0;
+  private undetermined = 0;
+  private ambiguous = 0;
+  private afterStop = 0;
+  private readonly missedAt: number[];
+  private readonly indexOf = new Map<string, number>();
 
   constructor(topology: Topology | TopologyIndex) {
     this.topo = topology instanceof TopologyIndex ? topology : new TopologyIndex(topology);
     this.perPoint = new Array<number>(this.topo.points.length).fill(0);
+    this.missedAt = new Array<number>(this.topo.points.length).fill(0);
+    for (const p of this.topo.points) this.indexOf.set(p.label, p.index);
     this.byPair = new Array(this.topo.points.length * this.topo.points.length);
   }
 
   add(path: PacketPath): void {
+    if (path.verdict === 'after-stop') {
+      this.afterStop++;
+      return;
+    }
     this.paths++;
+    if (path.verdict === 'not-captured') this.notCaptured++;
+    else if (path.verdict === 'undetermined') this.undetermined++;
+    if (path.ambiguousAt.length > 0) this.ambiguous++;
+    for (const g of path.notCaptured) {
+      const i = this.indexOf.get(g.point);
+      if (i !== undefined) this.missedAt[i]!++;
+    }
     if (path.complete === true) this.complete++;
     else if (path.complete === false) this.incomplete++;
     else this.unknown++;
@@ -122,7 +150,11 @@ export class SummaryCollector {
       incomplete: this.incomplete,
       unknown: this.unknown,
       lost: this.lost,
-      points: this.topo.points.map((p) => ({ point: p.label, packets: this.perPoint[p.index]! })),
+      notCaptured: this.notCaptured,
+      undetermined: this.undetermined,
+      ambiguous: this.ambiguous,
+      afterStop: this.afterStop,
+      points: this.topo.points.map((p) => ({ point: p.label, packets: this.perPoint[p.index]!, notCaptured: this.missedAt[p.index]! })),
       hops,
     };
   }
@@ -130,10 +162,18 @@ export class SummaryCollector {
 
 /** The summary as text for the end of a terminal run. */
 export function renderSummaryText(s: RunSummary): string {
-  const lines = [`${s.paths} packets: ${s.complete} complete, ${s.incomplete} incomplete (${s.lost} lost)${s.unknown > 0 ? `, ${s.unknown} without an expected path` : ''}`];
+  const why = [`${s.lost} lost`];
+  if (s.notCaptured > 0) why.push(`${s.notCaptured} not captured`);
+  if (s.undetermined > 0) why.push(`${s.undetermined} undetermined`);
+  const lines = [`${s.paths} packets: ${s.complete} complete, ${s.incomplete} incomplete (${why.join(', ')})${s.unknown > 0 ? `, ${s.unknown} without an expected path` : ''}`];
+  if (s.notCaptured + s.undetermined > 0) {
+    lines.push('  not captured: a capture point missed the copy (kernel drops, or it ended), not the network; undetermined: captures missed copies at several points in a row, or identical packets could not be told apart');
+  }
+  if (s.ambiguous > 0) lines.push(`  ${s.ambiguous} of them identical packets whose missing copies could not be told apart`);
+  if (s.afterStop > 0) lines.push(`after the stop: ${s.afterStop} packets began after the trace was asked to stop (in the pcapng, no verdict)`);
   const w = Math.max(0, ...s.points.map((p) => p.point.length));
   lines.push('packets per point:');
-  for (const p of s.points) lines.push(`  ${p.point.padEnd(w)}  ${p.packets}`);
+  for (const p of s.points) lines.push(`  ${p.point.padEnd(w)}  ${p.packets}${p.notCaptured > 0 ? `  (${p.notCaptured} not captured)` : ''}`);
   if (s.hops.length > 0) {
     const names = s.hops.map((h) => `${h.from} → ${h.to}`);
     const hw = Math.max(...names.map((n) => n.length));

@@ -1,4 +1,4 @@
-import type { PacketPath } from '../correlate/path.js';
+import type { NotCaptured, PacketPath } from '../correlate/path.js';
 import { TopologyIndex } from '../correlate/topology-index.js';
 import type { Topology } from '../model/topology.js';
 import { paint } from './ansi.js';
@@ -53,7 +53,7 @@ export class TimelineRenderer {
       lines.push(`    ${timeCol}  ${copy.label.padEnd(this.labelWidth)}${dir.padEnd(5)}${styledNote}`.trimEnd());
     });
     for (const l of path.losses) lines.push(`    ${c.red(`lost between ${l.after} and ${l.before}`)}`);
-    if (path.lost === null && path.notSeen.length > 0) lines.push(`    ${c.yellow(`not seen at ${path.notSeen.join(', ')} (capture gap?)`)}`);
+    for (const line of verdictLines(path)) lines.push(`    ${c.yellow(line)}`);
     if (path.flooded.length > 0) lines.push(`    flooded to ${path.flooded.length} bridge ports: ${path.flooded.join(', ')}`);
     for (const n of path.nat) lines.push(`    ${c.yellow(`NAT ${n.side} ${n.from} → ${n.to}`)} between ${n.after} and ${n.before}`);
     for (const t of path.ttl) lines.push(`    ${c.yellow(`TTL ${t.from} → ${t.to}`)} between ${t.after} and ${t.before}`);
@@ -64,6 +64,30 @@ export class TimelineRenderer {
       lines.push(`    MAC ${parts.join(', ')} between ${m.after} and ${m.before} (routed)`);
     }
     return lines.join('\n') + '\n';
+  }
+}
+
+/** What the timeline says of a path that lacks copies the network did not lose (or may not have). */
+export function verdictLines(path: PacketPath): string[] {
+  if (path.verdict === 'after-stop') return ['after the stop: no verdict'];
+  if (path.notCaptured.length === 0) return [];
+  const missed = path.notCaptured.map((g) => `${g.point} (${gapWords(g)})`).join(', ');
+  if (path.verdict === 'undetermined') return [`undetermined: no copy at ${missed}`];
+  return [`not captured at ${missed}`];
+}
+
+function gapWords(g: NotCaptured): string {
+  switch (g.reason) {
+    case 'kernel-drops':
+      return g.droppedByKernel === null ? 'its capture dropped packets then' : `its capture dropped ${g.droppedByKernel} packets then`;
+    case 'point-ended':
+      return 'its capture had ended';
+    case 'not-read':
+      return 'its capture was not read that far';
+    case 'ambiguous':
+      return 'identical packets, order cannot tell which';
+    case 'gap':
+      return 'capture gap';
   }
 }
 

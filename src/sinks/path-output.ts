@@ -82,7 +82,8 @@ export class PathOutput {
     this.summary.add(path);
     if (this.pcapOnStdout && this.stdoutGone) return;
     this.pcap?.add(path);
-    if (this.pcapOnStdout || this.stdoutGone) return;
+    // A path that began after the stop: in the pcapng (marked) and the summary's count only.
+    if (this.pcapOnStdout || this.stdoutGone || path.verdict === 'after-stop') return;
     if (this.timeline) this.text += this.timeline.render(path);
     else if (this.options.format === 'json') this.text += renderPathJson(path) + '\n';
   };

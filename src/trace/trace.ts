@@ -5,11 +5,13 @@ import { resolveTargets } from '../resolve/resolve.js';
 import { planPoints, type PlanOptions, type PlannedPoint } from '../plan/plan.js';
 import { CaptureSession } from '../capture/session.js';
 import { checkSpoolSpace } from '../capture/spool.js';
-import { BLOCK_DRAIN_MS } from '../capture/tcpdump.js';
 import { failureReason, type CaptureStats } from '../capture/tcpdump-output.js';
 import { CaptureParser } from '../pcap/parser.js';
 import type { CaptureEvent } from '../pcap/events.js';
 import { CorrelationSession } from '../correlate/session.js';
+import { TopologyIndex } from '../correlate/topology-index.js';
+import { TraceCoverage } from './coverage.js';
+import { VerdictGate } from './verdict-gate.js';
 import { PathOutput, type PathOutputOptions } from '../sinks/path-output.js';
 import type { RunSummary } from '../render/run-summary.js';
 import type { PacketPath } from '../correlate/path.js';
@@ -27,7 +29,10 @@ export interface TraceOptions extends PlanOptions {
   durationS?: number;
   /** Run this inside the first target's namespace once every point is armed; stop when it exits. */
   command?: string[];
-  /** How long to keep capturing after the command exits (ms). */
+  /**
+   * How long after the command exits the trace still counts as running (ms): packets that
+   * begin by then get a verdict (a TCP close, a late reply). Default 200.
+   */
   drainMs?: number;
   windowNs?: number;
   bufferSizeKiB?: number;
@@ -79,8 +84,12 @@ export interface TraceResult {
   /** Points whose capture ended before the trace did, with tcpdump's last words. */
   endedEarly: Array<{ label: string; reason: string }>;
   packetsWritten: number;
-  /** Packets tcpdump delivered from before every point was armed or after the stop began: left out. */
+  /** Copies of packets that began before every point was armed: left out (a point still starting may have missed them). */
   outsideWindow: number;
+  /** Paths whose first copy came after the stop moment: in the pcapng, without a verdict, not in the timeline. */
+  afterStop: number;
+  /** How long the trace waited after the stop moment for every point to hand over its last packets (ms). */
+  drainedMs: number;
   /**
    * Capture left unread when the trace stopped, in bytes: not wanted (-c reached, nobody
    * reading stdout) or skipped (urgentSignal).
@@ -106,6 +115,19 @@ const IDLE_MS_IMMEDIATE = 250;
  */
 export const DEFAULT_BUFFER_KIB = 8 * 1024;
 const TICK_MS = 100;
+/** How often each tcpdump is asked for its kernel drops: bounds the interval a drop is placed in. */
+const STATS_EVERY_MS = 250;
+/**
+ * The drain after the stop moment: until every point has handed over a packet stamped
+ * after it, or this long has passed (a kernel block is handed over after at most libpcap's
+ * 1 s timeout, so by then everything stamped before the stop has been), and never longer
+ * than DRAIN_MAX_MS (a point whose capture vethcap is still reading).
+ */
+const DRAIN_BLOCKS_MS = 1500;
+const DRAIN_IMMEDIATE_MS = 300;
+const DRAIN_MAX_MS = 3000;
+/** Default grace after the command after -- exits (see TraceOptions.drainMs). */
+const COMMAND_GRACE_MS = 200;
 /**
  * Records the merge may hold before a spool read releases them at once rather than at the
  * next tick: while vethcap catches up with a burst, reads come far faster than ticks.
@@ -140,24 +162,33 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   const topology = { points };
   const out = await PathOutput.open(topology, options.output);
   let paths = 0;
+  let afterStop = 0;
   let stopWanted: StopReason | undefined;
   let wake: (() => void) | undefined;
-  const requestStop = (reason: StopReason) => {
-    stopWanted ??= reason;
+  const coverage = new TraceCoverage(points.length);
+  // The stop moment closes the window: what begins after it gets no verdict.
+  const requestStop = (reason: StopReason, atMs = Date.now()) => {
+    if (stopWanted === undefined) {
+      stopWanted = reason;
+      verdicts.close(atMs);
+    }
     wake?.();
   };
-  const correlation = new CorrelationSession(
-    topology,
-    (path) => {
-      // -c N: N paths, however many more the backlog still holds.
-      if (options.count !== undefined && paths >= options.count) return;
-      out.onPath(path);
-      options.onPath?.(path);
-      paths++;
-      if (options.count !== undefined && paths >= options.count) requestStop('count');
-    },
-    { windowNs: options.windowNs ?? 100_000_000 },
-  );
+  const verdicts = new VerdictGate(new TopologyIndex(topology), coverage, (path) => {
+    if (path.verdict === 'after-stop') {
+      // In the pcapng, marked; not a path of the trace (not counted by -c, not shown).
+      if (options.count === undefined || paths < options.count) out.onPath(path);
+      afterStop++;
+      return;
+    }
+    // -c N: N paths, however many more the backlog still holds.
+    if (options.count !== undefined && paths >= options.count) return;
+    out.onPath(path);
+    options.onPath?.(path);
+    paths++;
+    if (options.count !== undefined && paths >= options.count) requestStop('count');
+  });
+  const correlation = new CorrelationSession(topology, verdicts.push, { windowNs: options.windowNs ?? 100_000_000 });
   const endedEarly: TraceResult['endedEarly'] = [];
   let stopping = false;
   const parsers = points.map(() => new CaptureParser());
@@ -166,20 +197,13 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   const idleMs = options.immediate ? IDLE_MS_IMMEDIATE : IDLE_MS_BLOCKS;
   const ended = points.map(() => false);
   let streamError: unknown;
-  // Only packets between the moment every point was armed and the moment the stop began
-  // can have been seen at every point they crossed; the ones outside (a point still
-  // starting, or already stopping) would show as false losses, so they are left out.
-  let fromSec = Infinity;
-  let untilSec = Infinity;
-  let outside = 0;
+  /** Per point, the newest kernel timestamp read (ms since the epoch): the drain waits for one past the stop. */
+  const lastTsMs = points.map(() => -Infinity);
   const feed = (point: number, events: CaptureEvent[]) => {
     for (const ev of events) {
       if (ev.kind !== 'packet') continue;
-      const t = ev.tsSec + ev.tsNsec / 1e9;
-      if (t < fromSec || t > untilSec) {
-        outside++;
-        continue;
-      }
+      const t = ev.tsSec * 1000 + ev.tsNsec / 1e6;
+      if (t > lastTsMs[point]!) lastTsMs[point] = t;
       ev.point = point;
       correlation.push(point, ev);
       packets[point]!++;
@@ -233,6 +257,8 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
         if (!stopping) {
           const log = session.processes[point]?.log ?? '';
           endedEarly.push({ label: points[point]!.label, reason: failureReason(log) });
+          // Its capture covers what it handed over, no more: later paths crossing it are not judged there.
+          coverage.cut(point, lastTsMs[point]!, 'point-ended');
         }
         correlation.end(point);
         if (ended.every(Boolean)) requestStop('points-ended');
@@ -271,9 +297,16 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     options.onBacklog(unread);
   };
   let skippedBytes = 0;
+  /** Nothing more is read: each point's capture covers only what was read of it. */
+  const abandon = (): number => {
+    points.forEach((_, i) => {
+      if (!ended[i] && session.unreadBytes(i) > 0) coverage.cut(i, lastTsMs[i]!, 'not-read');
+    });
+    return session.abandonBacklog();
+  };
   const skip = () => {
     stopping = true; // the streams end now: not "ended before the trace did"
-    skippedBytes += session.abandonBacklog();
+    skippedBytes += abandon();
     wake?.();
   };
   const onAbort = () => {
@@ -300,7 +333,30 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     process.stderr.write(`\r\x1b[K${line}`);
     statusShown = true;
   };
-  const drainMs = options.immediate ? 300 : BLOCK_DRAIN_MS;
+  let lastAsked = 0;
+  /** Asks every running tcpdump for its drops (one question at a time each), often enough to place them. */
+  const askForDrops = () => {
+    const now = Date.now();
+    if (now - lastAsked < STATS_EVERY_MS) return;
+    lastAsked = now;
+    session.processes.forEach((proc, i) => {
+      if (!coverage.drops[i]!.asked(now)) return;
+      if (!proc.requestStats()) coverage.drops[i]!.answered(coverage.drops[i]!.total, now); // not running: nothing to ask
+    });
+  };
+  /** Moves paths on to the outputs (the merge, the judging, the writes). */
+  const moveOn = async () => {
+    correlation.release();
+    verdicts.release();
+    // On one terminal the timeline would go on from the end of the status line: clear
+    // the line first, and draw it again under the new text.
+    const redraw = statusShown && out.hasText && Boolean(process.stdout.isTTY);
+    if (redraw) process.stderr.write('\r\x1b[K');
+    await out.flush();
+    if (redraw) showStatus();
+    openGate();
+  };
+  let drainedMs = 0;
   let stats: Array<CaptureStats | null> = [];
   let armedAfterMs = 0;
   let timing: ArmTiming = { lookupMs: 0, startMs: 0, sinceProcessStartMs: 0 };
@@ -313,8 +369,12 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     armedAfterMs = Date.now() - started;
     timing = { lookupMs: tStart - t0, startMs: tArmed - tStart, sinceProcessStartMs: tArmed };
     armed = true;
-    fromSec = Date.now() / 1000;
+    verdicts.open(Date.now());
     lastDataAt.fill(Date.now());
+    session.processes.forEach((proc, i) => {
+      proc.onLiveStats = (s) => coverage.drops[i]!.answered(s.droppedByKernel, Date.now());
+      void proc.exited.then((s) => coverage.drops[i]!.ended(s?.droppedByKernel ?? null, Date.now()));
+    });
     options.onArmed?.(points, timing);
     if (options.durationS !== undefined) timer = setTimeout(() => requestStop('duration'), options.durationS * 1000);
     if (options.command && options.command.length > 0) {
@@ -324,7 +384,8 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       command.done.then(
         (code) => {
           commandExitCode = code;
-          setTimeout(() => requestStop('command'), options.drainMs ?? drainMs);
+          const grace = options.drainMs ?? COMMAND_GRACE_MS;
+          setTimeout(() => requestStop('command'), grace);
         },
         (error: unknown) => {
           streamError ??= error;
@@ -343,26 +404,32 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
         // stdout that blocked), and vouching for it by the clock would split paths.
         if (!ended[i] && nowMs - lastDataAt[i]! > idleMs && session.unreadBytes(i) === 0) correlation.merge.advance(i, msToTs(nowMs - idleMs));
       }
-      correlation.release();
-      // On one terminal the timeline would go on from the end of the status line: clear
-      // the line first, and draw it again under the new text.
-      const redraw = statusShown && out.hasText && Boolean(process.stdout.isTTY);
-      if (redraw) process.stderr.write('\r\x1b[K');
-      await out.flush();
-      if (redraw) showStatus();
-      openGate();
+      askForDrops();
+      await moveOn();
       if (out.readerGone) requestStop('output-closed');
       if (options.status && Date.now() - lastStatus >= 500) {
         showStatus();
-        // tcpdump answers on stderr; the next line shows it.
-        session.requestStats();
         lastStatus = Date.now();
       }
     }
-    // Let the last kernel blocks reach tcpdump before it is stopped (a SIGINT drops them).
-    if (stopWanted !== 'command' && stopWanted !== 'points-ended' && stopWanted !== 'targets-gone' && !options.urgentSignal?.aborted) {
-      await sleepOrWake(drainMs);
+    // The drain: a SIGINT makes tcpdump drop the kernel block it has not been handed yet,
+    // so each point is stopped only once it has handed over a packet stamped after the stop
+    // moment, or once its last block must have come (DRAIN_BLOCKS_MS).
+    const stopAt = verdicts.stopAtMs;
+    const wanted = stopWanted !== 'count' && !(out.readerGone && !out.writesFile);
+    const soft = stopAt + (options.immediate ? DRAIN_IMMEDIATE_MS : DRAIN_BLOCKS_MS);
+    const hard = stopAt + DRAIN_MAX_MS;
+    while (wanted && !options.urgentSignal?.aborted && !streamError) {
+      const now = Date.now();
+      const waiting = points.flatMap((_, i) => (!ended[i] && lastTsMs[i]! <= stopAt ? [i] : []));
+      if (waiting.length === 0 || now >= hard) break;
+      // Past the block timeout a point with nothing more to read has nothing more to give.
+      if (now >= soft && waiting.every((i) => session.unreadBytes(i) === 0)) break;
+      await sleepOrWake(Math.min(TICK_MS, Math.max(1, hard - now)));
+      askForDrops();
+      await moveOn();
     }
+    drainedMs = Math.max(0, Date.now() - stopAt);
   } catch (error) {
     failure = error;
   } finally {
@@ -370,11 +437,12 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     options.signal?.removeEventListener('abort', onAbort);
     clearTimeout(timer);
     command?.kill();
-    untilSec = Date.now() / 1000;
+    // A failure stops the trace too: its moment closes the window.
+    verdicts.close(Date.now());
     // What tcpdump wrote before the stop and vethcap has not read yet (it fell behind a
     // burst) is read now, unless nobody wants it.
     const unwanted = failure !== undefined || stopWanted === 'count' || (out.readerGone && !out.writesFile);
-    if (unwanted) skippedBytes += session.abandonBacklog();
+    if (unwanted) skippedBytes += abandon();
     else noticeBacklog();
     const stopped = session.stop();
     let streamsDone = false;
@@ -388,13 +456,14 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       while (!streamsDone) {
         await sleepOrWake(TICK_MS);
         correlation.release();
+        verdicts.release();
         await out.flush();
         openGate();
-        if (out.readerGone && !out.writesFile) skippedBytes += session.abandonBacklog();
+        if (out.readerGone && !out.writesFile) skippedBytes += abandon();
       }
     } catch (error) {
       failure ??= error;
-      session.abandonBacklog();
+      abandon();
     } finally {
       gateOpen = true;
       openGate();
@@ -405,8 +474,10 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     if (statusShown) process.stderr.write('\r\x1b[K');
   }
   if (failure === undefined && streamError !== undefined) failure = streamError;
-  // Whatever ended the trace, the pcapng is completed up to the last packet received.
+  // Whatever ended the trace, the pcapng is completed up to the last packet received. Every
+  // tcpdump has ended, so every point's drops are known: what is held is judged now.
   correlation.finish();
+  verdicts.flush();
   const summary = await out.close(
     stats.map((s, point) => ({ point, ...(s ? { ifRecv: s.received, ifDrop: s.droppedByKernel } : {}), endTime: nowTs() })),
   );
@@ -424,7 +495,9 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     commandExitCode,
     endedEarly,
     packetsWritten: out.packetsWritten,
-    outsideWindow: outside,
+    outsideWindow: verdicts.outside,
+    afterStop,
+    drainedMs,
     skippedBytes,
   };
 }

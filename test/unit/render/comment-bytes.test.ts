@@ -6,8 +6,9 @@ import { encodePacketComment, packetComment } from '../../../src/render/comment.
 function twoHops(id: number, deltaNs: number | null, lost = false): PacketPath {
   const copy = (hop: number, point: number, label: string, direction: 0 | 1 | 2, d: number | null): PathCopy =>
     ({ hop, point, label, direction, deltaNs: d, observedAfterNs: null }) as unknown as PathCopy;
+  const loss = { after: 'host:vëthA', before: 'web:eth0' };
   return {
-    id, hopCount: 2, lost: lost ? { after: 'host:vëthA', before: 'web:eth0' } : null,
+    id, hopCount: 2, lost: lost ? loss : null, losses: lost ? [loss] : [], verdict: lost ? 'lost' : 'complete', notCaptured: [],
     copies: [copy(1, 0, 'box:eth0', 2, null), copy(2, 1, 'host:vëthA', 1, deltaNs)],
   } as unknown as PacketPath;
 }

@@ -81,7 +81,7 @@ describe('NDJSON', () => {
   it('has the documented keys and values', () => {
     const paths = bridgeScenario();
     const ping0 = JSON.parse(renderPathJson(paths[2]!)) as Record<string, unknown>;
-    expect(Object.keys(ping0)).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites']);
+    expect(Object.keys(ping0)).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites', 'verdict', 'notCaptured', 'ambiguousAt']);
     expect(ping0).toMatchObject({ id: 3, summary: 'ICMP echo request 198.18.0.2 → 198.18.0.3 id=25 seq=0', protocol: 'ICMP', length: 98, complete: true, lost: null });
     expect(pathToJson(paths[2]!).hops).toEqual([
       { point: 'box:eth0', role: 'namespace-end', direction: 'out', ts: '1764333971.000100000', hop: 1, deltaNs: null, observer: false, observedAfterNs: null },
@@ -104,13 +104,13 @@ describe('summary', () => {
     const s = new SummaryCollector(fivePoints());
     for (const p of bridgeScenario()) s.add(p);
     const r = s.result();
-    expect(r).toMatchObject({ paths: 5, complete: 4, incomplete: 1, lost: 1, unknown: 0 });
+    expect(r).toMatchObject({ paths: 5, complete: 4, incomplete: 1, lost: 1, notCaptured: 0, undetermined: 0, afterStop: 0, unknown: 0 });
     expect(r.points).toEqual([
-      { point: 'box:eth0', packets: 5 },
-      { point: 'host:vethA', packets: 5 },
-      { point: 'host:docker0', packets: 5 },
-      { point: 'host:vethB', packets: 4 },
-      { point: 'web:eth0', packets: 4 },
+      { point: 'box:eth0', packets: 5, notCaptured: 0 },
+      { point: 'host:vethA', packets: 5, notCaptured: 0 },
+      { point: 'host:docker0', packets: 5, notCaptured: 0 },
+      { point: 'host:vethB', packets: 4, notCaptured: 0 },
+      { point: 'web:eth0', packets: 4, notCaptured: 0 },
     ]);
     expect(r.hops.find((h) => h.from === 'box:eth0' && h.to === 'host:vethA')).toEqual({ from: 'box:eth0', to: 'host:vethA', count: 3, p50Ns: 4300, p99Ns: 4900, minNs: 3100, maxNs: 4900 });
   });
