@@ -19,6 +19,11 @@ export const EXIT = {
   CAPTURE: 6,
   /** A capture file could not be read, or an output file written. */
   FILE: 7,
+  /**
+   * verify: no loss seen, but capture points dropped copies in the kernel, so some packets'
+   * delivery is unknown: neither a pass nor a failure. Retry with a bigger -B or fewer probes.
+   */
+  UNDETERMINED: 8,
   /** A bug in vethcap: an error it did not expect. */
   INTERNAL: 70,
   /** Ended by SIGINT (Ctrl-C); SIGTERM gives 143. */

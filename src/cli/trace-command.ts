@@ -26,7 +26,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           .option('skip', { type: 'string', array: true, describe: 'Leave out a capture point by its label, e.g. --skip host:docker0.' })
           .option('add-host', { type: 'string', array: true, describe: 'Also capture on this host interface (label host:IFNAME).' })
           .option('uplink', { type: 'string', describe: 'Also capture on the host\'s uplink: IFACE, or empty for the interface of the default route.' })
-          .option('drain', { type: 'number', describe: 'Milliseconds to keep capturing after the command given after -- exits (default 1100, 300 with --immediate).' })
+          .option('drain', { type: 'number', describe: 'Milliseconds after the command given after -- exits that still count as the trace (default 200): packets that begin by then get a verdict (a late reply, a TCP close).' })
           .option('immediate', { type: 'boolean', default: false, describe: 'tcpdump --immediate-mode: each packet shown at once instead of up to ~1 s late, but at high packet rates the kernel drops packets.' })
           .parserConfiguration({ 'populate--': true }),
       )
@@ -34,7 +34,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
         .example("sudo $0 trace box web --filter 'tcp port 80' -w path.pcapng", 'two containers, and one pcapng for Wireshark')
         .example('sudo $0 trace box --filter icmp -- ping -c 3 198.18.0.3', 'run ping inside box once every point is armed; stop when it ends')
         .example('sudo $0 trace box -c 100 --json > paths.ndjson', 'the first 100 paths as NDJSON')
-        .epilogue('Stops on -c, -d, the command\'s end, Ctrl-C or SIGTERM; the pcapng is complete whatever stops it. Labels: <target>:<ifname> inside a namespace, host:<ifname> on the host. The bridge device is an observation point: hop latencies run port to port. Each tcpdump writes into an unnamed spool file in $VETHCAP_SPOOL_DIR (else $TMPDIR, else /tmp) that vethcap reads back, so a burst it cannot show in real time is shown late, not dropped.'),
+        .epilogue('Stops on -c, -d, the command\'s end, Ctrl-C or SIGTERM; the pcapng is complete whatever stops it. Only packets that begin between the moment every point is armed and the moment the stop is asked for get a verdict: complete, lost (the network lost it, between the two points named), not captured (a point\'s capture missed the copy: kernel drops, the point ended) or undetermined; packets that begin later go into the pcapng marked "after the stop". Labels: <target>:<ifname> inside a namespace, host:<ifname> on the host. The bridge device is an observation point: hop latencies run port to port. Each tcpdump writes into an unnamed spool file in $VETHCAP_SPOOL_DIR (else $TMPDIR, else /tmp) that vethcap reads back, so a burst it cannot show in real time is shown late, not dropped.'),
     async (argv) => {
       const args = argv as unknown as OutputArgs & {
         target: string[];
@@ -138,7 +138,7 @@ function report(result: TraceResult, args: OutputArgs): void {
   const lines = ['capture (tcpdump): captured / dropped by kernel', ...perPoint.map((p) => `  ${p.point.padEnd(w)}  ${p.captured ?? '?'} / ${p.droppedByKernel ?? '?'}`)];
   process.stdout.write(`${args.quiet ? '' : '\n'}${text}${lines.join('\n')}\n`);
   if (result.commandExitCode !== null && result.commandExitCode !== 0) process.stderr.write(`vethcap: the command exited with ${result.commandExitCode}.\n`);
-  if (result.outsideWindow > 0) process.stderr.write(`vethcap: left out ${result.outsideWindow} packets captured before every point was armed or after the stop began (they could not be seen at every point).\n`);
+  if (result.outsideWindow > 0) process.stderr.write(`vethcap: left out ${result.outsideWindow} packets captured before every point was armed (a point still starting may have missed them).\n`);
   if (args.write) process.stderr.write(`vethcap: wrote ${result.packetsWritten} packets to ${args.write}.\n`);
 }
 

@@ -17,6 +17,7 @@ interface VerifyArgs {
   passive: boolean;
   duration?: number;
   filter?: string;
+  'buffer-size'?: number;
   json: boolean;
 }
 
@@ -37,7 +38,8 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
         .option('passive', { type: 'boolean', default: false, describe: 'Send nothing: check the traffic between source and destination that flows anyway, for --duration seconds.' })
         .option('duration', { alias: 'd', type: 'number', describe: 'Passive mode: seconds to watch (default 10).' })
         .option('filter', { alias: 'f', type: 'string', describe: 'Passive mode: only packets that also match this pcap filter.' })
-        .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object (ok, probes, hops, lost, hints; README.md).' })
+        .option('buffer-size', { alias: 'B', type: 'number', describe: 'Kernel capture buffer per point in KiB (tcpdump -B; default 8192). Raise it if verify says UNDETERMINED (exit 8).' })
+        .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object (ok, verdict, probes, hops, lost, undetermined, hints; README.md).' })
         .check((argv) => {
           if (!(Number(argv.count) > 0 && Number.isInteger(Number(argv.count)))) throw new VethcapError('USAGE', '--count takes a whole number of probes above 0.');
           if (argv.size !== undefined && !(Number(argv.size) >= 0 && Number.isInteger(Number(argv.size)) && Number(argv.size) <= 65507)) throw new VethcapError('USAGE', '--size takes a number of bytes from 0 to 65507.');
@@ -46,6 +48,7 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
           if (argv.duration !== undefined && !(Number(argv.duration) > 0)) throw new VethcapError('USAGE', '--duration takes a number of seconds above 0.');
           if (argv.duration !== undefined && !argv.passive) throw new VethcapError('USAGE', '--duration goes with --passive; active mode stops when the probes are answered.');
           if (argv.filter !== undefined && !argv.passive) throw new VethcapError('USAGE', '--filter goes with --passive; active mode captures exactly its probes.');
+          if (argv['buffer-size'] !== undefined && !(Number.isInteger(Number(argv['buffer-size'])) && Number(argv['buffer-size']) >= 1)) throw new VethcapError('USAGE', '--buffer-size takes a whole number of KiB above 0.');
           if (argv.port !== undefined && !(Number.isInteger(Number(argv.port)) && Number(argv.port) > 0 && Number(argv.port) < 65536)) throw new VethcapError('USAGE', '--port takes a port number from 1 to 65535.');
           return true;
         })
@@ -54,7 +57,7 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
         .example('sudo $0 verify box --to web --size 1472', 'does a 1500-byte packet get through unfragmented?')
         .example('sudo $0 verify box --to web --passive --duration 30 --filter "tcp port 5432"', 'check the traffic that flows anyway')
         .epilogue(
-          'Exit 0: every probe and answer crossed every hop. Exit 1: packets were lost; the last line says after which hop and before which, and hints say what the host shows (port state, link down, nftables/iptables counters that grew, br_netfilter, MTU, qdisc drops, ARP, FDB). Other codes: vethcap --help. verify reads the host\'s configuration and never changes it.',
+          'Exit 0: every probe and answer crossed every hop. Exit 1: packets were lost; the last line says after which hop and before which, and hints say what the host shows (port state, link down, nftables/iptables counters that grew, br_netfilter, MTU, qdisc drops, ARP, FDB). Exit 8: no loss seen, but a capture point dropped copies in its kernel, so whether some packets arrived is unknown (a copy a capture dropped is not a packet the network lost); raise -B. Other codes: vethcap --help. verify reads the host\'s configuration and never changes it.',
         ),
     async (argv) => {
       const args = argv as unknown as VerifyArgs;
@@ -73,6 +76,7 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
           passive: args.passive,
           ...(args.duration !== undefined ? { durationS: args.duration } : {}),
           ...(args.filter !== undefined ? { filter: args.filter } : {}),
+          ...(args['buffer-size'] !== undefined ? { bufferSizeKiB: args['buffer-size'] } : {}),
           signal: interrupt.signal,
           onArmed: (points) => {
             if (!args.json) process.stderr.write(`vethcap: ${points.length} points armed: ${points.map((p) => p.label).join(', ')}\n`);
@@ -109,6 +113,6 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
       const dropped = result.trace.stats.some((s) => (s?.droppedByKernel ?? 0) > 0);
       if (dropped && !args.json) process.stderr.write('vethcap: a capture point dropped packets in the kernel: the counts above may be short.\n');
       for (const e of result.trace.endedEarly) process.stderr.write(`vethcap: capture at ${e.label} ended early: ${e.reason}.\n`);
-      ctx.exitCode = result.trace.endedEarly.length > 0 ? EXIT.CAPTURE : verdict.ok ? EXIT.OK : EXIT.FORWARDING_FAILED;
+      ctx.exitCode = result.trace.endedEarly.length > 0 ? EXIT.CAPTURE : verdict.verdict === 'pass' ? EXIT.OK : verdict.verdict === 'undetermined' ? EXIT.UNDETERMINED : EXIT.FORWARDING_FAILED;
     },
   );

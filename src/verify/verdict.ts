@@ -48,6 +48,8 @@ export interface HopRow {
   /** Packets that should have reached this hop: seen at the previous hop (or probes sent, first hop). */
   sent: number;
   seen: number;
+  /** Packets missing here that the network did not lose (or may not have): the point's capture missed them (kernel drops). */
+  notCaptured: number;
   lost: number;
   /** Latency from the previous hop (ns), over the packets seen at both; null for the first hop or none. */
   p50Ns: number | null;
@@ -65,8 +67,20 @@ export interface LossReport {
   reason: string;
 }
 
+/** Packets whose trip the captures cannot settle, and the points whose capture dropped. */
+export interface Undetermined {
+  /** Packets checked whose delivery no capture proves, because points dropped copies in the kernel. */
+  count: number;
+  /** The points whose capture missed copies, with tcpdump's kernel drop count for the run where known. */
+  points: Array<{ point: string; droppedByKernel: number | null }>;
+}
+
 export interface Verdict {
+  /** True for a pass: every packet crossed every hop. */
   ok: boolean;
+  /** pass, fail (a loss or a problem: exit 1), or undetermined (no loss seen, but capture drops leave packets unchecked: exit 8). */
+  verdict: 'pass' | 'fail' | 'undetermined';
+  undetermined: Undetermined;
   mode: 'active' | 'passive';
   probes: {
     kind: ProbeKind | null;
@@ -111,12 +125,14 @@ interface Tally {
   hops: readonly string[];
   packets: number;
   seen: number[];
+  /** Per hop: copies missing there that a capture missed (the path's notCaptured). */
+  missed: number[];
   samples: number[][];
   losses: Map<string, LossReport>;
 }
 
 function newTally(direction: string, kind: PacketKind, hops: readonly string[]): Tally {
-  return { direction, kind, hops, packets: 0, seen: hops.map(() => 0), samples: hops.map(() => []), losses: new Map() };
+  return { direction, kind, hops, packets: 0, seen: hops.map(() => 0), missed: hops.map(() => 0), samples: hops.map(() => []), losses: new Map() };
 }
 
 /** Why packets seen at `after` never reached `before`, from the two points' roles. */
@@ -160,6 +176,9 @@ export class VerdictBuilder {
   private readonly tallies: { fwdIp: Tally; revIp: Tally; fwdArp: Tally; revArp: Tally };
   private arpRequests = 0;
   private arpReplies = 0;
+  /** Packets whose delivery no capture proves (their last hops' captures missed them). */
+  private unsure = 0;
+  private readonly unsurePoints = new Set<string>();
 
   constructor(private readonly exp: VerifyExpectation) {
     this.srcIp = ipToInt(exp.src.ip);
@@ -177,6 +196,8 @@ export class VerdictBuilder {
 
   add(path: PacketPath): void {
     const { tallies, srcIp, dstIp, exp } = this;
+    // Began after the trace was asked to stop: no verdict to count.
+    if (path.verdict === 'after-stop') return;
     const first = path.copies[0];
     if (!first) return;
     const f = first.frame;
@@ -204,11 +225,25 @@ export class VerdictBuilder {
       }
       prevHop = c.label;
     }
+    const missed = new Set<string>();
+    for (const g of path.notCaptured) if (g.reason !== 'gap') missed.add(g.point);
+    tally.hops.forEach((h, i) => {
+      if (!seenAt.has(h) && missed.has(h)) tally.missed[i]!++;
+    });
     let last = -1;
     for (let i = 0; i < tally.hops.length; i++) if (seenAt.has(tally.hops[i]!)) last = i;
     if (last >= 0 && last < tally.hops.length - 1) {
+      // The first hop after the last sighting whose capture was whole then: the network lost
+      // the packet before it. None: the captures missed it, and whether it arrived is unknown.
+      let next = last + 1;
+      while (next < tally.hops.length && missed.has(tally.hops[next]!)) next++;
+      if (next === tally.hops.length) {
+        this.unsure++;
+        for (let i = last + 1; i < tally.hops.length; i++) this.unsurePoints.add(tally.hops[i]!);
+        return;
+      }
       const after = tally.hops[last]!;
-      const before = tally.hops[last + 1]!;
+      const before = tally.hops[next]!;
       const key = `${after}\u0000${before}`;
       const loss = tally.losses.get(key);
       if (loss) loss.count++;
@@ -216,8 +251,14 @@ export class VerdictBuilder {
     }
   }
 
-  result(): Verdict {
+  /**
+   * The verdict. `droppedByKernel`: tcpdump's kernel drops per point label over the run, to
+   * tell probes that never appeared from probes the first point's capture dropped.
+   */
+  result(droppedByKernel: ReadonlyMap<string, number | null> = new Map()): Verdict {
     const { tallies, exp, fwdName, arpRequests, arpReplies } = this;
+    let unsure = this.unsure;
+    const unsurePoints = new Set(this.unsurePoints);
     const probeKind: PacketKind = exp.probe === 'arp' ? 'arp' : 'ip';
     const hops: HopRow[] = [];
     const lost: LossReport[] = [];
@@ -230,7 +271,8 @@ export class VerdictBuilder {
         const sent = i === 0 ? (isProbe ? Math.max(exp.sent, t.seen[0]!) : t.seen[0]!) : t.seen[i - 1]!;
         const seen = t.seen[i]!;
         const sorted = [...t.samples[i]!].sort((a, b) => a - b);
-        hops.push({ direction: t.direction, kind: t.kind, point, sent, seen, lost: Math.max(0, sent - seen), p50Ns: percentile(sorted, 50), p99Ns: percentile(sorted, 99) });
+        const notCaptured = t.missed[i]!;
+        hops.push({ direction: t.direction, kind: t.kind, point, sent, seen, notCaptured, lost: Math.max(0, sent - seen - notCaptured), p50Ns: percentile(sorted, 50), p99Ns: percentile(sorted, 99) });
       });
       lost.push(...t.losses.values());
     }
@@ -243,8 +285,14 @@ export class VerdictBuilder {
 
     if (exp.mode === 'active') {
       const probeTally = exp.probe === 'arp' ? tallies.fwdArp : fwd;
-      const missing = exp.sent - (probeTally.seen[0] ?? 0);
-      if (missing > 0) {
+      const firstHop = probeTally.hops[0];
+      const missing = exp.sent - (probeTally.seen[0] ?? 0) - (probeTally.missed[0] ?? 0);
+      const firstDropped = firstHop === undefined ? 0 : droppedByKernel.get(firstHop);
+      if (missing > 0 && firstHop !== undefined && typeof firstDropped === 'number' && firstDropped > 0) {
+        // The first point's capture dropped packets: probes it has no copy of may have left.
+        unsure += missing;
+        unsurePoints.add(firstHop);
+      } else if (missing > 0) {
         const arpLost = tallies.fwdArp.losses.size + tallies.revArp.losses.size > 0;
         if (exp.probe !== 'arp' && arpRequests > 0 && (arpLost || arpReplies === 0)) {
           problems.push(
@@ -271,11 +319,18 @@ export class VerdictBuilder {
       }
     }
     const checked = Object.values(tallies).reduce((n, t) => n + t.packets, 0);
-    const ok = lost.length === 0 && problems.length === 0;
+    const failed = lost.length > 0 || problems.length > 0;
+    const undetermined: Undetermined = {
+      count: unsure,
+      points: [...unsurePoints].map((point) => ({ point, droppedByKernel: droppedByKernel.get(point) ?? null })),
+    };
+    const verdict = failed ? 'fail' : undetermined.count > 0 ? 'undetermined' : 'pass';
     lost.sort((a, b) => b.count - a.count);
-    const line = ok ? passLine(exp, { seen, delivered, answered, checked }) : failLine(lost, problems);
+    const line = verdict === 'pass' ? passLine(exp, { seen, delivered, answered, checked }) : verdict === 'fail' ? failLine(lost, problems) : undeterminedLine(undetermined);
     return {
-      ok,
+      ok: verdict === 'pass',
+      verdict,
+      undetermined,
       mode: exp.mode,
       probes: { kind: exp.probe, sent: exp.sent, seen, delivered, answered, arpRequests, arpReplies },
       checked,
@@ -286,6 +341,11 @@ export class VerdictBuilder {
     };
   }
 
+}
+
+function undeterminedLine(u: Undetermined): string {
+  const where = u.points.map((p) => `${p.point}${p.droppedByKernel === null ? '' : ` (${p.droppedByKernel} dropped by its kernel)`}`).join(', ');
+  return `UNDETERMINED: no loss seen, but ${u.count} packets could not be checked: the capture at ${where} dropped packets, so whether they arrived is unknown; raise -B or send fewer probes at once`;
 }
 
 function passLine(exp: VerifyExpectation, n: { seen: number; delivered: number; answered: number; checked: number }): string {
@@ -314,10 +374,12 @@ export function renderVerdictText(v: Verdict, hints: readonly string[] = []): st
     String(h.lost),
     h.p50Ns === null ? '' : formatDuration(h.p50Ns),
     h.p99Ns === null ? '' : formatDuration(h.p99Ns),
+    ...(v.hops.some((x) => x.notCaptured > 0) ? [String(h.notCaptured)] : []),
   ]);
-  const head = ['direction', 'hop', 'sent', 'seen', 'lost', 'p50', 'p99'];
+  // "not captured" only when a point's capture missed copies: the usual table stays as it was.
+  const head = ['direction', 'hop', 'sent', 'seen', 'lost', 'p50', 'p99', ...(v.hops.some((x) => x.notCaptured > 0) ? ['not captured'] : [])];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const numeric = new Set([2, 3, 4]);
+  const numeric = new Set([2, 3, 4, 7]);
   const fmt = (r: string[]) =>
     r
       .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))

@@ -30,6 +30,8 @@ export interface VerifyOptions {
   timeoutS?: number;
   intervalS?: number;
   port?: number;
+  /** Kernel capture buffer per point (KiB); the trace's default otherwise. */
+  bufferSizeKiB?: number;
   signal?: AbortSignal;
   /** Called once every point is armed. */
   onArmed?: (points: readonly PlannedPoint[]) => void;
@@ -193,6 +195,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       ...(down.length > 0 ? { skip: down } : {}),
       output: { format: 'none' },
       windowNs: 200_000_000,
+      ...(options.bufferSizeKiB !== undefined ? { bufferSizeKiB: options.bufferSizeKiB } : {}),
       ...(passive ? { durationS: options.durationS ?? 10 } : {}),
       signal: stop.signal,
       onPath: (path) => builder.add(path),
@@ -217,7 +220,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   if (probeError) throw probeError;
   if (options.signal?.aborted) throw new VethcapError('INTERRUPTED', 'verify was interrupted before it could give a verdict.');
   const after = await snapshot(hintContext);
-  const verdict = refineReasons(builder.result(), before, after, hintContext);
+  const drops = new Map(result.points.map((p, i) => [p.label, result.stats[i]?.droppedByKernel ?? null] as const));
+  const verdict = refineReasons(builder.result(drops), before, after, hintContext);
   const hints = explain(before, after, hintContext, verdict);
   return { verdict, hints, expectation, points: result.points, probeOutput, probeExitCode, trace: result, notes };
 }

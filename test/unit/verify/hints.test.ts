@@ -41,6 +41,8 @@ const ctx: HintContext = {
 
 const failing: Verdict = {
   ok: false,
+  verdict: 'fail',
+  undetermined: { count: 0, points: [] },
   mode: 'active',
   probes: { kind: 'icmp', sent: 3, seen: 3, delivered: 0, answered: 0, arpRequests: 0, arpReplies: 0 },
   checked: 3,

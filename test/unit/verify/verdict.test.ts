@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CorrelationSession, type PacketPath } from '../../../src/correlate/index.js';
 import type { CaptureRecord } from '../../../src/model/record.js';
-import { computeVerdict, renderVerdictText, type VerifyExpectation } from '../../../src/verify/verdict.js';
+import { computeVerdict, renderVerdictText, VerdictBuilder, type VerifyExpectation } from '../../../src/verify/verdict.js';
+import { TopologyIndex } from '../../../src/correlate/topology-index.js';
+import { judgePath, markAfterStop, type CaptureCoverage } from '../../../src/correlate/verdict.js';
 import { arp, ether, icmpFrame } from '../../helpers/frames.js';
 import { rec } from '../../helpers/records.js';
 import { IP, MAC, fivePoints } from '../../helpers/topology.js';
@@ -111,5 +113,45 @@ describe('verify verdict', () => {
     const v = computeVerdict(correlate(records), expectation({ forward: ['box:eth0', 'host:vethA'], reachesDestination: false, dst: { name: IP.web, ip: IP.web } }));
     expect(v.ok).toBe(true);
     expect(v.line).toMatch(/not a target vethcap resolved: checked as far as host:vethA/);
+  });
+});
+
+describe('verify under capture drops', () => {
+  const topo = new TopologyIndex(fivePoints());
+  const dropsAt = (points: number[]): CaptureCoverage => ({ gapAt: (p) => (points.includes(p) ? { reason: 'kernel-drops', dropped: 4 } : null) });
+
+  it('is undetermined, not failed, when the copies missing at the last hops are ones their captures dropped', () => {
+    const paths = correlate([...requestRecords(0, [0, 1, 2, 3, 4]), ...replyRecords(0), ...requestRecords(1, [0, 1, 2, 3]), ...replyRecords(1), ...requestRecords(2, [0, 1, 2, 3, 4]), ...replyRecords(2)]);
+    for (const p of paths) judgePath(p, topo, dropsAt([4]));
+    const v = computeVerdict(paths, expectation());
+    expect(v.verdict).toBe('undetermined');
+    expect(v.ok).toBe(false);
+    expect(v.lost).toEqual([]);
+    expect(v.undetermined).toEqual({ count: 1, points: [{ point: 'web:eth0', droppedByKernel: null }] });
+    expect(v.hops.find((h) => h.direction === 'box → web' && h.point === 'web:eth0')).toMatchObject({ sent: 3, seen: 2, notCaptured: 1, lost: 0 });
+    expect(v.line).toMatch(/^UNDETERMINED: /);
+  });
+
+  it('still fails on a loss at a hop whose capture was whole, while another point drops', () => {
+    const paths = correlate([...requestRecords(0, [0, 1, 2]), ...requestRecords(1, [0, 1, 2]), ...requestRecords(2, [0, 1, 2])]);
+    for (const p of paths) judgePath(p, topo, dropsAt([0]));
+    const v = computeVerdict(paths, expectation());
+    expect(v.verdict).toBe('fail');
+    expect(v.lost).toMatchObject([{ after: 'host:vethA', before: 'host:vethB', count: 3 }]);
+  });
+
+  it('does not call probes missing at the first hop lost when that point dropped packets in the kernel', () => {
+    const paths = correlate([...requestRecords(0, [0, 1, 2, 3, 4]), ...replyRecords(0)]);
+    const v = new VerdictBuilder(expectation({ sent: 2 }));
+    for (const p of paths) v.add(p);
+    expect(v.result(new Map([['box:eth0', 1]]))).toMatchObject({ verdict: 'undetermined', lost: [], undetermined: { count: 1, points: [{ point: 'box:eth0', droppedByKernel: 1 }] } });
+    expect(v.result(new Map([['box:eth0', 0]]))).toMatchObject({ verdict: 'fail', lost: [{ after: 'box (sender)', before: 'box:eth0', count: 1 }] });
+  });
+
+  it('leaves paths after the stop out', () => {
+    const paths = correlate([...requestRecords(0, [0, 1, 2, 3, 4]), ...replyRecords(0), ...requestRecords(1, [0, 1])]);
+    markAfterStop(paths[paths.length - 1]!);
+    const v = computeVerdict(paths, expectation({ sent: 1 }));
+    expect(v).toMatchObject({ verdict: 'pass', checked: 2 });
   });
 });
