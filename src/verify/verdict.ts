@@ -179,6 +179,12 @@ export class VerdictBuilder {
   /** Packets whose delivery no capture proves (their last hops' captures missed them). */
   private unsure = 0;
   private readonly unsurePoints = new Set<string>();
+  /** Of those, echo requests (by sequence number): an echo reply to one proves it arrived. */
+  private readonly unsureRequests: number[] = [];
+  /** Echo replies whose arrival no capture proves, by sequence number: ping saying it got one proves it. */
+  private readonly unsureReplies: number[] = [];
+  /** Sequence numbers of the echo replies seen at any point. */
+  private readonly repliesSeen = new Set<number>();
 
   constructor(private readonly exp: VerifyExpectation) {
     this.srcIp = ipToInt(exp.src.ip);
@@ -213,6 +219,8 @@ export class VerdictBuilder {
     }
     if (!tally) return;
     tally.packets++;
+    const echo = f.network === 'ipv4' && f.ipProto === 1 ? f.icmpType : -1;
+    if (echo === 0 && tally === tallies.revIp) this.repliesSeen.add(f.icmpSeq);
     const seenAt = new Set<string>();
     let prevHop: string | null = null;
     for (const c of path.copies) {
@@ -239,6 +247,8 @@ export class VerdictBuilder {
       while (next < tally.hops.length && missed.has(tally.hops[next]!)) next++;
       if (next === tally.hops.length) {
         this.unsure++;
+        if (echo === 8 && tally === tallies.fwdIp) this.unsureRequests.push(f.icmpSeq);
+        else if (echo === 0 && tally === tallies.revIp) this.unsureReplies.push(f.icmpSeq);
         for (let i = last + 1; i < tally.hops.length; i++) this.unsurePoints.add(tally.hops[i]!);
         return;
       }
@@ -254,10 +264,15 @@ export class VerdictBuilder {
   /**
    * The verdict. `droppedByKernel`: tcpdump's kernel drops per point label over the run, to
    * tell probes that never appeared from probes the first point's capture dropped.
+   * `repliesReceived`: the sequence numbers of the echo replies ping says it received.
+   * An echo request whose last copies a capture missed arrived if a reply to it was seen; a
+   * reply did if ping received it: neither leaves the verdict undetermined.
    */
-  result(droppedByKernel: ReadonlyMap<string, number | null> = new Map()): Verdict {
+  result(droppedByKernel: ReadonlyMap<string, number | null> = new Map(), repliesReceived: ReadonlySet<number> = new Set()): Verdict {
     const { tallies, exp, fwdName, arpRequests, arpReplies } = this;
     let unsure = this.unsure;
+    for (const seq of this.unsureRequests) if (this.repliesSeen.has(seq) || repliesReceived.has(seq)) unsure--;
+    for (const seq of this.unsureReplies) if (repliesReceived.has(seq)) unsure--;
     const unsurePoints = new Set(this.unsurePoints);
     const probeKind: PacketKind = exp.probe === 'arp' ? 'arp' : 'ip';
     const hops: HopRow[] = [];

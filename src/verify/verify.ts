@@ -221,7 +221,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   if (options.signal?.aborted) throw new VethcapError('INTERRUPTED', 'verify was interrupted before it could give a verdict.');
   const after = await snapshot(hintContext);
   const drops = new Map(result.points.map((p, i) => [p.label, result.stats[i]?.droppedByKernel ?? null] as const));
-  const verdict = refineReasons(builder.result(drops), before, after, hintContext);
+  // ping's own word for which replies reached the source ("64 bytes from …: icmp_seq=3").
+  const received = kind === 'icmp' ? new Set([...probeOutput.matchAll(/ icmp_seq=(\d+) /g)].map((m) => Number(m[1]))) : new Set<number>();
+  const verdict = refineReasons(builder.result(drops, received), before, after, hintContext);
   const hints = explain(before, after, hintContext, verdict);
   return { verdict, hints, expectation, points: result.points, probeOutput, probeExitCode, trace: result, notes };
 }

@@ -121,7 +121,8 @@ describe('verify under capture drops', () => {
   const dropsAt = (points: number[]): CaptureCoverage => ({ gapAt: (p) => (points.includes(p) ? { reason: 'kernel-drops', dropped: 4 } : null) });
 
   it('is undetermined, not failed, when the copies missing at the last hops are ones their captures dropped', () => {
-    const paths = correlate([...requestRecords(0, [0, 1, 2, 3, 4]), ...replyRecords(0), ...requestRecords(1, [0, 1, 2, 3]), ...replyRecords(1), ...requestRecords(2, [0, 1, 2, 3, 4]), ...replyRecords(2)]);
+    // Request 1 has no copy at web:eth0, whose capture dropped, and no answer: did it arrive?
+    const paths = correlate([...requestRecords(0, [0, 1, 2, 3, 4]), ...replyRecords(0), ...requestRecords(1, [0, 1, 2, 3]), ...requestRecords(2, [0, 1, 2, 3, 4]), ...replyRecords(2)]);
     for (const p of paths) judgePath(p, topo, dropsAt([4]));
     const v = computeVerdict(paths, expectation());
     expect(v.verdict).toBe('undetermined');
@@ -153,5 +154,23 @@ describe('verify under capture drops', () => {
     markAfterStop(paths[paths.length - 1]!);
     const v = computeVerdict(paths, expectation({ sent: 1 }));
     expect(v).toMatchObject({ verdict: 'pass', checked: 2 });
+  });
+});
+
+describe('verify: answers prove delivery', () => {
+  const topo = new TopologyIndex(fivePoints());
+  const dropsAt = (points: number[]): CaptureCoverage => ({ gapAt: (p) => (points.includes(p) ? { reason: 'kernel-drops', dropped: 4 } : null) });
+
+  it('takes a reply to a request whose last copy a capture missed as proof it arrived, and ping\'s word for a reply', () => {
+    // Request 1 has no copy at web:eth0 (its capture dropped) but was answered; reply 2 has none
+    // at box:eth0 (dropped) but ping received it.
+    const reply2 = replyRecords(2).filter((r) => r.point !== 0);
+    const paths = correlate([...requestRecords(0, [0, 1, 2, 3, 4]), ...replyRecords(0), ...requestRecords(1, [0, 1, 2, 3]), ...replyRecords(1), ...requestRecords(2, [0, 1, 2, 3, 4]), ...reply2]);
+    for (const p of paths) judgePath(p, topo, dropsAt([0, 4]));
+    const b = new VerdictBuilder(expectation());
+    for (const p of paths) b.add(p);
+    expect(b.result(new Map(), new Set([0, 1, 2]))).toMatchObject({ verdict: 'pass', lost: [] });
+    // Without ping's word, reply 2's arrival is unknown.
+    expect(b.result(new Map(), new Set())).toMatchObject({ verdict: 'undetermined', undetermined: { count: 1 } });
   });
 });
