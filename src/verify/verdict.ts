@@ -245,19 +245,48 @@ export class VerdictBuilder {
       // the packet before it. None: the captures missed it, and whether it arrived is unknown.
       let next = last + 1;
       while (next < tally.hops.length && missed.has(tally.hops[next]!)) next++;
+      // The judged loss knows which captures dropped around the packet (verdict.ts): its
+      // location may span a point whose capture dropped, which `missed` does not list.
+      const judged = path.verdict === 'lost' && path.lost !== null ? [tally.hops.indexOf(path.lost.after), tally.hops.indexOf(path.lost.before)] : null;
+      if (judged !== null && judged[0]! === last && judged[1]! > last) next = judged[1]!;
       if (next === tally.hops.length) {
+        // Active mode answers for its probes: other traffic between the two whose copies
+        // a capture dropped leaves nothing about the probes unknown.
+        if (!this.isProbeTraffic(f)) return;
         this.unsure++;
         if (echo === 8 && tally === tallies.fwdIp) this.unsureRequests.push(f.icmpSeq);
         else if (echo === 0 && tally === tallies.revIp) this.unsureReplies.push(f.icmpSeq);
         for (let i = last + 1; i < tally.hops.length; i++) this.unsurePoints.add(tally.hops[i]!);
         return;
       }
+      // Hops between the last sighting and the first whole capture after it have no copy either,
+      // and their captures dropped then: the packet was lost somewhere between the two.
       const after = tally.hops[last]!;
       const before = tally.hops[next]!;
       const key = `${after}\u0000${before}`;
       const loss = tally.losses.get(key);
       if (loss) loss.count++;
-      else tally.losses.set(key, { after, before, count: 1, direction: tally.direction, kind: tally.kind, reason: lossReason(after, before, exp.points) });
+      else {
+        const between = tally.hops.slice(last + 1, next);
+        const reason = lossReason(after, before, exp.points) + (between.length === 0 ? '' : ` (no copy at ${between.join(', ')} either, whose capture dropped packets then)`);
+        tally.losses.set(key, { after, before, count: 1, direction: tally.direction, kind: tally.kind, reason });
+      }
+    }
+  }
+
+  /** Passive mode: every packet. Active mode: the probes' kind (and ICMP, which carries answers) and ARP. */
+  private isProbeTraffic(f: PacketPath['copies'][number]['frame']): boolean {
+    const { exp } = this;
+    if (exp.mode === 'passive' || f.network === 'arp') return true;
+    switch (exp.probe) {
+      case 'icmp':
+        return f.ipProto === 1;
+      case 'udp':
+        return f.ipProto === 17 || f.ipProto === 1;
+      case 'tcp':
+        return f.ipProto === 6 || f.ipProto === 1;
+      default:
+        return false;
     }
   }
 
@@ -337,7 +366,7 @@ export class VerdictBuilder {
     const failed = lost.length > 0 || problems.length > 0;
     const undetermined: Undetermined = {
       count: unsure,
-      points: [...unsurePoints].map((point) => ({ point, droppedByKernel: droppedByKernel.get(point) ?? null })),
+      points: unsure === 0 ? [] : [...unsurePoints].map((point) => ({ point, droppedByKernel: droppedByKernel.get(point) ?? null })),
     };
     const verdict = failed ? 'fail' : undetermined.count > 0 ? 'undetermined' : 'pass';
     lost.sort((a, b) => b.count - a.count);
