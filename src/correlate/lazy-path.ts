@@ -4,7 +4,7 @@ import { protocolName, summarizeFrame } from '../decode/summary.js';
 import type { CaptureRecord, Direction } from '../model/record.js';
 import type { PointRole } from '../model/topology.js';
 import type { Timestamp } from '../model/time.js';
-import type { Loss, MacRewrite, NatRewrite, PacketPath, PathCopy, TtlChange } from './path.js';
+import type { Loss, MacRewrite, NatRewrite, PacketPath, PathBranch, PathCopy, TtlChange } from './path.js';
 
 /** Shared empty list for the annotations most paths do not have (saves an allocation per path). */
 export const NONE: readonly never[] = Object.freeze([]);
@@ -25,6 +25,7 @@ export class LazyPathCopy implements PathCopy {
     readonly hop: number,
     readonly deltaNs: number | null,
     readonly observedAfterNs: number | null,
+    readonly branch: string | null = null,
   ) {}
 
   get point(): number {
@@ -57,6 +58,7 @@ export class LazyPacketPath implements PacketPath {
   losses: readonly Loss[] = NONE;
   notSeen: readonly string[] = NONE;
   flooded: readonly string[] = NONE;
+  branches: readonly PathBranch[] = NONE;
   nat: readonly NatRewrite[] = NONE;
   ttl: readonly TtlChange[] = NONE;
   macRewrites: readonly MacRewrite[] = NONE;

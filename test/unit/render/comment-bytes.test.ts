@@ -5,9 +5,9 @@ import { encodePacketComment, packetComment } from '../../../src/render/comment.
 /** A two-hop path whose second hop took `deltaNs`; only what comments read is filled in. */
 function twoHops(id: number, deltaNs: number | null, lost = false): PacketPath {
   const copy = (hop: number, point: number, label: string, direction: 0 | 1 | 2, d: number | null): PathCopy =>
-    ({ hop, point, label, direction, deltaNs: d, observedAfterNs: null }) as unknown as PathCopy;
+    ({ hop, point, label, direction, deltaNs: d, observedAfterNs: null, branch: null }) as unknown as PathCopy;
   return {
-    id, hopCount: 2, lost: lost ? { after: 'host:vëthA', before: 'web:eth0' } : null,
+    id, hopCount: 2, lost: lost ? { after: 'host:vëthA', before: 'web:eth0' } : null, branches: [],
     copies: [copy(1, 0, 'box:eth0', 2, null), copy(2, 1, 'host:vëthA', 1, deltaNs)],
   } as unknown as PacketPath;
 }
