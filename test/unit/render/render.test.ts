@@ -103,6 +103,28 @@ describe('a flooded frame', () => {
     expect(r).toMatchObject({ paths: 3, complete: 1, incomplete: 2, lost: 2 });
   });
 
+  it('carries the tree in NDJSON, the same from both renderers', () => {
+    const paths = floodScenario();
+    for (const p of paths) expect(JSON.parse(renderPathJson(p))).toEqual(pathToJson(p));
+    const full = JSON.parse(renderPathJson(paths[0]!)) as ReturnType<typeof pathToJson>;
+    expect(full.hops.map((h) => [h.point, h.branch, h.hop, h.deltaNs])).toEqual([
+      ['box:eth0', null, 1, null],
+      ['host:vethA', null, 2, 100],
+      ['host:docker0', null, 0, null],
+      ['host:vethC', 'host:vethC', 3, 300],
+      ['db:eth0', 'host:vethC', 4, 200],
+      ['host:vethB', 'host:vethB', 5, 800],
+      ['web:eth0', 'host:vethB', 6, 300],
+    ]);
+    expect(full.branches).toEqual([
+      { port: 'host:vethC', points: ['host:vethC', 'db:eth0'], lost: null },
+      { port: 'host:vethB', points: ['host:vethB', 'web:eth0'], lost: null },
+    ]);
+    const lost = pathToJson(paths[1]!);
+    expect(lost.branches.map((b) => b.lost)).toEqual([null, { after: 'host:vethC', before: 'db:eth0' }]);
+    expect(lost.losses).toEqual([{ after: 'host:vethC', before: 'db:eth0' }]);
+  });
+
   it('comments each copy with its branch, the hop its latency runs from, and its branch\'s loss', () => {
     const [full, lostAtDb, lostAtPort] = floodScenario();
     expect(full!.copies.map((_, i) => packetComment(full!, i))).toEqual([
@@ -156,14 +178,15 @@ describe('NDJSON', () => {
   it('has the documented keys and values', () => {
     const paths = bridgeScenario();
     const ping0 = JSON.parse(renderPathJson(paths[2]!)) as Record<string, unknown>;
-    expect(Object.keys(ping0)).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites']);
+    expect(Object.keys(ping0)).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites', 'branches']);
+    expect(ping0.branches).toEqual([]);
     expect(ping0).toMatchObject({ id: 3, summary: 'ICMP echo request 198.18.0.2 → 198.18.0.3 id=25 seq=0', protocol: 'ICMP', length: 98, complete: true, lost: null });
     expect(pathToJson(paths[2]!).hops).toEqual([
-      { point: 'box:eth0', role: 'namespace-end', direction: 'out', ts: '1764333971.000100000', hop: 1, deltaNs: null, observer: false, observedAfterNs: null },
-      { point: 'host:vethA', role: 'host-veth', direction: 'in', ts: '1764333971.000104300', hop: 2, deltaNs: 4300, observer: false, observedAfterNs: null },
-      { point: 'host:docker0', role: 'bridge', direction: '?', ts: '1764333971.000104300', hop: 0, deltaNs: null, observer: true, observedAfterNs: 0 },
-      { point: 'host:vethB', role: 'host-veth', direction: 'out', ts: '1764333971.000121100', hop: 3, deltaNs: 16800, observer: false, observedAfterNs: null },
-      { point: 'web:eth0', role: 'namespace-end', direction: 'in', ts: '1764333971.000122700', hop: 4, deltaNs: 1600, observer: false, observedAfterNs: null },
+      { point: 'box:eth0', role: 'namespace-end', direction: 'out', ts: '1764333971.000100000', hop: 1, deltaNs: null, observer: false, observedAfterNs: null, branch: null },
+      { point: 'host:vethA', role: 'host-veth', direction: 'in', ts: '1764333971.000104300', hop: 2, deltaNs: 4300, observer: false, observedAfterNs: null, branch: null },
+      { point: 'host:docker0', role: 'bridge', direction: '?', ts: '1764333971.000104300', hop: 0, deltaNs: null, observer: true, observedAfterNs: 0, branch: null },
+      { point: 'host:vethB', role: 'host-veth', direction: 'out', ts: '1764333971.000121100', hop: 3, deltaNs: 16800, observer: false, observedAfterNs: null, branch: null },
+      { point: 'web:eth0', role: 'namespace-end', direction: 'in', ts: '1764333971.000122700', hop: 4, deltaNs: 1600, observer: false, observedAfterNs: null, branch: null },
     ]);
     const lost = pathToJson(paths[4]!);
     expect(lost.lost).toEqual({ after: 'host:vethA', before: 'host:vethB' });
