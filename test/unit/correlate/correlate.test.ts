@@ -157,6 +157,15 @@ describe('a flooded frame is a tree', () => {
     expect(p!.copies.map((c) => c.branch)).toEqual([null, null, null, 'host:vethB', 'host:vethB']);
   });
 
+  it('tells a loss before the bridge once, on the trunk, not on every branch', () => {
+    const [p] = correlate(sevenPoints(), without(1, 2, 3, 4, 5, 6));
+    expect(p!.losses).toEqual([{ after: 'box:eth0', before: 'host:vethA' }]);
+    expect(p!.branches.map((b) => [b.port, b.lost])).toEqual([
+      ['host:vethB', null],
+      ['host:vethC', null],
+    ]);
+  });
+
   it('measures a branch whose port copy is missing from the ingress port (a capture gap)', () => {
     const [p] = correlate(sevenPoints(), without(3));
     const web = p!.copies.find((c) => c.label === 'web:eth0')!;
