@@ -1,11 +1,12 @@
 import { decodeFrame } from '../decode/decode-frame.js';
 import { DecodedFrame } from '../decode/frame.js';
-import { DIRECTION, type CaptureRecord } from '../model/record.js';
+import { isGroupMac } from '../decode/format.js';
+import { DIRECTION, type CaptureRecord, type Direction } from '../model/record.js';
 import { directionAt, tieRank } from './direction.js';
 import { expectSegment, type ExpectedPath } from './expected-path.js';
 import { judgePath } from './verdict.js';
 import { LazyPacketPath, LazyPathCopy } from './lazy-path.js';
-import type { MacRewrite, NatRewrite, PacketPath, PathCopy, TtlChange } from './path.js';
+import type { Loss, MacRewrite, NatRewrite, PacketPath, PathBranch, PathCopy, TtlChange } from './path.js';
 import { macsBetween, natBetween, ttlBetween } from './rewrites.js';
 import type { TopologyIndex } from './topology-index.js';
 
@@ -29,6 +30,7 @@ export class PathBuilder {
   private readonly dirs: Int32Array;
   private readonly order: Int32Array;
   private readonly seen: Uint8Array;
+  private readonly branchOf: Int32Array;
   private readonly expectations = new Map<number, Map<number, ExpectedPath>>();
   private cached = 0;
   /** The last single-header expectation, checked before the map (flows repeat their MACs). */
@@ -44,6 +46,7 @@ export class PathBuilder {
     this.dirs = new Int32Array(n);
     this.order = new Int32Array(n);
     this.seen = new Uint8Array(n);
+    this.branchOf = new Int32Array(n);
   }
 
   /**
@@ -55,6 +58,7 @@ export class PathBuilder {
     const { ranks, dirs, order, topo } = this;
     const frames = this.frames;
     const points = topo.points;
+    let egress = 0;
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
       const p = points[r.point]!;
@@ -64,6 +68,7 @@ export class PathBuilder {
       const d = directionAt(p, r, f);
       dirs[i] = d;
       ranks[i] = tieRank(p, d);
+      if (d === DIRECTION.OUTBOUND && p.role === 'host-veth' && p.bridgeLabel !== '') egress++;
       // Insertion sort of indexes: a path has a handful of copies.
       let j = i;
       while (j > 0 && this.before(records, i, order[j - 1]!)) {
@@ -73,37 +78,90 @@ export class PathBuilder {
       order[j] = i;
     }
 
+    // Only a frame that may have been flooded pays for the tree: one seen leaving through
+    // more than one bridge port, or a broadcast/multicast frame (expected at every port).
+    const expected = topo.hasTopology ? this.expectationFor(n) : null;
+    const tree = egress > 1 || (expected !== null && expected.branches.length > 1 && isGroupMac(frames[order[0]!]!.dstMac)) ? this.planTree(records, n, expected) : null;
+
     const copies: PathCopy[] = [];
     let hop = 0;
-    let prevHop: CaptureRecord | null = null;
-    for (let k = 0; k < n; k++) {
-      const i = order[k]!;
-      const r = records[i]!;
-      const p = points[r.point]!;
-      const observer = p.role === 'bridge';
-      if (!observer) hop++;
-      const since = prevHop === null ? null : (r.tsSec - prevHop.tsSec) * 1e9 + (r.tsNsec - prevHop.tsNsec);
-      const d = dirs[i]!;
-      copies.push(
-        new LazyPathCopy(
-          r,
-          p.label,
-          p.role,
-          d === DIRECTION.INBOUND ? DIRECTION.INBOUND : d === DIRECTION.OUTBOUND ? DIRECTION.OUTBOUND : DIRECTION.UNKNOWN,
-          r.direction === DIRECTION.UNKNOWN,
-          observer ? 0 : hop,
-          observer ? null : since,
-          observer ? since : null,
-        ),
-      );
-      if (!observer) prevHop = r;
+    if (tree === null) {
+      let prevHop: CaptureRecord | null = null;
+      for (let k = 0; k < n; k++) {
+        const i = order[k]!;
+        const r = records[i]!;
+        const p = points[r.point]!;
+        const observer = p.role === 'bridge';
+        if (!observer) hop++;
+        const since = prevHop === null ? null : nsBetween(prevHop, r);
+        copies.push(new LazyPathCopy(r, p.label, p.role, publicDirection(dirs[i]!), r.direction === DIRECTION.UNKNOWN, observer ? 0 : hop, observer ? null : since, observer ? since : null));
+        if (!observer) prevHop = r;
+      }
+    } else {
+      // A tree: a branch's first hop is measured from the trunk's last hop (the ingress
+      // port), never from another branch's copy; the bridge device observes the trunk.
+      let lastTrunk: CaptureRecord | null = null;
+      const lastOnBranch: Array<CaptureRecord | null> = tree.ports.map(() => null);
+      for (let k = 0; k < n; k++) {
+        const i = order[k]!;
+        const r = records[i]!;
+        const p = points[r.point]!;
+        const observer = p.role === 'bridge';
+        const b = observer ? -1 : tree.branchOf[i]!;
+        if (!observer) hop++;
+        const prev = b < 0 ? lastTrunk : (lastOnBranch[b] ?? lastTrunk);
+        const since = prev === null ? null : nsBetween(prev, r);
+        const branch = b < 0 ? null : points[tree.ports[b]!]!.label;
+        copies.push(new LazyPathCopy(r, p.label, p.role, publicDirection(dirs[i]!), r.direction === DIRECTION.UNKNOWN, observer ? 0 : hop, observer ? null : since, observer ? since : null, branch));
+        if (observer) continue;
+        if (b < 0) lastTrunk = r;
+        else lastOnBranch[b] = r;
+      }
     }
 
     const path = new LazyPacketPath(id, records[order[0]!]!.origLen, copies);
     path.hopCount = hop;
     this.annotateRewrites(path, records, n);
-    if (topo.hasTopology) this.annotateExpectation(path, records, n);
+    if (tree !== null) path.flooded = tree.flooded;
+    if (expected !== null) this.annotateExpectation(path, records, n, expected, tree);
     return path;
+  }
+
+  /**
+   * The branches of a frame that may have been flooded, or null when it is a line after
+   * all: the ports of each bridge the frame left through more than once, in path order,
+   * then the ports a broadcast/multicast frame was expected at and not seen leaving.
+   */
+  private planTree(records: readonly CaptureRecord[], n: number, expected: ExpectedPath | null): Tree | null {
+    const { order, dirs, topo } = this;
+    const points = topo.points;
+    const byBridge = new Map<string, number[]>();
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      const p = points[records[i]!.point]!;
+      if (p.role !== 'host-veth' || dirs[i] !== DIRECTION.OUTBOUND || p.bridgeLabel === '') continue;
+      const ports = byBridge.get(p.bridgeLabel);
+      if (ports === undefined) byBridge.set(p.bridgeLabel, [p.index]);
+      else ports.push(p.index);
+    }
+    const expectedPorts = expected !== null && expected.branches.length > 1 ? expected.branches.map((b) => b[0]!) : [];
+    const groupBridge = expectedPorts.length > 0 ? points[expectedPorts[0]!]!.bridgeLabel : '';
+    const ports: number[] = [];
+    const flooded: string[] = [];
+    for (const [bridge, seen] of byBridge) {
+      if (seen.length > 1) for (const port of seen) flooded.push(points[port]!.label);
+      if (seen.length > 1 || bridge === groupBridge) ports.push(...seen);
+    }
+    for (const port of expectedPorts) if (!ports.includes(port)) ports.push(port);
+    if (ports.length < 2) return null;
+    const branchOf = this.branchOf;
+    for (let i = 0; i < n; i++) {
+      const pt = records[i]!.point;
+      let b = ports.indexOf(pt);
+      if (b < 0 && points[pt]!.role === 'namespace-end') b = ports.indexOf(points[pt]!.peer);
+      branchOf[i] = b;
+    }
+    return { ports, flooded, branchOf };
   }
 
   private before(records: readonly CaptureRecord[], a: number, b: number): boolean {
@@ -184,27 +242,12 @@ export class PathBuilder {
     return expected;
   }
 
-  private annotateExpectation(path: LazyPacketPath, records: readonly CaptureRecord[], n: number): void {
+  private annotateExpectation(path: LazyPacketPath, records: readonly CaptureRecord[], n: number, expected: ExpectedPath, tree: Tree | null): void {
     const { topo, seen } = this;
-    // Flooding: more than one bridge port saw the frame leave.
-    let egress = 0;
-    for (const c of path.copies) if (c.role === 'host-veth' && c.direction === DIRECTION.OUTBOUND && topo.point(c.point).bridgeLabel !== '') egress++;
-    if (egress > 1) {
-      const byBridge = new Map<string, string[]>();
-      for (const c of path.copies) {
-        const p = topo.point(c.point);
-        if (c.role !== 'host-veth' || c.direction !== DIRECTION.OUTBOUND || p.bridgeLabel === '') continue;
-        const ports = byBridge.get(p.bridgeLabel) ?? [];
-        ports.push(c.label);
-        byBridge.set(p.bridgeLabel, ports);
-      }
-      const flooded: string[] = [];
-      for (const ports of byBridge.values()) if (ports.length > 1) flooded.push(...ports);
-      if (flooded.length > 0) path.flooded = flooded;
+    if (expected.trunk.length === 0 && expected.branches.length === 0) {
+      if (tree !== null) path.branches = this.branchesOf(tree, path.losses);
+      return;
     }
-
-    const expected = this.expectationFor(n);
-    if (expected.trunk.length === 0 && expected.branches.length === 0) return;
     expected.labels ??= [...expected.trunk, ...expected.branches.flat()].map((i) => topo.point(i).label);
     path.expected = expected.labels;
     path.expectation = expected;
@@ -216,12 +259,42 @@ export class PathBuilder {
     if (all) {
       path.complete = true;
       path.verdict = 'complete';
-      return;
+    } else {
+      // Something is missing: judged as if every capture were whole; a live trace judges
+      // it again once it knows its points' drops (see verdict.ts).
+      judgePath(path, topo, null);
     }
-    // Something is missing: judged as if every capture were whole; a live trace judges
-    // it again once it knows its points' drops (see verdict.ts).
-    judgePath(path, topo, null);
+    if (tree !== null) path.branches = this.branchesOf(tree, path.losses);
   }
+
+  /** The tree's branches, each with the loss (of `losses`, the same object) on its points. */
+  private branchesOf(tree: Tree, losses: readonly Loss[]): PathBranch[] {
+    const points = this.topo.points;
+    return tree.ports.map((port) => {
+      const p = points[port]!;
+      const labels = p.peer >= 0 ? [p.label, points[p.peer]!.label] : [p.label];
+      const lost = losses.find((l) => labels.includes(l.before) || labels.includes(l.after)) ?? null;
+      return { port: p.label, points: labels, lost };
+    });
+  }
+}
+
+/** A flooded frame's branches while its path is built. */
+interface Tree {
+  /** Egress port point of each branch. */
+  ports: number[];
+  /** `PacketPath.flooded`. */
+  flooded: string[];
+  /** Per record index: its branch, or -1 on the trunk (the builder's scratch). */
+  branchOf: Int32Array;
+}
+
+function nsBetween(a: CaptureRecord, b: CaptureRecord): number {
+  return (b.tsSec - a.tsSec) * 1e9 + (b.tsNsec - a.tsNsec);
+}
+
+function publicDirection(d: number): Direction {
+  return d === DIRECTION.INBOUND ? DIRECTION.INBOUND : d === DIRECTION.OUTBOUND ? DIRECTION.OUTBOUND : DIRECTION.UNKNOWN;
 }
 
 function sameBytes(a: CaptureRecord, b: CaptureRecord): boolean {

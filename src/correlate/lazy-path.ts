@@ -5,7 +5,7 @@ import type { CaptureRecord, Direction } from '../model/record.js';
 import type { PointRole } from '../model/topology.js';
 import type { Timestamp } from '../model/time.js';
 import type { ExpectedPath } from './expected-path.js';
-import type { Loss, MacRewrite, NatRewrite, NotCaptured, PacketPath, PathCopy, PathVerdict, TtlChange } from './path.js';
+import type { Loss, MacRewrite, NatRewrite, NotCaptured, PacketPath, PathBranch, PathCopy, PathVerdict, TtlChange } from './path.js';
 
 /** Shared empty list for the annotations most paths do not have (saves an allocation per path). */
 export const NONE: readonly never[] = Object.freeze([]);
@@ -26,6 +26,7 @@ export class LazyPathCopy implements PathCopy {
     readonly hop: number,
     readonly deltaNs: number | null,
     readonly observedAfterNs: number | null,
+    readonly branch: string | null = null,
   ) {}
 
   get point(): number {
@@ -58,6 +59,7 @@ export class LazyPacketPath implements PacketPath {
   losses: readonly Loss[] = NONE;
   notSeen: readonly string[] = NONE;
   flooded: readonly string[] = NONE;
+  branches: readonly PathBranch[] = NONE;
   nat: readonly NatRewrite[] = NONE;
   ttl: readonly TtlChange[] = NONE;
   macRewrites: readonly MacRewrite[] = NONE;

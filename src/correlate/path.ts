@@ -18,10 +18,22 @@ export interface PathCopy {
    * a hop: its `hop` is 0.
    */
   hop: number;
-  /** Nanoseconds since the previous hop; null for the first hop and for bridge device copies. */
+  /**
+   * Nanoseconds since the previous hop; null for the first hop and for bridge device copies.
+   * On a tree (see `PacketPath.branches`) the previous hop is the one before on the same
+   * branch, and for a branch's first hop the trunk's last hop (the ingress port).
+   */
   deltaNs: number | null;
-  /** For a bridge device copy: nanoseconds since the hop before it (0: same kernel timestamp); else null. */
+  /**
+   * For a bridge device copy: nanoseconds since the hop before it (0: same kernel timestamp),
+   * on a tree the trunk's last hop before it; else null.
+   */
   observedAfterNs: number | null;
+  /**
+   * On a tree: the egress port label of the branch this copy is on (the port itself and
+   * its namespace end), null on the trunk. Always null on a path that is not a tree.
+   */
+  readonly branch: string | null;
   readonly record: CaptureRecord;
   /** The decoded frame (decoded on first use). */
   readonly frame: DecodedFrame;
@@ -31,6 +43,19 @@ export interface PathCopy {
 export interface Loss {
   after: string;
   before: string;
+}
+
+/**
+ * One branch of a flooded frame: the bridge port it left through (or should have) and
+ * what came after it.
+ */
+export interface PathBranch {
+  /** The egress bridge port: the branch's name, and `PathCopy.branch` of its copies. */
+  readonly port: string;
+  /** The branch's points in order: the port, then its namespace end where that is captured. */
+  readonly points: readonly string[];
+  /** Where the frame stopped on this branch (one of the path's `losses`); null when it did not. */
+  readonly lost: Loss | null;
 }
 
 /** A NAT rewrite between two consecutive copies: `side` endpoint `from` → `to`. */
@@ -113,6 +138,14 @@ export interface PacketPath {
   notSeen: readonly string[];
   /** Bridge ports the frame left through, when more than one (flooding). */
   flooded: readonly string[];
+  /**
+   * Empty unless the path is a tree: a frame the bridge flooded to more than one port,
+   * or a broadcast/multicast frame the topology expects at more than one port. Then the
+   * path runs from its source to the ingress port (the trunk: copies whose `branch` is
+   * null) and splits into these branches, one per egress port: the ports that saw it
+   * leave, in order of their copies, then the expected ones that did not.
+   */
+  branches: readonly PathBranch[];
   nat: readonly NatRewrite[];
   ttl: readonly TtlChange[];
   macRewrites: readonly MacRewrite[];

@@ -120,6 +120,10 @@ export function judgePath(path: PacketPath, topo: TopologyIndex, coverage: Captu
   path.notSeen = notSeen.length === 0 ? NONE : notSeen.map(label);
   path.losses = losses.length === 0 ? NONE : losses;
   path.lost = losses[0] ?? null;
+  // A flooded frame's branches carry their own loss (the one on their points), judged anew.
+  if (path.branches.length > 0) {
+    path.branches = path.branches.map((b) => ({ ...b, lost: losses.find((l) => b.points.includes(l.before) || b.points.includes(l.after)) ?? null }));
+  }
   // A point with a located loss downstream of it is not listed: the loss explains it.
   const listed = [...notCaptured.values()].filter((g) => !losses.some((l) => l.before === g.point));
   path.notCaptured = listed.length === 0 ? NONE : listed;

@@ -1,3 +1,4 @@
+import { hopBefore, lossesAt } from '../correlate/branches.js';
 import type { PacketPath, PathCopy } from '../correlate/path.js';
 import { formatDirection, formatDuration } from './format.js';
 import { verdictLines } from './timeline.js';
@@ -6,6 +7,11 @@ import { verdictLines } from './timeline.js';
  * A one-line annotation of copy `i` of a path, for a pcapng packet comment:
  * `vethcap #12 hop 2/4 host:veth854b6a5 in +4.3 µs`; a bridge device copy says so
  * instead of a hop number; the last copy of a path that stopped says where.
+ *
+ * On a tree (a flooded frame), a branch's copy names the hop its latency runs from and
+ * its branch, `vethcap #12 hop 3/6 host:vethC out +15.5 µs from host:vethA, branch host:vethC`,
+ * and each loss is told once: at the last copy of its branch, or of the trunk for a
+ * loss on the trunk or on a branch that saw nothing.
  */
 export function packetComment(path: PacketPath, i: number): string {
   const c = path.copies[i];
@@ -18,11 +24,17 @@ export function packetComment(path: PacketPath, i: number): string {
     text = `vethcap #${path.id} ${hopText(c, path.hopCount)}`;
     if (c.deltaNs === 0) text += ' +0 ns (same kernel timestamp)';
     else if (c.deltaNs !== null) text += ` +${formatDuration(c.deltaNs)}`;
+    if (c.branch !== null) {
+      const from = c.deltaNs === null ? null : hopBefore(path, i);
+      text += `${from === null ? '' : ` from ${from.label}`}, branch ${c.branch}`;
+    }
   }
-  if (i === path.copies.length - 1) {
-    for (const l of path.losses) text += `; lost between ${l.after} and ${l.before}`;
-    for (const line of verdictLines(path)) text += `; ${line}`;
+  if (path.branches.length > 0) {
+    for (const l of lossesAt(path, i)) text += `; lost between ${l.after} and ${l.before}`;
+  } else if (i === path.copies.length - 1 && path.lost !== null) {
+    text += `; lost between ${path.lost.after} and ${path.lost.before}`;
   }
+  if (i === path.copies.length - 1) for (const line of verdictLines(path)) text += `; ${line}`;
   return text;
 }
 
@@ -36,13 +48,14 @@ const ENCODER = new TextEncoder();
  * packetComment(path, i) as UTF-8 into `out`; returns the byte count, or -1 when `out`
  * is too small. The pcapng sink writes one per packet, so the usual comment (a hop
  * with a whole-nanosecond latency under 1 ms, no loss) is put together from cached
- * bytes and digits without making a string; anything else encodes packetComment().
+ * bytes and digits without making a string; anything else (a flooded frame's tree
+ * among it) encodes packetComment().
  */
 export function encodePacketComment(path: PacketPath, i: number, out: Uint8Array): number {
   const c = path.copies[i];
   const d = c === undefined ? null : c.deltaNs;
   if (
-    c === undefined || c.hop === 0 || (i === path.copies.length - 1 && path.verdict !== 'complete' && path.verdict !== null) ||
+    c === undefined || c.hop === 0 || (i === path.copies.length - 1 && path.verdict !== 'complete' && path.verdict !== null) || path.branches.length !== 0 ||
     !Number.isSafeInteger(path.id) || path.id < 0 ||
     (d !== null && !(Number.isInteger(d) && d >= 0 && d < 1_000_000 && (d < 1_000 || d % 100 !== 50)))
   ) {

@@ -1,4 +1,4 @@
-import type { Loss, MacRewrite, NatRewrite, NotCaptured, PacketPath, PathVerdict, TtlChange } from '../correlate/path.js';
+import type { Loss, MacRewrite, NatRewrite, NotCaptured, PacketPath, PathBranch, PathVerdict, TtlChange } from '../correlate/path.js';
 import type { PointRole } from '../model/topology.js';
 import { formatEpoch } from '../model/time.js';
 import { formatDirection } from './format.js';
@@ -13,6 +13,8 @@ export interface HopJson {
   deltaNs: number | null;
   observer: boolean;
   observedAfterNs: number | null;
+  /** The branch (its egress port) on a flooded frame's tree; null on the trunk and on any other path. */
+  branch: string | null;
 }
 
 /** One packet path in the NDJSON output. Documented in docs/json.md; keys are stable. */
@@ -33,6 +35,15 @@ export interface PathJson {
   verdict: PathVerdict | null;
   notCaptured: readonly NotCaptured[];
   ambiguousAt: readonly string[];
+  /** A flooded frame's branches; empty for any other path. */
+  branches: readonly BranchJson[];
+}
+
+/** One branch of a flooded frame in the NDJSON output (`PathBranch`). */
+export interface BranchJson {
+  port: string;
+  points: readonly string[];
+  lost: Loss | null;
 }
 
 export function pathToJson(p: PacketPath): PathJson {
@@ -51,6 +62,7 @@ export function pathToJson(p: PacketPath): PathJson {
       deltaNs: c.deltaNs,
       observer: c.hop === 0,
       observedAfterNs: c.observedAfterNs,
+      branch: c.branch,
     })),
     lost: p.lost,
     losses: p.losses,
@@ -62,6 +74,7 @@ export function pathToJson(p: PacketPath): PathJson {
     verdict: p.verdict,
     notCaptured: p.notCaptured,
     ambiguousAt: p.ambiguousAt,
+    branches: p.branches.map((b) => ({ port: b.port, points: b.points, lost: b.lost })),
   };
 }
 
@@ -94,13 +107,26 @@ export function renderPathJson(p: PacketPath): string {
     hops +=
       `${i === 0 ? '' : ','}{"point":${q(c.label)},"role":${q(c.role)},"direction":"${formatDirection(c.direction)}",` +
       `"ts":"${ts.tsSec}.${String(ts.tsNsec).padStart(9, '0')}","hop":${c.hop},"deltaNs":${c.deltaNs === null ? 'null' : c.deltaNs},` +
-      `"observer":${c.hop === 0},"observedAfterNs":${c.observedAfterNs === null ? 'null' : c.observedAfterNs}}`;
+      `"observer":${c.hop === 0},"observedAfterNs":${c.observedAfterNs === null ? 'null' : c.observedAfterNs},"branch":${c.branch === null ? 'null' : q(c.branch)}}`;
   }
-  const lost = p.lost === null ? 'null' : `{"after":${q(p.lost.after)},"before":${q(p.lost.before)}}`;
+  const lost = lossJson(p.lost);
   return (
     `{"id":${p.id},"summary":${JSON.stringify(p.summary)},"protocol":${q(p.protocol)},"length":${p.length},` +
     `"complete":${p.complete === null ? 'null' : p.complete},"hops":[${hops}],"lost":${lost},"losses":${list(p.losses)},` +
     `"notSeen":${list(p.notSeen)},"flooded":${list(p.flooded)},"nat":${list(p.nat)},"ttl":${list(p.ttl)},"macRewrites":${list(p.macRewrites)},` +
-    `"verdict":${p.verdict === null ? 'null' : q(p.verdict)},"notCaptured":${list(p.notCaptured)},"ambiguousAt":${list(p.ambiguousAt)}}`
+    `"verdict":${p.verdict === null ? 'null' : q(p.verdict)},"notCaptured":${list(p.notCaptured)},"ambiguousAt":${list(p.ambiguousAt)},` +
+    `"branches":${p.branches.length === 0 ? '[]' : branchesJson(p.branches)}}`
   );
+}
+
+function lossJson(l: Loss | null): string {
+  return l === null ? 'null' : `{"after":${q(l.after)},"before":${q(l.before)}}`;
+}
+
+function branchesJson(branches: readonly PathBranch[]): string {
+  let out = '';
+  for (const b of branches) {
+    out += `${out === '' ? '' : ','}{"port":${q(b.port)},"points":[${b.points.map(q).join(',')}],"lost":${lossJson(b.lost)}}`;
+  }
+  return `[${out}]`;
 }

@@ -1,4 +1,5 @@
-import type { PacketPath, PathCopy } from '../correlate/path.js';
+import { hopBefore, isLastOnBranch } from '../correlate/branches.js';
+import type { PacketPath } from '../correlate/path.js';
 import type { TopologyIndex } from '../correlate/topology-index.js';
 import { DIRECTION } from '../model/record.js';
 import { formatDuration } from './format.js';
@@ -9,22 +10,17 @@ function bridgeName(topo: TopologyIndex, label: string): string {
   return p !== undefined ? p.point.ifname : label.replace(/^host:/, '');
 }
 
-/** The previous hop (not a bridge device copy) before copy `i`, or null. */
-function previousHop(path: PacketPath, i: number): PathCopy | null {
-  for (let k = i - 1; k >= 0; k--) if (path.copies[k]!.hop > 0) return path.copies[k]!;
-  return null;
-}
-
 /**
  * What one copy's line says after the direction: bridge port, bridge device copy
  * (with "same kernel timestamp" when it carries the ingress port's timestamp),
- * "same kernel timestamp" for a hop that took 0 ns, "delivered" at the end.
+ * "same kernel timestamp" for a hop that took 0 ns, "delivered" at the end (of each
+ * branch, on a tree).
  */
 export function copyNote(path: PacketPath, i: number, topo: TopologyIndex): string {
   const c = path.copies[i]!;
   const notes: string[] = [];
   if (c.role === 'bridge') {
-    const prev = previousHop(path, i);
+    const prev = hopBefore(path, i);
     if (c.observedAfterNs === null || prev === null) notes.push('bridge device copy');
     else if (c.observedAfterNs === 0) notes.push('bridge device copy (same kernel timestamp)');
     else notes.push(`bridge device copy (+${formatDuration(c.observedAfterNs)} after ${prev.label})`);
@@ -34,7 +30,7 @@ export function copyNote(path: PacketPath, i: number, topo: TopologyIndex): stri
   if (c.deltaNs === 0) notes.push('same kernel timestamp');
   if (p.role === 'host-veth' && p.bridgeLabel !== '') notes.push(`bridge port of ${bridgeName(topo, p.bridgeLabel)}`);
   if (p.role === 'uplink') notes.push('uplink');
-  const last = c.hop === path.hopCount;
+  const last = isLastOnBranch(path, i);
   if (p.role === 'namespace-end' && c.direction === DIRECTION.INBOUND && last) notes.push('delivered');
   return notes.join(', ');
 }

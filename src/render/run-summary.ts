@@ -1,3 +1,4 @@
+import { hopBefore } from '../correlate/branches.js';
 import type { PacketPath } from '../correlate/path.js';
 import { TopologyIndex } from '../correlate/topology-index.js';
 import type { Topology } from '../model/topology.js';
@@ -116,6 +117,10 @@ export class SummaryCollector {
     else if (path.complete === false) this.incomplete++;
     else this.unknown++;
     if (path.lost !== null) this.lost++;
+    if (path.branches.length > 0) {
+      this.addTree(path);
+      return;
+    }
     const n = this.perPoint.length;
     let prev = -1;
     let prevLabel = '';
@@ -135,6 +140,32 @@ export class SummaryCollector {
       prev = c.point;
       prevLabel = c.label;
     }
+  }
+
+  /**
+   * A flooded frame's tree: each hop pairs with the hop its latency runs from (on its own
+   * branch, or the trunk's last hop), so no pair ever joins two branches.
+   */
+  private addTree(path: PacketPath): void {
+    const copies = path.copies;
+    for (let i = 0; i < copies.length; i++) {
+      const c = copies[i]!;
+      this.perPoint[c.point]!++;
+      if (c.hop === 0 || c.deltaNs === null) continue;
+      const prev = hopBefore(path, i);
+      if (prev !== null) this.sample(prev.point, prev.label, c.point, c.label, c.deltaNs);
+    }
+  }
+
+  private sample(from: number, fromLabel: string, to: number, toLabel: string, ns: number): void {
+    const pair = from * this.perPoint.length + to;
+    let h = this.byPair[pair];
+    if (h === undefined) {
+      h = { from: fromLabel, to: toLabel, samples: new Samples() };
+      this.byPair[pair] = h;
+      this.hops.push(h);
+    }
+    h.samples.add(ns);
   }
 
   result(): RunSummary {

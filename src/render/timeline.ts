@@ -22,7 +22,8 @@ const TIME_WIDTH = 18; // 12:26:11.716018412
  *                    +4.3 µs  host:veth854b6a5   in   bridge port of docker0
  *                             host:docker0       ··   bridge device copy (same kernel timestamp)
  *
- * then one line per loss, NAT rewrite, TTL change, MAC rewrite and flood.
+ * then one line per loss, NAT rewrite, TTL change, MAC rewrite and flood. A flooded
+ * frame's path is a tree: its trunk, then its branches (see renderTree).
  */
 export class TimelineRenderer {
   private readonly topo: TopologyIndex;
@@ -39,20 +40,13 @@ export class TimelineRenderer {
   /** The lines for one path, each ending in a newline. */
   render(path: PacketPath): string {
     const c = paint(this.options.color ?? false);
-    const zone = this.options.timeZone ?? 'local';
     const lines = [`${c.bold(`#${path.id}`)}  ${path.summary}  ${path.length} B`];
-    path.copies.forEach((copy, i) => {
-      let time: string;
-      if (i === 0) time = formatClock(copy.ts, zone);
-      else if (copy.deltaNs === null || copy.deltaNs === 0) time = '';
-      else time = `+${formatDuration(copy.deltaNs)}`;
-      const timeCol = i === 0 ? time.padEnd(TIME_WIDTH) : c.cyan(time.padStart(TIME_WIDTH)).padStart(TIME_WIDTH);
-      const dir = copy.role === 'bridge' ? '··' : formatDirection(copy.direction);
-      const note = copyNote(path, i, this.topo);
-      const styledNote = note === 'delivered' || note.endsWith(', delivered') ? c.green(note) : copy.role === 'bridge' ? c.dim(note) : note;
-      lines.push(`    ${timeCol}  ${copy.label.padEnd(this.labelWidth)}${dir.padEnd(5)}${styledNote}`.trimEnd());
-    });
-    for (const l of path.losses) lines.push(`    ${c.red(`lost between ${l.after} and ${l.before}`)}`);
+    if (path.branches.length === 0) {
+      for (let i = 0; i < path.copies.length; i++) lines.push(this.copyLine(path, i, ''));
+      for (const l of path.losses) lines.push(`    ${c.red(`lost between ${l.after} and ${l.before}`)}`);
+    } else {
+      this.renderTree(path, lines);
+    }
     for (const line of verdictLines(path)) lines.push(`    ${c.yellow(line)}`);
     if (path.flooded.length > 0) lines.push(`    flooded to ${path.flooded.length} bridge ports: ${path.flooded.join(', ')}`);
     for (const n of path.nat) lines.push(`    ${c.yellow(`NAT ${n.side} ${n.from} → ${n.to}`)} between ${n.after} and ${n.before}`);
@@ -64,6 +58,54 @@ export class TimelineRenderer {
       lines.push(`    MAC ${parts.join(', ')} between ${m.after} and ${m.before} (routed)`);
     }
     return lines.join('\n') + '\n';
+  }
+
+  /**
+   * A flooded frame: the trunk's copies, then one block per branch drawn as a tree, each
+   * with its own latencies and, where it stopped, its own loss:
+   *
+   *         12:26:11.716018412  a:eth0     out
+   *                    +4.3 µs  host:va    in   bridge port of br
+   *     ├─            +16.8 µs  host:vb    out  bridge port of br
+   *     │              +1.6 µs  b:eth0     in   delivered
+   *     └─            +17.0 µs  host:vc    out  bridge port of br
+   *        lost between host:vc and c:eth0
+   */
+  private renderTree(path: PacketPath, lines: string[]): void {
+    const c = paint(this.options.color ?? false);
+    const { copies, branches } = path;
+    for (let i = 0; i < copies.length; i++) if (copies[i]!.branch === null) lines.push(this.copyLine(path, i, ''));
+    const inBranch = new Set(branches.map((b) => b.lost));
+    branches.forEach((b, k) => {
+      const last = k === branches.length - 1;
+      let first = true;
+      for (let i = 0; i < copies.length; i++) {
+        if (copies[i]!.branch !== b.port) continue;
+        lines.push(this.copyLine(path, i, first ? (last ? '└─' : '├─') : last ? '  ' : '│ '));
+        first = false;
+      }
+      if (b.lost !== null) {
+        const lost = c.red(`lost between ${b.lost.after} and ${b.lost.before}`);
+        lines.push(`    ${first ? (last ? '└─' : '├─') : last ? '  ' : '│ '} ${lost}`);
+      }
+    });
+    for (const l of path.losses) if (!inBranch.has(l)) lines.push(`    ${c.red(`lost between ${l.after} and ${l.before}`)}`);
+  }
+
+  /** Copy `i`'s line; `tree` (two columns, or '') is drawn left of its time column. */
+  private copyLine(path: PacketPath, i: number, tree: string): string {
+    const c = paint(this.options.color ?? false);
+    const copy = path.copies[i]!;
+    let time: string;
+    if (i === 0) time = formatClock(copy.ts, this.options.timeZone ?? 'local');
+    else if (copy.deltaNs === null || copy.deltaNs === 0) time = '';
+    else time = `+${formatDuration(copy.deltaNs)}`;
+    const width = TIME_WIDTH - tree.length;
+    const timeCol = tree + (i === 0 ? time.padEnd(width) : c.cyan(time.padStart(width)).padStart(width));
+    const dir = copy.role === 'bridge' ? '··' : formatDirection(copy.direction);
+    const note = copyNote(path, i, this.topo);
+    const styledNote = note === 'delivered' || note.endsWith(', delivered') ? c.green(note) : copy.role === 'bridge' ? c.dim(note) : note;
+    return `    ${timeCol}  ${copy.label.padEnd(this.labelWidth)}${dir.padEnd(5)}${styledNote}`.trimEnd();
   }
 }
 

@@ -1,3 +1,4 @@
+import { hopBefore } from '../correlate/branches.js';
 import type { PacketPath } from '../correlate/path.js';
 import type { CapturePoint } from '../model/topology.js';
 import { formatDuration } from '../render/format.js';
@@ -223,13 +224,18 @@ export class VerdictBuilder {
     if (echo === 0 && tally === tallies.revIp) this.repliesSeen.add(f.icmpSeq);
     const seenAt = new Set<string>();
     let prevHop: string | null = null;
-    for (const c of path.copies) {
+    // A flooded frame's copies on the other branches interleave with the expected line's:
+    // there a hop's latency runs from the hop before it on its own branch.
+    const tree = path.branches.length > 0;
+    for (let k = 0; k < path.copies.length; k++) {
+      const c = path.copies[k]!;
       if (c.hop === 0) continue; // bridge device copy: an observation, not a hop
       const i = tally.hops.indexOf(c.label);
       if (i >= 0 && !seenAt.has(c.label)) {
         seenAt.add(c.label);
         tally.seen[i]!++;
-        if (i > 0 && prevHop === tally.hops[i - 1] && c.deltaNs !== null) tally.samples[i]!.push(c.deltaNs);
+        const from = tree ? (hopBefore(path, k)?.label ?? null) : prevHop;
+        if (i > 0 && from === tally.hops[i - 1] && c.deltaNs !== null) tally.samples[i]!.push(c.deltaNs);
       }
       prevHop = c.label;
     }

@@ -106,6 +106,94 @@ describe('hops', () => {
   });
 });
 
+describe('a flooded frame is a tree', () => {
+  // sevenPoints: 0 box:eth0, 1 host:vethA, 2 host:docker0, 3 host:vethB, 4 web:eth0, 5 host:vethC, 6 db:eth0.
+  const who = ether({ src: MAC.box, dst: 'ff:ff:ff:ff:ff:ff', type: 0x0806 }, arp({ op: 1, senderMac: MAC.box, senderIp: IP.box, targetMac: '00:00:00:00:00:00', targetIp: IP.web }));
+  // The branch towards db leaves first, so in time order db:eth0 comes right before host:vethB.
+  const all = [rec(0, 0, who), rec(1, 100, who), rec(2, 100, who), rec(5, 400, who), rec(6, 600, who), rec(3, 900, who), rec(4, 1_200, who)];
+  const without = (...pts: number[]): CaptureRecord[] => all.filter((r) => !pts.includes(r.point));
+
+  it('runs from the source to the ingress port, then branches per egress port, each with its own deltas', () => {
+    const [p] = correlate(sevenPoints(), all);
+    expect(p!.copies.map((c) => [c.label, c.branch, c.hop, c.deltaNs, c.observedAfterNs])).toEqual([
+      ['box:eth0', null, 1, null, null],
+      ['host:vethA', null, 2, 100, null],
+      ['host:docker0', null, 0, null, 0],
+      ['host:vethC', 'host:vethC', 3, 300, null], // from host:vethA, the ingress port
+      ['db:eth0', 'host:vethC', 4, 200, null],
+      ['host:vethB', 'host:vethB', 5, 800, null], // from host:vethA, not from db:eth0
+      ['web:eth0', 'host:vethB', 6, 300, null],
+    ]);
+    expect(p!.hopCount).toBe(6);
+    expect(p!.branches).toEqual([
+      { port: 'host:vethC', points: ['host:vethC', 'db:eth0'], lost: null },
+      { port: 'host:vethB', points: ['host:vethB', 'web:eth0'], lost: null },
+    ]);
+    expect(p!.flooded).toEqual(['host:vethC', 'host:vethB']);
+    expect(p!.complete).toBe(true);
+    expect(p!.losses).toEqual([]);
+  });
+
+  it('puts a loss at one namespace end on that branch only', () => {
+    const [p] = correlate(sevenPoints(), without(6));
+    expect(p!.losses).toEqual([{ after: 'host:vethC', before: 'db:eth0' }]);
+    expect(p!.lost).toEqual({ after: 'host:vethC', before: 'db:eth0' });
+    expect(p!.branches.map((b) => [b.port, b.lost])).toEqual([
+      ['host:vethC', { after: 'host:vethC', before: 'db:eth0' }],
+      ['host:vethB', null],
+    ]);
+    expect(p!.notSeen).toEqual(['db:eth0']);
+    expect(p!.copies.find((c) => c.label === 'host:vethB')!.deltaNs).toBe(800);
+  });
+
+  it('keeps a branch that never left the bridge, lost after the ingress port', () => {
+    const [p] = correlate(sevenPoints(), without(5, 6));
+    expect(p!.flooded).toEqual([]); // it left through one port only
+    expect(p!.branches).toEqual([
+      { port: 'host:vethB', points: ['host:vethB', 'web:eth0'], lost: null },
+      { port: 'host:vethC', points: ['host:vethC', 'db:eth0'], lost: { after: 'host:vethA', before: 'host:vethC' } },
+    ]);
+    expect(p!.losses).toEqual([{ after: 'host:vethA', before: 'host:vethC' }]);
+    expect(p!.copies.map((c) => c.branch)).toEqual([null, null, null, 'host:vethB', 'host:vethB']);
+  });
+
+  it('tells a loss before the bridge once, on the trunk, not on every branch', () => {
+    const [p] = correlate(sevenPoints(), without(1, 2, 3, 4, 5, 6));
+    expect(p!.losses).toEqual([{ after: 'box:eth0', before: 'host:vethA' }]);
+    expect(p!.branches.map((b) => [b.port, b.lost])).toEqual([
+      ['host:vethB', null],
+      ['host:vethC', null],
+    ]);
+  });
+
+  it('measures a branch whose port copy is missing from the ingress port (a capture gap)', () => {
+    const [p] = correlate(sevenPoints(), without(3));
+    const web = p!.copies.find((c) => c.label === 'web:eth0')!;
+    expect([web.branch, web.deltaNs]).toEqual(['host:vethB', 1_100]);
+    expect(p!.lost).toBeNull();
+    expect(p!.notSeen).toEqual(['host:vethB']);
+  });
+
+  it('makes a tree of a unicast frame the bridge flooded (destination not learnt yet)', () => {
+    const [p] = correlate(sevenPoints(), [rec(0, 0, request), rec(1, 100, request), rec(2, 100, request), rec(5, 400, request), rec(6, 600, request), rec(3, 900, request), rec(4, 1_200, request)]);
+    expect(p!.branches.map((b) => [b.port, b.lost])).toEqual([
+      ['host:vethC', null],
+      ['host:vethB', null],
+    ]);
+    expect(p!.copies.map((c) => c.deltaNs)).toEqual([null, 100, null, 300, 200, 800, 300]);
+    expect(p!.complete).toBe(true);
+  });
+
+  it('leaves unicast paths, and a broadcast with one other port, as a line', () => {
+    const [u] = correlate(sevenPoints(), [rec(0, 0, request), rec(1, 100, request), rec(2, 100, request), rec(3, 900, request), rec(4, 1_200, request)]);
+    expect(u!.branches).toEqual([]);
+    expect(u!.copies.every((c) => c.branch === null)).toBe(true);
+    const [b] = correlate(fivePoints(), [rec(0, 0, who), rec(1, 100, who), rec(2, 100, who), rec(3, 900, who), rec(4, 1_200, who)]);
+    expect(b!.branches).toEqual([]);
+    expect(b!.copies.map((c) => [c.branch, c.deltaNs])).toEqual([[null, null], [null, 100], [null, null], [null, 800], [null, 300]]);
+  });
+});
+
 describe('NAT across a router', () => {
   it('reports rewritten addresses, ports, TTL and MACs', () => {
     const out = udpFrame({ srcMac: MAC.box, dstMac: MAC.gateway, src: IP.box, dst: IP.remote, ipId: 77, sport: 40000, dport: 53 });

@@ -5,10 +5,10 @@ import { encodePacketComment, packetComment } from '../../../src/render/comment.
 /** A two-hop path whose second hop took `deltaNs`; only what comments read is filled in. */
 function twoHops(id: number, deltaNs: number | null, lost = false): PacketPath {
   const copy = (hop: number, point: number, label: string, direction: 0 | 1 | 2, d: number | null): PathCopy =>
-    ({ hop, point, label, direction, deltaNs: d, observedAfterNs: null }) as unknown as PathCopy;
+    ({ hop, point, label, direction, deltaNs: d, observedAfterNs: null, branch: null }) as unknown as PathCopy;
   const loss = { after: 'host:vëthA', before: 'web:eth0' };
   return {
-    id, hopCount: 2, lost: lost ? loss : null, losses: lost ? [loss] : [], verdict: lost ? 'lost' : 'complete', notCaptured: [],
+    id, hopCount: 2, lost: lost ? loss : null, losses: lost ? [loss] : [], verdict: lost ? 'lost' : 'complete', notCaptured: [], branches: [],
     copies: [copy(1, 0, 'box:eth0', 2, null), copy(2, 1, 'host:vëthA', 1, deltaNs)],
   } as unknown as PacketPath;
 }

@@ -14,7 +14,8 @@ import {
 } from '../../../src/render/index.js';
 import { arp, ether, icmpFrame, udpFrame } from '../../helpers/frames.js';
 import { rec } from '../../helpers/records.js';
-import { IP, MAC, fivePoints, withUplink } from '../../helpers/topology.js';
+import { IP, MAC, fivePoints, sevenPoints, withUplink } from '../../helpers/topology.js';
+import { encodePacketComment } from '../../../src/render/comment.js';
 
 function correlate(topology: Topology, records: CaptureRecord[]): PacketPath[] {
   const paths: PacketPath[] = [];
@@ -49,6 +50,102 @@ function natScenario(): PacketPath[] {
   return correlate(withUplink(), [rec(0, 0, out), rec(1, 3_000, out), rec(2, 3_000, out), rec(5, 30_000, natted)]);
 }
 
+/**
+ * ARP broadcasts from box through docker0 to web and db (sevenPoints): #1 reaches both,
+ * the branch towards db leaving first; #2 never reaches db:eth0; #3 never leaves
+ * through host:vethC.
+ */
+function floodScenario(): PacketPath[] {
+  const who = (ip: string) => ether({ src: MAC.box, dst: 'ff:ff:ff:ff:ff:ff', type: 0x0806 }, arp({ op: 1, senderMac: MAC.box, senderIp: IP.box, targetMac: '00:00:00:00:00:00', targetIp: ip }));
+  const S = 1_000_000;
+  const a = who(IP.web);
+  const b = who(IP.db);
+  const c = who('198.18.0.9');
+  return correlate(sevenPoints(), [
+    rec(0, 0, a), rec(1, 100, a), rec(2, 100, a), rec(5, 400, a), rec(6, 600, a), rec(3, 900, a), rec(4, 1_200, a),
+    rec(0, S, b), rec(1, S + 100, b), rec(2, S + 100, b), rec(3, S + 500, b), rec(5, S + 700, b), rec(4, S + 900, b),
+    rec(0, 2 * S, c), rec(1, 2 * S + 100, c), rec(2, 2 * S + 100, c), rec(3, 2 * S + 600, c), rec(4, 2 * S + 800, c),
+  ]);
+}
+
+describe('a flooded frame', () => {
+  it('shows each branch under the trunk, with its own latencies and losses', () => {
+    const [full, lostAtDb, lostAtPort] = floodScenario().map((p) => new TimelineRenderer(sevenPoints(), { timeZone: 'utc' }).render(p).split('\n'));
+    const row = (lines: string[], label: string) => lines.find((l) => l.includes(` ${label} `))!;
+    // Tree glyphs: the first copy of each branch opens it, the last branch closes the tree.
+    expect(row(full!, 'host:vethC')).toMatch(/^    ├─ +\+300 ns  host:vethC /);
+    expect(row(full!, 'db:eth0')).toMatch(/^    │ +\+200 ns  db:eth0 .*delivered$/);
+    expect(row(full!, 'host:vethB')).toMatch(/^    └─ +\+800 ns  host:vethB /);
+    expect(row(full!, 'web:eth0')).toMatch(/^ {6} +\+300 ns  web:eth0 .*delivered$/);
+    expect(full!.indexOf(row(full!, 'db:eth0'))).toBeLessThan(full!.indexOf(row(full!, 'host:vethB')));
+    // The loss is told inside its branch (the last one here), once, right after its last copy.
+    const lost = lostAtDb!.filter((l) => l.includes('lost between'));
+    expect(lost).toEqual(['       lost between host:vethC and db:eth0']);
+    expect(lostAtDb!.indexOf(lost[0]!)).toBe(lostAtDb!.indexOf(row(lostAtDb!, 'host:vethC')) + 1);
+    // A branch that saw nothing is a line of its own, after the branches that saw the frame.
+    expect(lostAtPort!.filter((l) => l.includes('lost between'))).toEqual(['    └─ lost between host:vethA and host:vethC']);
+    expect(row(lostAtPort!, 'host:vethB')).toMatch(/^    ├─ /);
+  });
+
+  it('renders the flood scenario, plain, UTC', async () => {
+    const r = new TimelineRenderer(sevenPoints(), { timeZone: 'utc' });
+    await expect(floodScenario().map((p) => r.render(p)).join('')).toMatchFileSnapshot('./__golden__/flood-timeline.txt');
+  });
+
+  it('adds to the summary only hop pairs that exist, never one across branches', () => {
+    const s = new SummaryCollector(sevenPoints());
+    for (const p of floodScenario()) s.add(p);
+    const r = s.result();
+    const pairs = r.hops.map((h) => `${h.from}→${h.to}`).sort();
+    expect(pairs).toEqual(['box:eth0→host:vethA', 'host:vethA→host:vethB', 'host:vethA→host:vethC', 'host:vethB→web:eth0', 'host:vethC→db:eth0'].sort());
+    expect(r.hops.find((h) => h.from === 'host:vethA' && h.to === 'host:vethB')).toMatchObject({ count: 3, minNs: 400, maxNs: 800 });
+    expect(r.hops.find((h) => h.from === 'host:vethA' && h.to === 'host:vethC')).toMatchObject({ count: 2, minNs: 300, maxNs: 600 });
+    expect(r).toMatchObject({ paths: 3, complete: 1, incomplete: 2, lost: 2 });
+  });
+
+  it('carries the tree in NDJSON, the same from both renderers', () => {
+    const paths = floodScenario();
+    for (const p of paths) expect(JSON.parse(renderPathJson(p))).toEqual(pathToJson(p));
+    const full = JSON.parse(renderPathJson(paths[0]!)) as ReturnType<typeof pathToJson>;
+    expect(full.hops.map((h) => [h.point, h.branch, h.hop, h.deltaNs])).toEqual([
+      ['box:eth0', null, 1, null],
+      ['host:vethA', null, 2, 100],
+      ['host:docker0', null, 0, null],
+      ['host:vethC', 'host:vethC', 3, 300],
+      ['db:eth0', 'host:vethC', 4, 200],
+      ['host:vethB', 'host:vethB', 5, 800],
+      ['web:eth0', 'host:vethB', 6, 300],
+    ]);
+    expect(full.branches).toEqual([
+      { port: 'host:vethC', points: ['host:vethC', 'db:eth0'], lost: null },
+      { port: 'host:vethB', points: ['host:vethB', 'web:eth0'], lost: null },
+    ]);
+    const lost = pathToJson(paths[1]!);
+    expect(lost.branches.map((b) => b.lost)).toEqual([null, { after: 'host:vethC', before: 'db:eth0' }]);
+    expect(lost.losses).toEqual([{ after: 'host:vethC', before: 'db:eth0' }]);
+  });
+
+  it('comments each copy with its branch, the hop its latency runs from, and its branch\'s loss', () => {
+    const [full, lostAtDb, lostAtPort] = floodScenario();
+    expect(full!.copies.map((_, i) => packetComment(full!, i))).toEqual([
+      'vethcap #1 hop 1/6 box:eth0 out',
+      'vethcap #1 hop 2/6 host:vethA in +100 ns',
+      'vethcap #1 host:docker0 bridge device copy (same kernel timestamp)',
+      'vethcap #1 hop 3/6 host:vethC out +300 ns from host:vethA, branch host:vethC',
+      'vethcap #1 hop 4/6 db:eth0 in +200 ns from host:vethC, branch host:vethC',
+      'vethcap #1 hop 5/6 host:vethB out +800 ns from host:vethA, branch host:vethB',
+      'vethcap #1 hop 6/6 web:eth0 in +300 ns from host:vethB, branch host:vethB',
+    ]);
+    const withLoss = (p: PacketPath) => p.copies.flatMap((c, i) => (packetComment(p, i).includes('; lost between') ? [[c.label, packetComment(p, i).split('; ')[1]]] : []));
+    expect(withLoss(lostAtDb!)).toEqual([['host:vethC', 'lost between host:vethC and db:eth0']]);
+    expect(withLoss(lostAtPort!)).toEqual([['host:docker0', 'lost between host:vethA and host:vethC']]);
+    const out = new Uint8Array(256);
+    for (const p of [full!, lostAtDb!, lostAtPort!]) {
+      p.copies.forEach((_, i) => expect(new TextDecoder().decode(out.subarray(0, encodePacketComment(p, i, out)))).toBe(packetComment(p, i)));
+    }
+  });
+});
+
 describe('timeline (golden)', () => {
   it('renders the bridge scenario, plain, UTC', async () => {
     const r = new TimelineRenderer(fivePoints(), { timeZone: 'utc' });
@@ -81,14 +178,15 @@ describe('NDJSON', () => {
   it('has the documented keys and values', () => {
     const paths = bridgeScenario();
     const ping0 = JSON.parse(renderPathJson(paths[2]!)) as Record<string, unknown>;
-    expect(Object.keys(ping0)).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites', 'verdict', 'notCaptured', 'ambiguousAt']);
+    expect(Object.keys(ping0)).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites', 'verdict', 'notCaptured', 'ambiguousAt', 'branches']);
+    expect(ping0.branches).toEqual([]);
     expect(ping0).toMatchObject({ id: 3, summary: 'ICMP echo request 198.18.0.2 → 198.18.0.3 id=25 seq=0', protocol: 'ICMP', length: 98, complete: true, lost: null });
     expect(pathToJson(paths[2]!).hops).toEqual([
-      { point: 'box:eth0', role: 'namespace-end', direction: 'out', ts: '1764333971.000100000', hop: 1, deltaNs: null, observer: false, observedAfterNs: null },
-      { point: 'host:vethA', role: 'host-veth', direction: 'in', ts: '1764333971.000104300', hop: 2, deltaNs: 4300, observer: false, observedAfterNs: null },
-      { point: 'host:docker0', role: 'bridge', direction: '?', ts: '1764333971.000104300', hop: 0, deltaNs: null, observer: true, observedAfterNs: 0 },
-      { point: 'host:vethB', role: 'host-veth', direction: 'out', ts: '1764333971.000121100', hop: 3, deltaNs: 16800, observer: false, observedAfterNs: null },
-      { point: 'web:eth0', role: 'namespace-end', direction: 'in', ts: '1764333971.000122700', hop: 4, deltaNs: 1600, observer: false, observedAfterNs: null },
+      { point: 'box:eth0', role: 'namespace-end', direction: 'out', ts: '1764333971.000100000', hop: 1, deltaNs: null, observer: false, observedAfterNs: null, branch: null },
+      { point: 'host:vethA', role: 'host-veth', direction: 'in', ts: '1764333971.000104300', hop: 2, deltaNs: 4300, observer: false, observedAfterNs: null, branch: null },
+      { point: 'host:docker0', role: 'bridge', direction: '?', ts: '1764333971.000104300', hop: 0, deltaNs: null, observer: true, observedAfterNs: 0, branch: null },
+      { point: 'host:vethB', role: 'host-veth', direction: 'out', ts: '1764333971.000121100', hop: 3, deltaNs: 16800, observer: false, observedAfterNs: null, branch: null },
+      { point: 'web:eth0', role: 'namespace-end', direction: 'in', ts: '1764333971.000122700', hop: 4, deltaNs: 1600, observer: false, observedAfterNs: null, branch: null },
     ]);
     const lost = pathToJson(paths[4]!);
     expect(lost.lost).toEqual({ after: 'host:vethA', before: 'host:vethB' });

@@ -6,11 +6,12 @@ import { TopologyIndex } from '../../../src/correlate/topology-index.js';
 import { judgePath, markAfterStop, type CaptureCoverage } from '../../../src/correlate/verdict.js';
 import { arp, ether, icmpFrame } from '../../helpers/frames.js';
 import { rec } from '../../helpers/records.js';
-import { IP, MAC, fivePoints } from '../../helpers/topology.js';
+import type { Topology } from '../../../src/model/topology.js';
+import { IP, MAC, fivePoints, sevenPoints } from '../../helpers/topology.js';
 
-function correlate(records: CaptureRecord[]): PacketPath[] {
+function correlate(records: CaptureRecord[], topology: Topology = fivePoints()): PacketPath[] {
   const paths: PacketPath[] = [];
-  const s = new CorrelationSession(fivePoints(), (p) => paths.push(p), {});
+  const s = new CorrelationSession(topology, (p) => paths.push(p), {});
   for (const r of records) s.push(r.point, r);
   s.finish();
   return paths;
@@ -93,6 +94,18 @@ describe('verify verdict', () => {
     expect(v.lost).toMatchObject([{ after: 'host:vethA', before: 'host:vethB', count: 2, kind: 'arp' }]);
     expect(v.problems[0]).toMatch(/^3 of 3 probes never left box: its ARP requests for 198.18.0.3, or the replies, were lost/);
     expect(v.probes.arpRequests).toBe(2);
+  });
+
+  it('measures a flooded ARP request along its own branch when another branch interleaves', () => {
+    // sevenPoints adds 5 host:vethC and 6 db:eth0; the copy towards db leaves first.
+    const records = [0, 1].flatMap((i) => [0, 1, 2, 5, 6, 3, 4].map((pt) => rec(pt, i * 1e9 + { 0: 0, 1: 3_000, 2: 3_000, 5: 5_000, 6: 6_000, 3: 9_000, 4: 9_500 }[pt]!, arpRequest)));
+    const v = computeVerdict(correlate(records, sevenPoints()), expectation({ probe: 'arp', sent: 2, points: sevenPoints().points }));
+    expect(v.hops.filter((h) => h.direction === 'box → web' && h.kind === 'arp').map((h) => [h.point, h.seen, h.p50Ns])).toEqual([
+      ['box:eth0', 2, null],
+      ['host:vethA', 2, 3_000],
+      ['host:vethB', 2, 6_000], // from host:vethA, not from db:eth0
+      ['web:eth0', 2, 500],
+    ]);
   });
 
   it('reports probes that never appeared at the first hop as lost after the sender', () => {
