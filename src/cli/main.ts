@@ -5,7 +5,7 @@ import { VethcapError, ioReason } from '../errors.js';
 import { commands } from './commands.js';
 import { packageVersion } from './version.js';
 
-const EPILOGUE = `Exit codes: 0 ok, 1 forwarding failed (verify), 2 usage, 3 target, 4 environment (tool or Docker missing), 5 permission, 6 capture failed, 7 file, 70 internal error, 130/143 interrupted (SIGINT/SIGTERM), 141 stdout closed by its reader (| head).
+const EPILOGUE = `Exit codes: 0 ok, 1 forwarding failed (verify), 2 usage, 3 target, 4 environment (tool or Docker missing), 5 permission, 6 capture failed, 7 file, 8 undetermined (verify: capture drops leave probes unchecked), 70 internal error, 130/143 interrupted (SIGINT/SIGTERM), 141 stdout closed by its reader (| head).
 Docs: README.md. Set VETHCAP_DEBUG=1 for stack traces.`;
 
 /** What to say instead of yargs' "Not enough non-option arguments", per command. */
