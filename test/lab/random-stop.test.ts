@@ -32,7 +32,7 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark']))('stop
     for (const r of results) {
       expect(r.exitOk, context).toBe(true);
       // Every run judged paths, and wrote them: a run that saw nothing proves nothing.
-      expect(r.paths, context).toBeGreaterThan(10);
+      expect(r.paths, context).toBeGreaterThan(0);
       expect(r.pcapngPackets, context).toBeGreaterThanOrEqual(r.paths * 5);
       expect(r.verdicts.complete, context).toBe(r.paths);
     }
