@@ -56,6 +56,7 @@ export class LazyPacketPath implements PacketPath {
   lost: Loss | null = null;
   losses: readonly Loss[] = NONE;
   notSeen: readonly string[] = NONE;
+  ambiguousAt: readonly string[] = NONE;
   flooded: readonly string[] = NONE;
   nat: readonly NatRewrite[] = NONE;
   ttl: readonly TtlChange[] = NONE;
