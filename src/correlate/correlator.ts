@@ -46,18 +46,23 @@ const NO_RECORD: CaptureRecord = { point: -1, tsSec: 0, tsNsec: 0, data: new Uin
 const MAX_FREE_GROUPS = 1024;
 
 /**
- * A candidate whose newest copy is older than this (ns) is stale when a newer candidate
- * exists: it is a packet lost on the way, and the copy is a later identical packet's
- * (a retransmission), not its own. Hop latencies under burst load reach several ms
- * (a softirq backlog), while retransmissions come ≥ 200 ms later (Linux TCP's minimum
- * RTO) and ARP retries after 1 s; 50 ms leaves a wide margin on both sides.
+ * A candidate is stale when the next candidate began more than this (ns) after the
+ * candidate's newest copy: the candidate is a packet lost on the way, and the copy
+ * belongs to a later identical packet (a retransmission). Hop latencies under burst
+ * load reach several ms (a softirq backlog), while retransmissions come ≥ 200 ms later
+ * (Linux TCP's minimum RTO) and ARP retries after 1 s; 50 ms leaves a wide margin on
+ * both sides. The gap is measured between the two packets, not from the candidate to
+ * the copy: in a queue that holds identical packets for longer than 50 ms (a shaped
+ * link), every waiting packet's newest copy is that old, yet packets only
+ * microseconds apart are no retransmissions of each other.
  */
 const STALE_NS = 50_000_000;
 
 /**
- * How many groups past the chosen one are checked for a rival candidate (is the choice
- * contended?). In an identical burst the next group is one; a bound keeps the check
- * constant-time where groups past the chosen one cannot take the copy.
+ * How many groups past the chosen one are searched for the next candidate (a rival,
+ * or the packet that makes it stale). In an identical burst the next group is one; a
+ * bound keeps the search constant-time where groups past the chosen one cannot take
+ * the copy.
  */
 const RIVAL_LOOKAHEAD = 8;
 
@@ -151,8 +156,8 @@ class Group extends InvariantKey implements Queued, Chained<Entry> {
  * the k-th at the next (`key-queue.ts`). A group is no candidate when it already holds
  * a copy further along the packet's expected path (`path-order.ts`; the bridge device
  * and points off the path have no place in that order) stamped before this copy; nor
- * when its newest copy is more than `STALE_NS` old and a newer group is a candidate
- * (this copy is a retransmission's, the old packet was lost). Without a candidate the
+ * when the next candidate began more than `STALE_NS` after its newest copy (the old
+ * packet was lost, this copy is a retransmission's). Without a candidate the
  * copy starts a new group, so an identical retransmission or duplicate at the same
  * point becomes a new packet. Where a copy had rival candidates and one of them ends
  * without a copy at that point, its path says so in `ambiguousAt`.
@@ -271,11 +276,20 @@ export class Correlator {
     const from = Math.max(q.cursor[point]!, q.start);
     const end = q.end;
     let chosen: Group | null = null;
-    for (let k = from; k < end; k++) {
-      const g = q.at(k);
-      if (!takes(g, r, point, codes, at)) continue;
-      chosen = g; // a stale candidate before it is passed over
-      if ((r.tsSec - g.lastSec) * 1e9 + (r.tsNsec - g.lastNsec) <= STALE_NS) break;
+    for (let k = from; k < end && chosen === null; k++) if (takes(q.at(k), r, point, codes, at)) chosen = q.at(k);
+    // The next candidate: a rival, unless it began so long after the chosen one's newest
+    // copy that the chosen one is a lost packet and this copy the later packet's.
+    let rival = false;
+    while (chosen !== null) {
+      let after: Group | null = null;
+      const stop = Math.min(end, chosen.seq + 1 + RIVAL_LOOKAHEAD);
+      for (let k = chosen.seq + 1; k < stop && after === null; k++) if (takes(q.at(k), r, point, codes, at)) after = q.at(k);
+      if (after === null) break;
+      if ((after.firstSec - chosen.lastSec) * 1e9 + (after.firstNsec - chosen.lastNsec) <= STALE_NS) {
+        rival = true;
+        break;
+      }
+      chosen = after;
     }
     const next = chosen === null ? end : chosen.seq + 1;
     // Groups passed over for good that an earlier copy here had as rivals: contended here.
@@ -285,16 +299,10 @@ export class Correlator {
       if (g !== chosen) g.mark(point, this.pointCount);
     }
     q.cursor[point] = next;
-    if (chosen !== null) {
-      const stop = Math.min(end, next + RIVAL_LOOKAHEAD);
-      for (let k = next; k < stop; k++) {
-        if (takes(q.at(k), r, point, codes, at)) {
-          // Every group after the chosen one, as far as the queue goes now, was a rival.
-          q.contendedTo[point] = end;
-          q.contended = true;
-          break;
-        }
-      }
+    if (rival) {
+      // Every group after the chosen one, as far as the queue goes now, was a rival.
+      q.contendedTo[point] = end;
+      q.contended = true;
     }
     return chosen;
   }

@@ -111,6 +111,24 @@ describe('a burst of byte-identical packets', () => {
     expect(paths[1]!.copies.map((c) => c.deltaNs)).toEqual([null, 4_300, null, 40_000, 1_600]);
   });
 
+  it('matches first in, first out through a queue that holds identical packets for longer than the 50 ms stale bound', () => {
+    // 100 packets 1 ms apart wait 80 ms between the bridge ports (a shaped link): each
+    // copy at vethB comes 80 ms after its packet's last copy, with newer packets waiting.
+    const records: CaptureRecord[] = [];
+    for (let k = 0; k < 100; k++) {
+      const t = k * 1_000_000;
+      records.push(rec(BOX, t, same), rec(VETH_A, t + 4_300, same), rec(BRIDGE, t + 4_300, same), rec(VETH_B, t + 80_004_300, same), rec(WEB, t + 80_005_900, same));
+    }
+    records.sort((a, b) => nsOf(a) - nsOf(b));
+    const { paths, session } = correlate(fivePoints(), records);
+    expect(paths).toHaveLength(100);
+    paths.forEach((p, k) => {
+      expect(nsOf(p.copies[0]!.ts)).toBe(k * 1_000_000);
+      expect(p.copies.map((c) => c.deltaNs)).toEqual([null, 4_300, null, 80_000_000, 1_600]);
+    });
+    expect(session.stats.correlate.ambiguous).toBe(0);
+  });
+
   it('never puts a copy after a copy further down the path that is stamped before it', () => {
     // One packet whose web:eth0 copy is stamped before its vethB copy (a capture clock
     // gone wrong): the vethB copy cannot belong to the same trip.
