@@ -1,4 +1,4 @@
-/** What the chains need of a group: its hash and two links. */
+/** What the chains need of an entry (a key's queue of open groups): its hash and two links. */
 export interface Chained<G> {
   readonly hash: number;
   older: G | null;
@@ -8,17 +8,18 @@ export interface Chained<G> {
 }
 
 /**
- * Open groups by fingerprint hash: a power-of-two table of doubly linked chains, newest
- * first, so a lookup walks from the most recent group with that hash to the oldest.
- * Written out instead of a Map because it runs twice per record and allocates nothing
- * per insert or removal; it grows (never shrinks) with the number of open groups.
+ * Entries by fingerprint hash: a power-of-two table of doubly linked chains, newest
+ * first. The correlator keeps one entry per key of open groups (`key-queue.ts`), so a
+ * lookup walks only past keys whose hash shares the slot, never past identical packets.
+ * Written out instead of a Map because it runs for every record and allocates nothing
+ * per insert or removal; it grows (never shrinks) with the number of entries.
  */
 export class GroupChains<G extends Chained<G>> {
   private slots: (G | null)[] = new Array<G | null>(1024).fill(null);
   private mask = 1023;
   private count = 0;
 
-  /** The newest group in the chain where `hash` lives (other hashes may share it: compare `hash`). */
+  /** The newest entry in the chain where `hash` lives (other hashes may share it: compare `hash`). */
   first(hash: number): G | null {
     return this.slots[hash & this.mask]!;
   }
@@ -55,7 +56,7 @@ export class GroupChains<G extends Chained<G>> {
     for (let head of old) {
       if (head === null) continue;
       while (head.older !== null) head = head.older;
-      // Oldest first, so groups with one hash keep their order.
+      // Oldest first, so entries with one hash keep their order.
       for (let g: G | null = head; g !== null; ) {
         const next: G | null = g.newer;
         this.link(g);

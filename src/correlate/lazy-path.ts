@@ -58,6 +58,7 @@ export class LazyPacketPath implements PacketPath {
   lost: Loss | null = null;
   losses: readonly Loss[] = NONE;
   notSeen: readonly string[] = NONE;
+  ambiguousAt: readonly string[] = NONE;
   flooded: readonly string[] = NONE;
   branches: readonly PathBranch[] = NONE;
   nat: readonly NatRewrite[] = NONE;

@@ -136,6 +136,14 @@ export interface PacketPath {
   losses: readonly Loss[];
   /** Expected points that did not see the packet (lost, or a capture gap). */
   notSeen: readonly string[];
+  /**
+   * Labels of points (in point order) where this path has no copy although a copy there
+   * may have been its own: byte-identical packets were in flight, a copy at that point
+   * went to one of them while this path could have taken it, and nothing (order of
+   * arrival, the path's order, time) told which. So a loss or gap there may belong to
+   * another of the identical packets. Empty otherwise.
+   */
+  ambiguousAt: readonly string[];
   /** Bridge ports the frame left through, when more than one (flooding). */
   flooded: readonly string[];
   /**
