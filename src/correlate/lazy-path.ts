@@ -66,7 +66,6 @@ export class LazyPacketPath implements PacketPath {
   macRewrites: readonly MacRewrite[] = NONE;
   verdict: PathVerdict | null = null;
   notCaptured: readonly NotCaptured[] = NONE;
-  ambiguousAt: readonly string[] = NONE;
   expectation: ExpectedPath | null = null;
 
   constructor(

@@ -161,11 +161,6 @@ export interface PacketPath {
   verdict: PathVerdict | null;
   /** Expected points without a copy that the capture, not the network, explains (or may explain). */
   notCaptured: readonly NotCaptured[];
-  /**
-   * Labels of points where this path lacks a copy and identical packets (same bytes)
-   * made the assignment of copies uncertain.
-   */
-  ambiguousAt: readonly string[];
   /** The expectation as point indexes (trunk, flood branches), for judging; null without one. */
   expectation: ExpectedPath | null;
 }
