@@ -55,7 +55,8 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'trafgen', 'iptables', 't
       process.execPath,
       [BIN, 'trace', `box=netns:${box.netns}`, `web=netns:${web.netns}`, '--filter', 'udp', '--json', '-w', file, '--',
         'taskset', '-c', '0', 'trafgen', '--dev', 'eth0', '--conf', cfg, '--num', String(PACKETS), '--cpus', '1', '--qdisc-path', '--no-sock-mem', '--notouch-irq', '--rate', `${RATE}pps`],
-      { reject: false, timeout: 120_000, stdin: 'ignore', stdout: { file: out } },
+      // maxBuffer: execa counts what goes to the file too, and 100,000 paths of NDJSON pass its 100 MB default.
+      { reject: false, timeout: 120_000, stdin: 'ignore', stdout: { file: out }, maxBuffer: 1e9 },
     );
     const seconds = (Date.now() - started) / 1000;
     expect(r.exitCode, String(r.stderr)).toBe(0);
