@@ -4,7 +4,8 @@ import { VethcapError } from '../errors.js';
 import type { CaptureRecord } from '../model/record.js';
 import type { Timestamp } from '../model/time.js';
 import type { CapturePoint } from '../model/topology.js';
-import { MANIFEST_FILE, type SessionManifest } from '../model/manifest.js';
+import { MANIFEST_FILE } from '../model/manifest.js';
+import { parseSessionManifest } from './session-manifest.js';
 import { readCaptureFile } from '../pcap/read.js';
 import type { InterfaceEvent } from '../pcap/events.js';
 
@@ -84,15 +85,14 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 async function planSessionFolder(dir: string): Promise<FileSources> {
-  let manifest: SessionManifest;
+  const where = join(dir, MANIFEST_FILE);
+  let text: string;
   try {
-    manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as SessionManifest;
+    text = await readFile(where, 'utf8');
   } catch (error) {
     throw new VethcapError('IO', `${dir} is a folder without a readable ${MANIFEST_FILE}: give capture files, or a folder written by vethcap.`, { cause: error });
   }
-  if (manifest.vethcap !== 1 || !Array.isArray(manifest.points)) {
-    throw new VethcapError('BAD_CAPTURE', `${join(dir, MANIFEST_FILE)} is not a vethcap session manifest (version 1).`);
-  }
+  const manifest = parseSessionManifest(text, where);
   const points: CapturePoint[] = manifest.points.map(({ file: _file, stats: _stats, ...point }) => point);
   const files = manifest.points.map((p, i) => ({ path: join(dir, p.file), pointOf: new Map([[0, i]]) }));
   const stats = manifest.points.map((p) => ({
