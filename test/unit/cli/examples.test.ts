@@ -112,6 +112,7 @@ describe("merge's examples run", () => {
   it('each one, from README.md and --help', async () => {
     const merges = sources.flatMap(([where, examples]) => examples.filter((w) => w[0] === 'merge').map((w) => [where, w] as const));
     expect(merges.length).toBeGreaterThanOrEqual(4);
+    const seen = { file: 0, json: 0, label: 0 };
     for (const [where, words] of merges) {
       const what = `${where}: vethcap ${words.join(' ')}`;
       for (const w of words) if (/\.pcap$/.test(w) && !w.includes('=')) expect(existsSync(join(dir, w)), `${what}: no capture stands in for ${w}`).toBe(true);
@@ -122,15 +123,22 @@ describe("merge's examples run", () => {
       if (out !== undefined) {
         expect(readFileSync(join(dir, out)).readUInt32LE(0), `${what}: a pcapng`).toBe(0x0a0d0d0a);
         rmSync(join(dir, out));
+        seen.file++;
       }
       if (words.includes('--json')) {
         const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
         expect(lines.at(-1), what).toHaveProperty('summary');
         expect(lines.length, what).toBeGreaterThan(1);
+        seen.json++;
       }
       for (const spec of words.filter((_w, i) => words[i - 1] === '--label')) {
-        expect(r.stdout, `${what}: the label ${spec}`).toContain(spec.split("=")[0]!);
+        expect(r.stdout, `${what}: the label ${spec}`).toContain(spec.split('=')[0]!);
+        seen.label++;
       }
     }
+    // The checks above depend on the examples; each kind must have been exercised.
+    expect(seen.file).toBeGreaterThan(0);
+    expect(seen.json).toBeGreaterThan(0);
+    expect(seen.label).toBeGreaterThan(0);
   });
 });
