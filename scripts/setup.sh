@@ -30,10 +30,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# npm install, not npm ci: vite (under vitest) lists an optional dependency the registry
-# does not serve, which npm install skips but npm ci calls an out-of-sync lock file.
-# With the committed lock file npm install resolves the same versions. It builds dist/.
-npm install --no-audit --no-fund
+# npm ci: exactly the committed lock file, which it never rewrites, so a fresh clone
+# stays clean after set-up (.ci/run checks). It builds dist/ (the prepare script).
+# After changing package.json, run npm install once and commit package-lock.json.
+npm ci --no-audit --no-fund
 
 if [ "$want_docker" = 1 ]; then
   if ! docker info >/dev/null 2>&1; then

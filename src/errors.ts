@@ -1,7 +1,9 @@
 /**
  * Every error a user can hit is a VethcapError with a stable code. The code is the
  * API (tests and scripts match on it); the message is one sentence that says what
- * happened and what to do. Only the CLI maps codes to exit codes.
+ * happened and what to do. Only the CLI maps codes to exit codes. A mistake of the
+ * user's (flags, input files) always has a code of its own; INTERNAL, and any other
+ * exception, means a bug in vethcap.
  */
 
 export const ERROR_CODES = {
@@ -31,6 +33,11 @@ export const ERROR_CODES = {
   IO: 'IO',
   /** Interrupted by SIGINT/SIGTERM. */
   INTERRUPTED: 'INTERRUPTED',
+  /**
+   * A broken invariant inside vethcap: a bug, never something the user typed or fed in.
+   * Anything thrown that is not a VethcapError is reported as one too.
+   */
+  INTERNAL: 'INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

@@ -24,4 +24,5 @@ export { verify, type VerifyOptions, type VerifyResult } from './verify/verify.j
 export { mergeFiles, type MergeResult } from './merge-files.js';
 export { PathOutput, type PathOutputOptions } from './sinks/path-output.js';
 export { OrderedPcapngWriter } from './sinks/ordered-pcapng.js';
+export { openOutputFile, type OutputFile } from './sinks/output-file.js';
 export { createLab, type Lab, type LabHost, type LabOptions } from './lab/lab.js';

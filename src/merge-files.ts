@@ -1,10 +1,15 @@
 import { CorrelationSession } from './correlate/session.js';
-import { planFileSources, pumpFiles, type FileInput } from './sources/file-sources.js';
+import type { Writable } from 'node:stream';
+import { planFileSources, pumpFiles, type CaptureReader, type FileInput } from './sources/file-sources.js';
 import { PathOutput, type PathOutputOptions } from './sinks/path-output.js';
 import { renderSummaryText, type RunSummary } from './render/run-summary.js';
 
 export interface MergeOptions extends PathOutputOptions {
   windowNs?: number;
+  /** Where text goes (default process.stdout). */
+  stdout?: Writable;
+  /** How inputs are read (default: from the file system; the fuzzer feeds memory). */
+  read?: CaptureReader;
 }
 
 export interface MergeResult {
@@ -24,9 +29,10 @@ const READER_GONE = Symbol('the reader of stdout went away');
  * or NDJSON, the summary, and the merged pcapng.
  */
 export async function mergeFiles(inputs: readonly FileInput[], options: MergeOptions): Promise<MergeResult> {
-  const sources = await planFileSources(inputs);
+  const stdout = options.stdout ?? process.stdout;
+  const sources = await planFileSources(inputs, options.read);
   const topology = { points: sources.points };
-  const out = await PathOutput.open(topology, options);
+  const out = await PathOutput.open(topology, options, stdout);
   const session = new CorrelationSession(topology, out.onPath, { windowNs: options.windowNs ?? 100_000_000 });
   const pumped = await pumpFiles(sources, {
     push: (point, record) => session.push(point, record),
@@ -37,7 +43,7 @@ export async function mergeFiles(inputs: readonly FileInput[], options: MergeOpt
       if (out.shouldFlush) await out.flush();
       if (out.readerGone && !out.writesFile) throw READER_GONE;
     },
-  }).catch(async (error: unknown) => {
+  }, options.read).catch(async (error: unknown) => {
     if (error === READER_GONE) return { packets: 0, untimed: 0 };
     // A damaged input: keep what came before it, then report.
     session.finish();
@@ -50,8 +56,8 @@ export async function mergeFiles(inputs: readonly FileInput[], options: MergeOpt
   );
   // The summary, unless nobody reads stdout any more.
   if (!out.readerGone) {
-    if (options.format === 'json') process.stdout.write(JSON.stringify({ summary }) + '\n');
-    else if (!out.pcapOnStdout) process.stdout.write((options.format === 'timeline' ? '\n' : '') + renderSummaryText(summary));
+    if (options.format === 'json') stdout.write(JSON.stringify({ summary }) + '\n');
+    else if (!out.pcapOnStdout) stdout.write((options.format === 'timeline' ? '\n' : '') + renderSummaryText(summary));
   }
   const notes: string[] = [];
   if (pumped.untimed > 0) notes.push(`${pumped.untimed} packets from Simple Packet Blocks carry no timestamp and were left out.`);

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 import { resolveCommand } from './resolve-command.js';
 import { demoCommand } from './demo-command.js';
 import { mergeCommand } from './merge-command.js';

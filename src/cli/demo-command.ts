@@ -3,6 +3,7 @@ import { createLab } from '../lab/lab.js';
 import { trace } from '../trace/trace.js';
 import { renderSummaryText } from '../render/run-summary.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
+import { parsedOnly } from './context.js';
 import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
 import { VethcapError, ioReason } from '../errors.js';
@@ -21,9 +22,11 @@ export const demoCommand: CommandModule = (cli, ctx) =>
         .example('sudo $0 demo', 'build, trace three pings, write vethcap-demo.pcapng, clean up')
         .example('sudo $0 demo -c 10 -w /tmp/demo.pcapng', 'ten pings, pcapng elsewhere'),
     async (argv) => {
+      // Usage first: a wrong flag is said before what the machine lacks.
+      if (!(Number.isInteger(argv.count) && argv.count >= 1 && argv.count <= 100)) throw new VethcapError('USAGE', '--count takes a whole number of pings from 1 to 100.');
+      if (parsedOnly(ctx, 'demo', { ...argv })) return;
       await requireTools(['ip', 'nsenter', 'tcpdump', 'ping']);
       await requireCapabilities(['SYS_ADMIN', 'NET_ADMIN', 'NET_RAW'], 'vethcap demo');
-      if (!(Number.isInteger(argv.count) && argv.count >= 1 && argv.count <= 100)) throw new VethcapError('USAGE', '--count takes a whole number of pings from 1 to 100.');
       const count = argv.count;
       // A file that cannot be written is said before a topology is built for nothing.
       if (argv.write !== '-') {

@@ -54,5 +54,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.FILE;
     case 'INTERRUPTED':
       return EXIT.INTERRUPTED;
+    case 'INTERNAL':
+      return EXIT.INTERNAL;
   }
 }

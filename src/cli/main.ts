@@ -1,9 +1,10 @@
 import yargs, { type Argv } from 'yargs';
 import { formatError } from './report-error.js';
 import { EXIT } from './exit-codes.js';
-import { VethcapError, ioReason } from '../errors.js';
+import { VethcapError, ioReason, isVethcapError } from '../errors.js';
 import { commands } from './commands.js';
 import { packageVersion } from './version.js';
+import type { CommandContext, ParsedCommand } from './context.js';
 
 const EPILOGUE = `Exit codes: 0 ok, 1 forwarding failed (verify), 2 usage, 3 target, 4 environment (tool or Docker missing), 5 permission, 6 capture failed, 7 file, 8 undetermined (verify: capture drops leave probes unchecked), 70 internal error, 130/143 interrupted (SIGINT/SIGTERM), 141 stdout closed by its reader (| head).
 Docs: README.md. Set VETHCAP_DEBUG=1 for stack traces.`;
@@ -13,15 +14,12 @@ const MISSING_ARGUMENT: Record<string, string> = {
   trace: 'trace needs a target: a container (name or ID prefix), pid:N or netns:NAME, e.g. vethcap trace box --filter icmp.',
   resolve: 'resolve needs a target: a container (name or ID prefix), pid:N or netns:NAME, e.g. vethcap resolve box.',
   verify: 'verify needs a source: a container, pid:N or netns:NAME, e.g. vethcap verify box --to web.',
-  merge: 'merge needs capture files (pcap or pcapng) or a session folder, e.g. vethcap merge box.pcap veth.pcap.',
 };
 
-/** What a command handler reports back to main(). */
-export interface CommandContext {
-  exitCode: number;
-}
+export type { CommandContext, ParsedCommand } from './context.js';
 
 export function buildCli(argv: string[], ctx: CommandContext = { exitCode: EXIT.OK }): Argv {
+  ctx.argv = argv;
   let cli = yargs(argv)
     .scriptName('vethcap')
     .usage(
@@ -33,9 +31,15 @@ export function buildCli(argv: string[], ctx: CommandContext = { exitCode: EXIT.
     .help()
     .alias('h', 'help')
     .version(packageVersion())
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    // On a terminal, fit it; piped (to grep, a file, a test), one line per option and example.
+    .wrap(process.stdout.isTTY ? Math.min(110, process.stdout.columns || 100) : null)
     .epilogue(EPILOGUE)
     .fail((message, error) => {
+      // yargs' own parse errors (YError: "Not enough arguments following: label") are the
+      // user's mistake too; anything else thrown while checking is ours (a bug, exit 70).
+      if (error && !isVethcapError(error) && error.name === 'YError') {
+        throw new VethcapError('USAGE', `${error.message}.`, { hint: 'vethcap --help shows the commands; vethcap COMMAND --help shows one.' });
+      }
       if (error) throw error;
       const missing = /^Not enough non-option arguments/.test(message ?? '') ? MISSING_ARGUMENT[argv[0] ?? ''] : undefined;
       throw new VethcapError('USAGE', missing ?? message ?? 'invalid command line', {
@@ -71,6 +75,19 @@ function watchStdout(): { gone: boolean; error: unknown } {
     else state.error ??= error;
   });
   return state;
+}
+
+/**
+ * Checks a command line exactly as main() would and says what it would run, without
+ * running it; a mistake throws the VethcapError('USAGE') main() would report. For tests
+ * (README and --help examples that need containers) and for callers that build command
+ * lines. --help and --version are not for it (yargs prints and exits).
+ */
+export async function parseCommandLine(argv: string[]): Promise<ParsedCommand> {
+  const ctx: CommandContext = { exitCode: EXIT.OK, parseOnly: true };
+  await buildCli(argv, ctx).exitProcess(false).parseAsync();
+  if (!ctx.parsed) throw new VethcapError('INTERNAL', `the command line ${argv.join(' ')} ran no command handler.`);
+  return ctx.parsed;
 }
 
 /** Runs the CLI and resolves to the exit code; never throws. */

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { VethcapError } from '../errors.js';
 
 /** Output options shared by merge and trace, so both read and document them the same way. */
 export function withOutputOptions<T>(y: Argv<T>) {
@@ -10,9 +11,11 @@ export function withOutputOptions<T>(y: Argv<T>) {
     .option('utc', { type: 'boolean', default: false, describe: 'Show times in UTC instead of local time.' })
     .option('comments', { type: 'boolean', default: true, describe: 'Hop annotations as pcapng packet comments (--no-comments writes a smaller, faster file).' })
     .option('window', { type: 'number', default: 100, describe: 'Milliseconds within which copies of one packet are matched across points.' })
+    // A VethcapError, not a plain Error: what .check() throws reaches the user as is, and
+    // anything else would be reported as a bug (exit 70) instead of a usage mistake (2).
     .check((argv) => {
-      if (argv.json && argv.quiet) throw new Error('--json and --quiet do not go together: --json already prints only data.');
-      if (!(Number(argv.window) > 0)) throw new Error('--window takes a number of milliseconds above 0.');
+      if (argv.json && argv.quiet) throw new VethcapError('USAGE', '--json and --quiet do not go together: --json already prints only data.');
+      if (!(Number(argv.window) > 0)) throw new VethcapError('USAGE', '--window takes a number of milliseconds above 0.');
       return true;
     });
 }

@@ -1,6 +1,8 @@
 import { isVethcapError } from '../errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
+const BUG_HINT = 'this is a bug in vethcap; run again with VETHCAP_DEBUG=1 and report the output.';
+
 export interface ErrorReport {
   /** Lines for stderr, without trailing newlines. */
   lines: string[];
@@ -12,7 +14,7 @@ export interface ErrorReport {
  * command's relevant stderr, and an exit code. A stack trace only with VETHCAP_DEBUG=1.
  */
 export function formatError(error: unknown, debug = false): ErrorReport {
-  if (isVethcapError(error)) {
+  if (isVethcapError(error) && error.code !== 'INTERNAL') {
     const lines = [`vethcap: ${error.message}`];
     if (error.hint) lines.push(`  hint: ${error.hint}`);
     if (error.command) lines.push(`  command: ${error.command}`);
@@ -23,11 +25,9 @@ export function formatError(error: unknown, debug = false): ErrorReport {
     if (debug && error.stack) lines.push(error.stack);
     return { lines, exitCode: exitCodeFor(error.code) };
   }
+  // A broken invariant (code INTERNAL) or an exception nobody expected: both are bugs.
   const message = error instanceof Error ? error.message : String(error);
-  const lines = [
-    `vethcap: internal error: ${message}`,
-    '  hint: this is a bug in vethcap; run again with VETHCAP_DEBUG=1 and report the output.',
-  ];
+  const lines = [`vethcap: internal error: ${message}`, `  hint: ${BUG_HINT}`];
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);
   return { lines, exitCode: EXIT.INTERNAL };
 }

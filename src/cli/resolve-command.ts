@@ -1,7 +1,8 @@
 import type { CommandModule } from './commands.js';
 import { renderResolveTable } from './resolve-output.js';
+import { parsedOnly } from './context.js';
 
-export const resolveCommand: CommandModule = (cli) =>
+export const resolveCommand: CommandModule = (cli, ctx) =>
   cli.command(
     'resolve <target...>',
     'Show which interfaces a container\'s traffic crosses: each interface, its veth peer on the host, the bridge and its other ports.',
@@ -24,6 +25,7 @@ export const resolveCommand: CommandModule = (cli) =>
         .example('$0 resolve pid:4242', 'the namespace of any process')
         .example('$0 resolve netns:blue', 'a namespace made with `ip netns add blue`'),
     async (argv) => {
+      if (parsedOnly(ctx, 'resolve', { ...argv })) return;
       // Loaded here: dockerode and execa take ~0.4 s to load, which every other command would pay.
       const { resolveTargets } = await import('../resolve/resolve.js');
       const result = await resolveTargets(argv.target as string[], { discoverOwners: argv.owners });

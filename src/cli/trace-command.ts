@@ -6,6 +6,7 @@ import { renderSummaryText } from '../render/run-summary.js';
 import { run } from '../exec/run.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { EXIT } from './exit-codes.js';
+import { parsedOnly } from './context.js';
 import { outputFormat, useColor, withOutputOptions, type OutputArgs } from './output-options.js';
 
 export const traceCommand: CommandModule = (cli, ctx) =>
@@ -57,6 +58,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
       if (args.snaplen !== undefined && !(Number.isInteger(args.snaplen) && args.snaplen >= 1 && args.snaplen <= 262144)) throw new VethcapError('USAGE', '--snaplen takes a whole number of bytes from 1 to 262144.');
       if (args['buffer-size'] !== undefined && !(Number.isInteger(args['buffer-size']) && args['buffer-size'] >= 1)) throw new VethcapError('USAGE', '--buffer-size takes a whole number of KiB above 0.');
       if (args.drain !== undefined && !(args.drain >= 0)) throw new VethcapError('USAGE', '--drain takes a number of milliseconds, 0 or more.');
+      if (parsedOnly(ctx, 'trace', { ...args })) return;
       const extraHost = [...(args['add-host'] ?? [])];
       if (args.uplink !== undefined) extraHost.push(args.uplink !== '' ? args.uplink : await defaultRouteInterface());
       const interrupt = catchInterrupts();

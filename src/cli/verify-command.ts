@@ -4,6 +4,7 @@ import { verify, type VerifyResult } from '../verify/verify.js';
 import { renderVerdictText, type ProbeKind } from '../verify/verdict.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { EXIT } from './exit-codes.js';
+import { parsedOnly } from './context.js';
 
 interface VerifyArgs {
   source: string;
@@ -61,6 +62,7 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
         ),
     async (argv) => {
       const args = argv as unknown as VerifyArgs;
+      if (parsedOnly(ctx, 'verify', { ...args })) return;
       const interrupt = catchInterrupts();
       let result: VerifyResult;
       try {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { run } from '../exec/run.js';
 import { findOnPath } from '../exec/tools.js';
+import { VethcapError } from '../errors.js';
 
 /**
  * A throwaway topology of network namespaces on one Linux bridge: what `vethcap demo`
@@ -80,7 +81,7 @@ export const LAB_DEFAULT_SUBNET = '198.19.0.0';
 function assertBenchmarkRange(subnet: string): void {
   const [a, b] = subnet.split('.').map(Number);
   if (a !== 198 || (b !== 18 && b !== 19)) {
-    throw new Error(`lab subnet ${subnet} is outside 198.18.0.0/15, the only range vethcap's labs may use`);
+    throw new VethcapError('INTERNAL', `lab subnet ${subnet} is outside 198.18.0.0/15, the only range vethcap's labs may use`);
   }
 }
 
@@ -122,7 +123,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     hosts,
     host(name) {
       const h = [...hosts, ...(natHosts ? [natHosts.gw, natHosts.remote] : [])].find((x) => x.name === name);
-      if (!h) throw new Error(`no host ${name} in lab ${id}`);
+      if (!h) throw new VethcapError('INTERNAL', `no host ${name} in lab ${id}`);
       return h;
     },
     exec(host, file, args, timeoutMs) {
@@ -133,7 +134,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       destroyed = true;
       const errors: unknown[] = [];
       for (const step of undo.reverse()) await step().catch((e: unknown) => errors.push(e));
-      if (errors.length) throw new Error(`lab ${id}: ${errors.length} clean-up steps failed: ${String(errors[0])}`);
+      if (errors.length) throw new VethcapError('COMMAND_FAILED', `lab ${id}: ${errors.length} clean-up steps failed: ${String(errors[0])}`, { cause: errors[0] });
     },
   };
   try {

@@ -1,9 +1,12 @@
 /**
  * A growable little-endian output buffer for the writers (pure). Blocks are appended
  * in place (no small allocation per packet) and handed out in large chunks by take().
- * A buffer handed out is never written again: take() starts a fresh one.
+ * A buffer handed out is never written again: take() starts a fresh one, allocated when
+ * the next block is written (ensure()), so a take() with nothing more to come (the end of
+ * a small merge, a flush per batch) costs no 4 MiB allocation.
  */
 
+const EMPTY = new Uint8Array(0);
 /** Stores through a Uint32Array are little-endian only on a little-endian machine. */
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** Below this many bytes a plain loop copies faster than TypedArray.prototype.set (measured: ~20 bytes). */
@@ -18,9 +21,9 @@ export class OutBuffer {
   pos = 0;
 
   constructor(private readonly initialBytes = 4 * 1024 * 1024) {
-    this.buf = new Uint8Array(pad4(initialBytes));
-    this.view = new DataView(this.buf.buffer);
-    this.words = new Uint32Array(this.buf.buffer);
+    this.buf = EMPTY;
+    this.view = new DataView(EMPTY.buffer);
+    this.words = new Uint32Array(EMPTY.buffer);
   }
 
   /** take() at or past this many buffered bytes, so blocks land without growing (copying) the buffer. */
@@ -31,7 +34,7 @@ export class OutBuffer {
   /** Makes room for n more bytes. */
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = new Uint8Array(pad4(Math.max(this.buf.length * 2, this.pos + n)));
+    const next = new Uint8Array(pad4(Math.max(this.buf.length * 2, this.pos + n, this.initialBytes, 64)));
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
@@ -41,9 +44,9 @@ export class OutBuffer {
   /** Everything written since the last take(), as one chunk the caller owns. */
   take(): Uint8Array {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = new Uint8Array(pad4(Math.max(this.initialBytes, 64)));
-    this.view = new DataView(this.buf.buffer);
-    this.words = new Uint32Array(this.buf.buffer);
+    this.buf = EMPTY;
+    this.view = new DataView(EMPTY.buffer);
+    this.words = new Uint32Array(EMPTY.buffer);
     this.pos = 0;
     return out;
   }

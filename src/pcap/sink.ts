@@ -2,11 +2,11 @@
  * The writers' I/O edge: a thin sink that sends the chunks a writer's take() returns to
  * a file or any Writable (stdout), honouring backpressure.
  */
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { release, type as osType } from 'node:os';
 import type { Writable } from 'node:stream';
 import { VethcapError, ioReason } from '../errors.js';
+import { openOutputFile } from '../sinks/output-file.js';
 
 /** shb_os for files written here, e.g. "Linux 6.1.0-18-amd64". */
 export function defaultOsName(): string {
@@ -73,13 +73,15 @@ export function writableSink(stream: Writable, target = 'the output stream', end
   };
 }
 
-/** A sink writing a new file (truncating an existing one). */
-export async function openFileSink(path: string): Promise<CaptureSink> {
-  const stream = createWriteStream(path, { highWaterMark: 4 * 1024 * 1024 });
-  try {
-    await once(stream, 'open');
-  } catch (e) {
-    throw ioError(path, e);
-  }
-  return writableSink(stream, path, true);
+/** A sink on a file: written by the rules of openOutputFile (0600, no symlink, regular file or FIFO, sudo's user). */
+export interface FileSink extends CaptureSink {
+  /** A regular file, or a FIFO (which is never removed). */
+  kind: 'file' | 'fifo';
+}
+
+/** A sink writing a new file (truncating an existing one of the user's own; see openOutputFile). */
+export async function openFileSink(path: string): Promise<FileSink> {
+  const file = await openOutputFile(path);
+  const stream = file.handle.createWriteStream({ highWaterMark: 4 * 1024 * 1024 });
+  return { ...writableSink(stream, path, true), kind: file.kind };
 }

@@ -4,7 +4,7 @@ import type { PacketPath } from '../correlate/path.js';
 import { TopologyIndex } from '../correlate/topology-index.js';
 import type { Topology } from '../model/topology.js';
 import type { InterfaceStatsInput } from '../pcap/pcapng-writer.js';
-import { isReaderGone, openFileSink, writableSink, defaultOsName, type CaptureSink } from '../pcap/sink.js';
+import { isReaderGone, openFileSink, writableSink, defaultOsName, type CaptureSink, type FileSink } from '../pcap/sink.js';
 import { TimelineRenderer } from '../render/timeline.js';
 import { renderPathJson } from '../render/ndjson.js';
 import { SummaryCollector, type RunSummary } from '../render/run-summary.js';
@@ -39,6 +39,8 @@ export class PathOutput {
   private text = '';
   private readonly pcap: OrderedPcapngWriter | undefined;
   private pcapSink: CaptureSink | undefined;
+  /** The pcapng file's sink, when it goes to a file. */
+  private fileSink: FileSink | undefined;
   private readonly stdoutSink: CaptureSink;
   private stdoutGone = false;
 
@@ -56,7 +58,8 @@ export class PathOutput {
 
   static async open(topology: Topology, options: PathOutputOptions, stdout: Writable = process.stdout): Promise<PathOutput> {
     const out = new PathOutput(topology, options, stdout);
-    if (options.pcapng) out.pcapSink = options.pcapng === '-' ? out.stdoutSink : await openFileSink(options.pcapng);
+    if (options.pcapng === '-') out.pcapSink = out.stdoutSink;
+    else if (options.pcapng) out.pcapSink = out.fileSink = await openFileSink(options.pcapng);
     return out;
   }
 
@@ -148,7 +151,8 @@ export class PathOutput {
 
   /** Removes the pcapng file after close(), when a run failed before it captured anything. */
   async discard(): Promise<void> {
-    if (this.options.pcapng && this.options.pcapng !== '-' && this.packetsWritten === 0) await rm(this.options.pcapng, { force: true });
+    // Never a FIFO: it belongs to whoever reads it (Wireshark).
+    if (this.fileSink?.kind === 'file' && this.options.pcapng && this.packetsWritten === 0) await rm(this.options.pcapng, { force: true });
   }
 
   /** Packets written to the pcapng so far. */

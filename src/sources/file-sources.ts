@@ -4,9 +4,10 @@ import { VethcapError } from '../errors.js';
 import type { CaptureRecord } from '../model/record.js';
 import type { Timestamp } from '../model/time.js';
 import type { CapturePoint } from '../model/topology.js';
-import { MANIFEST_FILE, type SessionManifest } from '../model/manifest.js';
+import { MANIFEST_FILE } from '../model/manifest.js';
+import { parseSessionManifest } from './session-manifest.js';
 import { readCaptureFile } from '../pcap/read.js';
-import type { InterfaceEvent } from '../pcap/events.js';
+import type { CaptureEvent, InterfaceEvent } from '../pcap/events.js';
 
 /** One input file and, optionally, the label the user gave it (`--label NAME=FILE`). */
 export interface FileInput {
@@ -27,6 +28,12 @@ export interface FileSources {
   /** Statistics found in the inputs (pcapng ISBs, or a session manifest), per point. */
   stats: Array<{ received: bigint | null; dropped: bigint | null }>;
 }
+
+/**
+ * How a file's bytes become event batches: readCaptureFile, unless a caller (the fuzzer,
+ * `npm run fuzz`) feeds captures held in memory through the same planning and pumping.
+ */
+export type CaptureReader = (path: string) => AsyncGenerator<CaptureEvent[], void, undefined>;
 
 /** What the pump feeds: the merge (through the correlation session). */
 export interface RecordTarget {
@@ -49,12 +56,12 @@ export interface PumpResult {
  * and their topology), or capture files, one point per classic pcap and one per pcapng
  * interface. Labels: as given, else the pcapng interface name, else the file name.
  */
-export async function planFileSources(inputs: readonly FileInput[]): Promise<FileSources> {
+export async function planFileSources(inputs: readonly FileInput[], read: CaptureReader = readCaptureFile): Promise<FileSources> {
   if (inputs.length === 1 && (await isDirectory(inputs[0]!.path))) return planSessionFolder(inputs[0]!.path);
   const points: CapturePoint[] = [];
   const files: PlannedFile[] = [];
   for (const input of inputs) {
-    const interfaces = await scanInterfaces(input.path);
+    const interfaces = await scanInterfaces(input.path, read);
     const pointOf = new Map<number, number>();
     for (const iface of interfaces) {
       const base = basename(input.path).replace(/\.(pcapng|pcap|cap|ntar)(\.gz)?$/i, '');
@@ -84,15 +91,14 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 async function planSessionFolder(dir: string): Promise<FileSources> {
-  let manifest: SessionManifest;
+  const where = join(dir, MANIFEST_FILE);
+  let text: string;
   try {
-    manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as SessionManifest;
+    text = await readFile(where, 'utf8');
   } catch (error) {
     throw new VethcapError('IO', `${dir} is a folder without a readable ${MANIFEST_FILE}: give capture files, or a folder written by vethcap.`, { cause: error });
   }
-  if (manifest.vethcap !== 1 || !Array.isArray(manifest.points)) {
-    throw new VethcapError('BAD_CAPTURE', `${join(dir, MANIFEST_FILE)} is not a vethcap session manifest (version 1).`);
-  }
+  const manifest = parseSessionManifest(text, where);
   const points: CapturePoint[] = manifest.points.map(({ file: _file, stats: _stats, ...point }) => point);
   const files = manifest.points.map((p, i) => ({ path: join(dir, p.file), pointOf: new Map([[0, i]]) }));
   const stats = manifest.points.map((p) => ({
@@ -112,9 +118,9 @@ function uniqueLabel(label: string, points: readonly CapturePoint[]): string {
  * The interfaces of a capture file. A classic pcap has one, known from its header; a
  * pcapng file may describe more interfaces in later sections, so it is scanned whole.
  */
-async function scanInterfaces(path: string): Promise<InterfaceEvent[]> {
+async function scanInterfaces(path: string, read: CaptureReader): Promise<InterfaceEvent[]> {
   const found: InterfaceEvent[] = [];
-  for await (const batch of readCaptureFile(path)) {
+  for await (const batch of read(path)) {
     let pcapng = false;
     for (const ev of batch) {
       if (ev.kind === 'interface') found.push(ev);
@@ -133,11 +139,11 @@ async function scanInterfaces(path: string): Promise<InterfaceEvent[]> {
  * for up to the batch's last timestamp (a pcapng interface with no packets for a while
  * does not hold the merge back).
  */
-export async function pumpFiles(sources: FileSources, target: RecordTarget): Promise<PumpResult> {
+export async function pumpFiles(sources: FileSources, target: RecordTarget, read: CaptureReader = readCaptureFile): Promise<PumpResult> {
   const result: PumpResult = { packets: 0, untimed: 0 };
   const streams = sources.files.map((file) => ({
     file,
-    iterator: readCaptureFile(file.path),
+    iterator: read(file.path),
     lastSec: -Infinity,
     lastNsec: 0,
     done: false,

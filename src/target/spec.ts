@@ -36,6 +36,7 @@ export function parseTargetSpec(raw: string): TargetSpec {
       return { kind: 'netns', name: rest, raw };
     }
     case 'docker':
+      if (rest.trim() === '') throw new VethcapError('USAGE', `"${raw}" names no container: write docker:NAME or docker:ID.`);
       return { kind: 'docker', ref: rest, raw };
     default:
       return { kind: 'docker', ref: text, raw };

@@ -80,6 +80,8 @@ describe.runIf(dockerAvailable())('verify against real Docker containers', () =>
       await execa('nft', [`add table bridge ${table}; add chain bridge ${table} f { type filter hook forward priority 0 ; } ; add rule bridge ${table} f ether daddr ${bMac} counter drop`]);
       const { exitCode, v } = await verifyJson(a, '--to', b, '--probe', 'udp', '-c', '3', '-W', '1');
       expect(exitCode).toBe(1);
+      // Not vacuous: exit 1 for another reason (no answer, say) must not pass the loop below.
+      expect(v.lost.length).toBeGreaterThan(0);
       for (const l of v.lost) expect([l.after, l.before]).toEqual([path[1], path[2]]);
       expect(v.hints.join('\n')).toContain(`nftables rule in bridge ${table} chain f matched`);
     } finally {

@@ -60,3 +60,29 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping']))('demo', () => {
     expect(r.stderr.trim()).toBe('vethcap: cannot write /nonexistent-vethcap-dir/demo.pcapng: no such directory.');
   });
 });
+
+// A mistake of the user's is exit 2 with a sentence; exit 70 is kept for bugs, which have
+// a code of their own (INTERNAL) so the two can never be confused.
+describe('usage mistakes against bugs', () => {
+  const session = new URL('../../../fixtures/sessions/icmp', import.meta.url).pathname;
+  it.each([
+    [['merge', session, '--json', '--quiet'], 'vethcap: --json and --quiet do not go together: --json already prints only data.'],
+    [['merge', session, '--window', '0'], 'vethcap: --window takes a number of milliseconds above 0.'],
+    [['trace', 'box', '--json', '-q'], 'vethcap: --json and --quiet do not go together: --json already prints only data.'],
+  ])('%j: exit 2, one sentence, no "internal error"', async (args, sentence) => {
+    const r = await runCli(args);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(sentence);
+    expect(r.stderr).not.toMatch(/internal error|this is a bug/);
+  });
+  it('a broken invariant (INTERNAL) is exit 70 and says it is a bug', () => {
+    expect(exitCodeFor('INTERNAL')).toBe(EXIT.INTERNAL);
+    const report = formatError(new VethcapError('INTERNAL', 'no host gw in lab abc'));
+    expect(report.exitCode).toBe(70);
+    expect(report.lines[0]).toBe('vethcap: internal error: no host gw in lab abc');
+    expect(report.lines[1]).toMatch(/this is a bug in vethcap/);
+  });
+  it('no other code is reported as exit 70', () => {
+    for (const code of Object.values(ERROR_CODES)) if (code !== 'INTERNAL') expect(exitCodeFor(code), code).not.toBe(EXIT.INTERNAL);
+  });
+});

@@ -15,6 +15,7 @@ describe('parseTargetSpec', () => {
     expect(() => parseTargetSpec('pid:0')).toThrow(/write pid:N/);
     expect(() => parseTargetSpec('netns:../etc')).toThrow(/not a namespace name/);
     expect(() => parseTargetSpec('  ')).toThrow(/empty target/);
+    expect(() => parseTargetSpec('docker:')).toThrow(/"docker:" names no container/);
   });
 });
 
