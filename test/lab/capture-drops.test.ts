@@ -86,7 +86,7 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'tc', 'nft', 'iperf3', 't
     const table = `vcdrop${lab().id}`;
     try {
       await run('nft', [`add table bridge ${table}; add chain bridge ${table} f { type filter hook forward priority 0 ; } ; add rule bridge ${table} f iifname ${box.hostIf} oifname ${web.hostIf} udp dport 9 counter drop`]);
-      const r = await runCli(['trace', ...targets(), '-B', '64', '--no-bridge', '--filter', 'udp', '--json', '--', ...trafgenArgs(floodConfig(box, web), 200_000)], { timeoutMs: 120_000 });
+      const r = await runCli(['trace', ...targets(), '-B', '64', '--no-bridge', '--filter', 'udp', '--json', '--', ...trafgenArgs(floodConfig(box, web), 80_000)], { timeoutMs: 120_000 });
       expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
       const { paths, summary } = parseNdjson(r.stdout) as unknown as { paths: Array<{ verdict: string; lost: { after: string; before: string } | null }>; summary: Summary };
       const dropped = (label: string) => summary.capture.find((c) => c.point === label)?.droppedByKernel ?? 0;
