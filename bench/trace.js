@@ -288,13 +288,13 @@ function startVethcap(lab, out, extra, targets) {
 }
 
 function parseVethcapSummary(text) {
-  const m = text.match(/(\d+) packets: (\d+) complete, (\d+) incomplete \((\d+) lost\)(?:, (\d+) without)?/);
+  const m = text.match(/(\d+) packets: (\d+) complete, (\d+) incomplete \((\d+) lost(?:, (\d+) not captured)?(?:, (\d+) undetermined)?\)(?:, (\d+) without)?/);
   const capture = [...text.matchAll(/^ {2}(\S+)\s+(\d+|\?) \/ (\d+|\?)$/gm)].map((x) => ({
     point: x[1], captured: x[2] === '?' ? null : Number(x[2]), droppedByKernel: x[3] === '?' ? null : Number(x[3]),
   }));
   const hops = [...text.matchAll(/^ {2}(\S+ → \S+)\s+(.+) \/ (.+) {2}\((\d+)\)$/gm)].map((x) => ({ hop: x[1], p50: x[2], p99: x[3], count: Number(x[4]) }));
   return m
-    ? { paths: Number(m[1]), complete: Number(m[2]), incomplete: Number(m[3]), lost: Number(m[4]), unknown: Number(m[5] ?? 0), capture, hops }
+    ? { paths: Number(m[1]), complete: Number(m[2]), incomplete: Number(m[3]), lost: Number(m[4]), notCaptured: Number(m[5] ?? 0), undetermined: Number(m[6] ?? 0), unknown: Number(m[7] ?? 0), capture, hops }
     : { raw: text, capture, hops };
 }
 
@@ -503,7 +503,7 @@ try {
       console.log(`    ${p.point.padEnd(18)} captured ${fmt(p.captured).padStart(10)}  dropped ${fmt(p.droppedByKernel).padStart(9)}  ${fmt(pps).padStart(8)} pkt/s`);
     }
     const pct = s.complete !== undefined ? ((100 * s.complete) / v.load.sent).toFixed(3) : '?';
-    console.log(`    paths ${fmt(s.paths)}: complete ${fmt(s.complete)} = ${pct} % of sent (goal ≥ 99.9 %), incomplete ${fmt(s.incomplete)}, lost ${fmt(s.lost)}`);
+    console.log(`    paths ${fmt(s.paths)}: complete ${fmt(s.complete)} = ${pct} % of sent (goal ≥ 99.9 %), incomplete ${fmt(s.incomplete)}, lost ${fmt(s.lost)}, not captured ${fmt(s.notCaptured)}, undetermined ${fmt(s.undetermined)}`);
     console.log(`    pcapng ${fmt(v.pcapngPackets)} packets; peak RSS ${v.peakRssMiB} MiB; node CPU during load ${fmt(v.nodeCpuMsDuringLoad)} ms (${((100 * v.nodeCpuMsDuringLoad) / v.load.ms).toFixed(0)} % of a core); tcpdumps ${v.tcpdumpCpuMsDuringLoad.map(fmt).join(' / ')} ms`);
     console.log(`    node caught up ${fmt(v.catchUpMsAfterLoad)} ms after trafgen ended; SIGINT → exit ${fmt(v.stopMs)} ms; node CPU for the burst ${fmt(v.nodeCpuMsTotal)} ms (${fmt(Math.round((3 * v.load.sent) / (v.nodeCpuMsTotal / 1000)))} records/s)`);
     for (const h of s.hops ?? []) console.log(`    hop ${h.hop}: p50 ${h.p50} p99 ${h.p99} (${fmt(h.count)})`);
