@@ -239,8 +239,8 @@ export class LearnedOrder {
   private lastHigh = NaN;
   private lastLow = NaN;
   private last: DirectionOrder | null = null;
-  /** Point pairs (p * n + q, p < q) whose ties kept the command-line order. */
-  private readonly fallbacks = new Set<number>();
+  /** `fallbacks[p * n + q]` (p < q) is 1 where tied copies at p and q kept the command-line order. */
+  private readonly fallbacks: Uint8Array;
 
   constructor(
     private readonly labels: readonly string[],
@@ -249,6 +249,7 @@ export class LearnedOrder {
     readonly directions: number,
   ) {
     this.n = labels.length;
+    this.fallbacks = new Uint8Array(this.n * this.n);
   }
 
   /** Nothing learned: every tie keeps the command-line order (and is reported). */
@@ -258,6 +259,8 @@ export class LearnedOrder {
 
   /** The order of `f`'s direction, or null when none was learned. */
   orderFor(f: DecodedFrame): DirectionOrder | null {
+    // The common case first, without the calls: a frame with both MACs, in the last direction.
+    if (f.dstMac >= 0 && f.srcMac === this.lastHigh && f.dstMac === this.lastLow) return this.last;
     const high = directionHigh(f);
     const low = directionLow(f);
     if (high === this.lastHigh && low === this.lastLow) return this.last;
@@ -269,15 +272,12 @@ export class LearnedOrder {
 
   /** Tied copies at points p and q kept the command-line order. */
   noteFallback(p: number, q: number): void {
-    this.fallbacks.add(p < q ? p * this.n + q : q * this.n + p);
+    this.fallbacks[p < q ? p * this.n + q : q * this.n + p] = 1;
   }
 
   report(): OrderReport {
-    const pairs = [...this.fallbacks].sort((a, b) => a - b);
-    return {
-      learned: pairs.length === 0,
-      directions: this.directions,
-      unresolved: pairs.map((k) => [this.labels[Math.floor(k / this.n)]!, this.labels[k % this.n]!]),
-    };
+    const unresolved: [string, string][] = [];
+    for (let p = 0; p < this.n; p++) for (let q = p + 1; q < this.n; q++) if (this.fallbacks[p * this.n + q] === 1) unresolved.push([this.labels[p]!, this.labels[q]!]);
+    return { learned: unresolved.length === 0, directions: this.directions, unresolved };
   }
 }
