@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { OrderLearner, type LearnedOrder } from './correlate/learned-order.js';
 import { TopologyIndex } from './correlate/topology-index.js';
 import type { Topology } from './model/topology.js';
+import { VethcapError } from './errors.js';
 import { planFileSources, pumpFiles, type CaptureReader, type FileInput, type FileSources } from './sources/file-sources.js';
 import { PathOutput, type PathOutputOptions } from './sinks/path-output.js';
 import { renderSummaryText, type RunSummary } from './render/run-summary.js';
@@ -38,6 +39,8 @@ const LEARNED_ENOUGH = Symbol('the pre-pass has seen enough');
  */
 export const PREPASS_RECORDS = 5000;
 const PREPASS_MS = 2000;
+/** Unresolved pairs the stderr note names (it stays one line; --json lists them all). */
+const MAX_NOTED_PAIRS = 3;
 
 /**
  * Reads the start of the inputs (a second time: files can be read again) and learns,
@@ -58,9 +61,12 @@ export async function learnFileOrder(sources: FileSources, topology: Topology, w
     },
   }, read).then(
     () => session.finish(),
-    // Stopped early (enough seen, or a damaged input, which the merge itself reports
-    // later): the groups the merge released, without the records it still holds back.
-    () => session.correlator.end(),
+    (error: unknown) => {
+      // Stopped early (enough seen, or a damaged input, which the merge itself reports
+      // later): the groups the merge released, without the records it still holds back.
+      if (error !== LEARNED_ENOUGH && !(error instanceof VethcapError)) throw error;
+      session.correlator.end();
+    },
   );
   return learner.result();
 }
@@ -109,7 +115,9 @@ export async function mergeFiles(inputs: readonly FileInput[], options: MergeOpt
   }
   const notes: string[] = [];
   if (order !== undefined && !order.learned) {
-    notes.push(`equal timestamps at ${order.unresolved.map(([a, b]) => `${a} and ${b}`).join(', ')} could not be ordered from the captures; they keep the command-line order.`);
+    const pairs = order.unresolved.slice(0, MAX_NOTED_PAIRS).map(([a, b]) => `${a} and ${b}`);
+    if (order.unresolved.length > MAX_NOTED_PAIRS) pairs.push(`${order.unresolved.length - MAX_NOTED_PAIRS} more pairs (see "order" in --json)`);
+    notes.push(`equal timestamps at ${pairs.join(', ')} could not be ordered from the captures; they keep the command-line order.`);
   }
   if (pumped.untimed > 0) notes.push(`${pumped.untimed} packets from Simple Packet Blocks carry no timestamp and were left out.`);
   if (options.pcapng && options.pcapng !== '-') notes.push(`wrote ${out.packetsWritten} packets to ${options.pcapng}.`);
