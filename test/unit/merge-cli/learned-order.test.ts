@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,5 +76,23 @@ describe('merge of plain files without a topology: the order of points is learne
     expect(text.exitCode).toBe(0);
     const notes = text.stderr.split('\n').filter((l) => l.includes('host:br') && l.includes('host:h0'));
     expect(notes).toHaveLength(1);
+  });
+
+  it.each(['icmp', 'udp', 'tcp', 'arp', 'ipv6-nd', 'nat'])('%s: as plain files listed backwards, every path has the order its topology gives it', async (name) => {
+    const session = `fixtures/sessions/${name}`;
+    const manifest = JSON.parse(await readFile(join(session, 'manifest.json'), 'utf8')) as { points: Array<{ label: string; file: string }> };
+    const copy = await mkdtemp(join(tmpdir(), `vethcap-order-${name}-`));
+    try {
+      for (const p of manifest.points) await copyFile(join(session, p.file), join(copy, p.file));
+      const labels = [...manifest.points].reverse().flatMap((p) => ['--label', `${p.label}=${join(copy, p.file)}`]);
+      const [topo, plain] = await Promise.all([runCli(['merge', session, '--json']), runCli(['merge', ...labels, '--json'])]);
+      expect(plain.exitCode, plain.stderr).toBe(0);
+      const order = (stdout: string) => parseNdjson(stdout).paths.map((p) => p.hops.map((h) => h.point));
+      expect(order(topo.stdout).length).toBeGreaterThan(0);
+      expect(order(plain.stdout)).toEqual(order(topo.stdout));
+      expect(parseNdjson(plain.stdout).summary.order?.learned).toBe(true);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 });
