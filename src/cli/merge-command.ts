@@ -21,7 +21,7 @@ export const mergeCommand: CommandModule = (cli, ctx) =>
         .example('$0 merge box.pcap veth.pcap -o path.pcapng', 'one timeline from two captures, and one file for Wireshark')
         .example('$0 merge --label box:eth0=a.pcap --label host:vethA=b.pcap a.pcap b.pcap', 'name the points')
         .example('$0 merge fixtures/sessions/icmp --json', 'a session folder (with its topology), as NDJSON')
-        .epilogue('Without a session folder vethcap knows no topology: equal timestamps keep the order in which the command line names the files (as files or in --label), so list them in path order.')
+        .epilogue('Without a session folder vethcap knows no topology: it learns the order of the points from the captures (who comes first, and which point, like a bridge device, shares its ingress port\'s timestamp), and equal timestamps follow it. Where nothing decides, they keep the order in which the command line names the files, and a note says so.')
         .option('o', { alias: 'output', type: 'string', describe: 'Same as -w.' }),
     async (argv) => {
       const specs = argv.label === undefined ? [] : ([] as string[]).concat(argv.label as string | string[]).map(String);

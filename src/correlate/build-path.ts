@@ -9,6 +9,7 @@ import { LazyPacketPath, LazyPathCopy } from './lazy-path.js';
 import type { Loss, MacRewrite, NatRewrite, PacketPath, PathBranch, PathCopy, TtlChange } from './path.js';
 import { macsBetween, natBetween, ttlBetween } from './rewrites.js';
 import type { TopologyIndex } from './topology-index.js';
+import type { DirectionOrder, LearnedOrder } from './learned-order.js';
 
 const MAX_CACHED_EXPECTATIONS = 4096;
 
@@ -16,6 +17,11 @@ const MAX_CACHED_EXPECTATIONS = 4096;
  * Turns the copies of one packet into its path: copies in path order (time, then
  * topology for ties, then point order), directions, hop latencies (bridge device
  * copies are observations, not hops), where it stopped, and what was rewritten.
+ *
+ * Without a topology (plain files) ties follow the order learned from the captures
+ * (`learned-order.ts`), when the caller has one: the rank table of the path's direction,
+ * looked up once per path, replaces the topology's ranks; ties that nothing learned
+ * orders keep the point order and are noted there.
  *
  * Runs once per packet on the hot path, so it works in scratch space it owns (decoded
  * frames, ranks, a seen-mark per point) and caches the expectation per MAC pair; the
@@ -37,8 +43,16 @@ export class PathBuilder {
   private lastSrc = -2;
   private lastDst = -2;
   private lastExpected: ExpectedPath | null = null;
+  /** The learned order, for a merge without a topology; else null (the topology's ranks). */
+  private readonly learned: LearnedOrder | null;
+  /** Set by `before` when two copies share a timestamp (ties are checked for fallbacks only then). */
+  private tied = false;
 
-  constructor(private readonly topo: TopologyIndex) {
+  constructor(
+    private readonly topo: TopologyIndex,
+    learned: LearnedOrder | null = null,
+  ) {
+    this.learned = topo.hasTopology ? null : learned;
     const n = topo.points.length;
     this.scratch = Array.from({ length: n }, () => new DecodedFrame());
     this.frames = new Array<DecodedFrame>(n);
@@ -58,7 +72,10 @@ export class PathBuilder {
     const { ranks, dirs, order, topo } = this;
     const frames = this.frames;
     const points = topo.points;
+    const learned = this.learned;
+    let table: DirectionOrder | null = null;
     let egress = 0;
+    this.tied = false;
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
       const p = points[r.point]!;
@@ -67,7 +84,8 @@ export class PathBuilder {
       frames[i] = f;
       const d = directionAt(p, r, f);
       dirs[i] = d;
-      ranks[i] = tieRank(p, d);
+      if (learned !== null && i === 0) table = learned.orderFor(f);
+      ranks[i] = table !== null ? table.rank[r.point]! : tieRank(p, d);
       if (d === DIRECTION.OUTBOUND && p.role === 'host-veth' && p.bridgeLabel !== '') egress++;
       // Insertion sort of indexes: a path has a handful of copies.
       let j = i;
@@ -77,6 +95,7 @@ export class PathBuilder {
       }
       order[j] = i;
     }
+    if (this.tied && learned !== null) this.noteFallbacks(records, n, learned, table);
 
     // Only a frame that may have been flooded pays for the tree: one seen leaving through
     // more than one bridge port, or a broadcast/multicast frame (expected at every port).
@@ -169,10 +188,28 @@ export class PathBuilder {
     const rb = records[b]!;
     if (ra.tsSec !== rb.tsSec) return ra.tsSec < rb.tsSec;
     if (ra.tsNsec !== rb.tsNsec) return ra.tsNsec < rb.tsNsec;
+    this.tied = true;
     const ka = this.ranks[a]!;
     const kb = this.ranks[b]!;
     if (ka !== kb) return ka < kb;
     return ra.point < rb.point;
+  }
+
+  /**
+   * Tied copies that nothing learned orders (no order for the direction, or the pair
+   * unresolved in it) kept the point order: say so to `learned`.
+   */
+  private noteFallbacks(records: readonly CaptureRecord[], n: number, learned: LearnedOrder, table: DirectionOrder | null): void {
+    const order = this.order;
+    const points = this.topo.points.length;
+    for (let k = 0; k < n; k++) {
+      const a = records[order[k]!]!;
+      for (let m = k + 1; m < n; m++) {
+        const b = records[order[m]!]!;
+        if (b.tsSec !== a.tsSec || b.tsNsec !== a.tsNsec) break;
+        if (table === null || table.unresolved[a.point * points + b.point] === 1) learned.noteFallback(a.point, b.point);
+      }
+    }
   }
 
   private annotateRewrites(path: LazyPacketPath, records: readonly CaptureRecord[], n: number): void {

@@ -13,6 +13,7 @@ import { NONE } from './lazy-path.js';
 import type { PacketPath } from './path.js';
 import { PathOrder, downstream, type OrderCodes } from './path-order.js';
 import { TopologyIndex } from './topology-index.js';
+import type { LearnedOrder } from './learned-order.js';
 
 export interface CorrelateOptions {
   /**
@@ -25,6 +26,12 @@ export interface CorrelateOptions {
    * lengths and sequence numbers, 32 bytes tell packets apart. Default 32.
    */
   fingerprintBytes?: number;
+  /**
+   * For a topology of plain files (no roles): the order of points learned from the
+   * captures (`learned-order.ts`), which then orders equal timestamps instead of the
+   * point order. Ignored where there is a topology.
+   */
+  learnedOrder?: LearnedOrder;
 }
 
 export interface CorrelateStats {
@@ -188,7 +195,7 @@ export class Correlator {
     this.windowNs = options.windowNs ?? 1_000_000_000;
     this.maxBytes = options.fingerprintBytes ?? 32;
     this.pointCount = this.topo.points.length;
-    this.builder = new PathBuilder(this.topo);
+    this.builder = new PathBuilder(this.topo, options.learnedOrder ?? null);
     this.order = new PathOrder(this.topo);
     if (!(this.windowNs > 0)) throw new VethcapError('USAGE', `The correlation window must be positive, not ${this.windowNs} ns.`);
     if (!(this.maxBytes >= 0)) throw new VethcapError('USAGE', `The fingerprint length must not be negative, not ${this.maxBytes}.`);

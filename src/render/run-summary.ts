@@ -1,4 +1,5 @@
 import { hopBefore } from '../correlate/branches.js';
+import type { OrderReport } from '../correlate/learned-order.js';
 import type { PacketPath } from '../correlate/path.js';
 import { TopologyIndex } from '../correlate/topology-index.js';
 import type { Topology } from '../model/topology.js';
@@ -35,6 +36,8 @@ export interface RunSummary {
   /** Per point: copies seen, and copies the point's capture missed (`notCaptured` entries naming it). */
   points: { point: string; packets: number; notCaptured: number }[];
   hops: HopLatency[];
+  /** A merge without a topology: how equal timestamps were ordered (learned from the captures, or not). */
+  order?: OrderReport;
 }
 
 const MAX_SAMPLES = 100_000;
@@ -91,6 +94,8 @@ export class SummaryCollector {
   private afterStop = 0;
   private readonly missedAt: number[];
   private readonly indexOf = new Map<string, number>();
+  /** Set by a merge without a topology before `result()`: how its ties were ordered. */
+  order: OrderReport | undefined;
 
   constructor(topology: Topology | TopologyIndex) {
     this.topo = topology instanceof TopologyIndex ? topology : new TopologyIndex(topology);
@@ -187,6 +192,7 @@ export class SummaryCollector {
       afterStop: this.afterStop,
       points: this.topo.points.map((p) => ({ point: p.label, packets: this.perPoint[p.index]!, notCaptured: this.missedAt[p.index]! })),
       hops,
+      ...(this.order !== undefined ? { order: this.order } : {}),
     };
   }
 }
