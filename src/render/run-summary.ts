@@ -122,6 +122,12 @@ export class SummaryCollector {
     else if (path.complete === false) this.incomplete++;
     else this.unknown++;
     if (path.lost !== null) this.lost++;
+    // A copy a capture missed would pair the points on either side of it as one hop that
+    // does not exist (web:eth0 → host:vethA across host:vethB): such paths give no latencies.
+    if (path.notCaptured.length > 0) {
+      for (const c of path.copies) this.perPoint[c.point]!++;
+      return;
+    }
     if (path.branches.length > 0) {
       this.addTree(path);
       return;

@@ -4,6 +4,7 @@ import { TopologyIndex } from '../../../src/correlate/topology-index.js';
 import { judgePath, markAfterStop, type CaptureCoverage, type PointGap } from '../../../src/correlate/verdict.js';
 import { DropTimeline } from '../../../src/capture/drop-timeline.js';
 import { TraceCoverage } from '../../../src/trace/coverage.js';
+import { SummaryCollector } from '../../../src/render/run-summary.js';
 import { VerdictGate } from '../../../src/trace/verdict-gate.js';
 import type { CaptureRecord } from '../../../src/model/record.js';
 import { icmpFrame } from '../../helpers/frames.js';
@@ -195,5 +196,20 @@ describe('VerdictGate', () => {
     gate.open(0);
     gate.push(paths(requestAt(1, [0, 1, 2, 3]))[0]!);
     expect(out[0]!.notCaptured).toEqual([{ point: 'web:eth0', reason: 'point-ended', droppedByKernel: null }]);
+  });
+});
+
+describe('summary under capture gaps', () => {
+  it('takes no hop latency from a path a capture missed a copy of (it would pair points that are not neighbours)', () => {
+    const s = new SummaryCollector(fivePoints());
+    const [gap, whole] = paths([...requestAt(1, [0, 2, 3, 4]), ...requestAt(2, [0, 1, 2, 3, 4])]);
+    judgePath(gap!, topo, dropping({ 1: DROPS }));
+    s.add(gap!);
+    s.add(whole!);
+    const r = s.result();
+    expect(r).toMatchObject({ paths: 2, complete: 1, notCaptured: 1 });
+    expect(r.points.find((p) => p.point === 'host:vethA')).toEqual({ point: 'host:vethA', packets: 1, notCaptured: 1 });
+    expect(r.points.find((p) => p.point === 'box:eth0')!.packets).toBe(2);
+    expect(r.hops.map((h) => `${h.from} → ${h.to} ${h.count}`).sort()).toEqual(['box:eth0 → host:vethA 1', 'host:vethA → host:vethB 1', 'host:vethB → web:eth0 1']);
   });
 });
