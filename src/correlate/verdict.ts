@@ -77,6 +77,14 @@ export function judgePath(path: PacketPath, topo: TopologyIndex, coverage: Captu
   };
 
   const { trunk, branches } = exp;
+  // The bridge device's copy shows the frame came in through a port: for a frame from a
+  // namespace on that bridge, its host veth (the trunk's second point) was passed, seen there or not.
+  const passed = new Set(seen);
+  if (trunk.length >= 2) {
+    const from = topo.point(trunk[0]!);
+    const port = topo.point(trunk[1]!);
+    if (from.role === 'namespace-end' && port.role === 'host-veth' && port.bridge >= 0 && seen.has(port.bridge)) passed.add(port.index);
+  }
   const chains: number[][] = branches.length === 0 ? [trunk] : branches.map((b) => [...trunk, ...b]);
   const anyBranchSeen = branches.some((b) => b.some((p) => seen.has(p)));
   const losses: Loss[] = [];
@@ -88,7 +96,7 @@ export function judgePath(path: PacketPath, topo: TopologyIndex, coverage: Captu
 
   for (const chain of chains) {
     let last = -1;
-    for (let i = 0; i < chain.length; i++) if (seen.has(chain[i]!)) last = i;
+    for (let i = 0; i < chain.length; i++) if (passed.has(chain[i]!)) last = i;
     // Another branch saw it: it passed the whole trunk, seen there or not.
     if (anyBranchSeen && last < trunk.length - 1) last = trunk.length - 1;
     if (last < 0) {

@@ -240,20 +240,23 @@ export class VerdictBuilder {
       prevHop = c.label;
     }
     const missed = new Set<string>();
-    for (const g of path.notCaptured) if (g.reason !== 'gap') missed.add(g.point);
+    // Copies a capture missed (or that a later sighting shows were passed): never a loss there.
+    for (const g of path.notCaptured) missed.add(g.point);
     tally.hops.forEach((h, i) => {
       if (!seenAt.has(h) && missed.has(h)) tally.missed[i]!++;
     });
     let last = -1;
     for (let i = 0; i < tally.hops.length; i++) if (seenAt.has(tally.hops[i]!)) last = i;
+    // The judged loss (verdict.ts) knows what the captures missed and what the bridge device
+    // saw (the frame came in through its port): its `after` may be a hop passed but not seen.
+    const judged = path.verdict === 'lost' && path.lost !== null ? [tally.hops.indexOf(path.lost.after), tally.hops.indexOf(path.lost.before)] : null;
+    if (judged !== null && judged[0]! > last && judged[1]! > judged[0]!) last = judged[0]!;
     if (last >= 0 && last < tally.hops.length - 1) {
       // The first hop after the last sighting whose capture was whole then: the network lost
       // the packet before it. None: the captures missed it, and whether it arrived is unknown.
       let next = last + 1;
       while (next < tally.hops.length && missed.has(tally.hops[next]!)) next++;
-      // The judged loss knows which captures dropped around the packet (verdict.ts): its
-      // location may span a point whose capture dropped, which `missed` does not list.
-      const judged = path.verdict === 'lost' && path.lost !== null ? [tally.hops.indexOf(path.lost.after), tally.hops.indexOf(path.lost.before)] : null;
+      // The judged location may span a point whose capture dropped, which `missed` does not list.
       if (judged !== null && judged[0]! === last && judged[1]! > last) next = judged[1]!;
       if (next === tally.hops.length) {
         // Active mode answers for its probes: other traffic between the two whose copies

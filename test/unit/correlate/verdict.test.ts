@@ -213,3 +213,22 @@ describe('summary under capture gaps', () => {
     expect(r.hops.map((h) => `${h.from} → ${h.to} ${h.count}`).sort()).toEqual(['box:eth0 → host:vethA 1', 'host:vethA → host:vethB 1', 'host:vethB → web:eth0 1']);
   });
 });
+
+describe('judgePath: the bridge device as evidence', () => {
+  it('takes the bridge copy as proof the frame came in through its source port', () => {
+    // Seen at box:eth0 and the bridge only; host:vethA, host:vethB and web:eth0 dropped in their kernels.
+    const [p] = paths(requestAt(1, [0, 2]));
+    judgePath(p!, topo, dropping({ 1: DROPS, 3: DROPS, 4: DROPS }));
+    expect(p!.verdict).toBe('undetermined');
+    expect(p!.notCaptured.map((g) => g.point)).toEqual(['host:vethA', 'host:vethB', 'web:eth0']);
+    // With only host:vethB dropping, host:vethA was passed (the bridge saw it) and web:eth0 was whole: lost after host:vethA.
+    const [q] = paths(requestAt(2, [0, 2]));
+    judgePath(q!, topo, dropping({ 3: DROPS }));
+    expect(q!.verdict).toBe('lost');
+    expect(q!.lost).toEqual({ after: 'host:vethA', before: 'web:eth0' });
+    // One dropping point after the port: not captured there.
+    const [r] = paths(requestAt(3, [0, 2, 4]));
+    judgePath(r!, topo, dropping({ 1: DROPS, 3: DROPS }));
+    expect(r!.verdict).toBe('not-captured');
+  });
+});

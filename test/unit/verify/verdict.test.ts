@@ -187,3 +187,15 @@ describe('verify: answers prove delivery', () => {
     expect(b.result(new Map(), new Set())).toMatchObject({ verdict: 'undetermined', undetermined: { count: 1 } });
   });
 });
+
+describe('verify: the bridge device as evidence', () => {
+  it('places a loss after the source port the bridge copy proves was passed, not before it', () => {
+    const topo = new TopologyIndex(fivePoints());
+    // Requests seen at box:eth0 and the bridge device only; host:vethB's capture dropped then, web:eth0's was whole.
+    const paths = correlate([...requestRecords(0, [0, 2]), ...requestRecords(1, [0, 2]), ...requestRecords(2, [0, 2])]);
+    for (const p of paths) judgePath(p, topo, { gapAt: (point) => (point === 3 ? { reason: 'kernel-drops', dropped: 9 } : null) });
+    const v = computeVerdict(paths, expectation());
+    expect(v.verdict).toBe('fail');
+    expect(v.lost).toMatchObject([{ after: 'host:vethA', before: 'web:eth0', count: 3 }]);
+  });
+});
