@@ -57,6 +57,12 @@ export interface TraceOptions extends PlanOptions {
   status?: boolean;
   /** Already resolved targets (skips the look-up). */
   resolved?: ResolveResult;
+  /**
+   * The capture points, planned already: skips the checks for tools and privileges, the
+   * look-up and the plan (`targets` and `resolved` are then unused). Points without
+   * `netnsPath` run `tcpdump` from PATH directly: the stop paths' tests put a fake first.
+   */
+  points?: PlannedPoint[];
 }
 
 /** Where the time to "armed" went, in milliseconds. */
@@ -153,10 +159,17 @@ function nowTs(): Timestamp {
 export async function trace(options: TraceOptions): Promise<TraceResult> {
   const started = Date.now();
   const t0 = performance.now();
-  await requireTools(['ip', 'nsenter', 'tcpdump']);
-  await requireCapabilities(['SYS_ADMIN', 'NET_ADMIN', 'NET_RAW'], 'capturing in network namespaces');
-  const resolved = options.resolved ?? (await resolveTargets(options.targets, { discoverOwners: false }));
-  const points = planPoints(resolved.targets, options);
+  let points: PlannedPoint[];
+  if (options.points) {
+    // A plan brought along (tests with a fake tcpdump, tools with their own topology): no
+    // look-up, and its caller answers for the tools and privileges it needs.
+    points = options.points;
+  } else {
+    await requireTools(['ip', 'nsenter', 'tcpdump']);
+    await requireCapabilities(['SYS_ADMIN', 'NET_ADMIN', 'NET_RAW'], 'capturing in network namespaces');
+    const resolved = options.resolved ?? (await resolveTargets(options.targets, { discoverOwners: false }));
+    points = planPoints(resolved.targets, options);
+  }
   const spaceWarning = await checkSpoolSpace();
   if (spaceWarning) options.onWarning?.(spaceWarning);
   const topology = { points };

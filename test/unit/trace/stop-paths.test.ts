@@ -1,0 +1,154 @@
+/**
+ * The stop paths of `trace()` without root: five host points of the design's topology, each
+ * a fake tcpdump (test/fake-tcpdump) replaying a capture in block mode, losing its open block
+ * on SIGINT, answering SIGUSR1 with its drops. What issue 10 made true is asserted here:
+ * a stop calls nothing lost, capture drops are "not captured", a point that ends early is
+ * named, and -c gives N paths.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { trace, type TraceOptions, type TraceResult } from '../../../src/trace/trace.js';
+import type { PlannedPoint } from '../../../src/plan/plan.js';
+import type { PacketPath } from '../../../src/correlate/path.js';
+import { VethcapError } from '../../../src/errors.js';
+import { concat, pcapHeader, pcapRecord } from '../pcap/build.js';
+import { tempDir } from '../pcap/tools.js';
+import { icmpFrame } from '../../helpers/frames.js';
+import { IP, MAC, fivePoints } from '../../helpers/topology.js';
+import { useFakeTcpdump } from '../../helpers/fake-tcpdump.js';
+
+const tmp = tempDir('vethcap-stop-paths-');
+afterAll(() => tmp.remove());
+let restoreEnv: (() => void) | undefined;
+afterEach(() => {
+  restoreEnv?.();
+  restoreEnv = undefined;
+});
+
+/** The five points (box:eth0, host:vethA, host:docker0, host:vethB, web:eth0) as host interfaces sp0..sp4. */
+const POINTS: PlannedPoint[] = fivePoints().points.map((p, i) => ({ ...p, ifname: `sp${i}` }));
+/** Offsets (µs) of a request's copies at the five points, and of its reply's. */
+const REQUEST_US = [0, 4, 4, 20, 22];
+const REPLY_US = [122, 120, 101, 101, 100];
+const PINGS = 400;
+const GAP_MS = 10;
+
+/**
+ * One capture per point: PINGS pings box → web, one every GAP_MS, each request and reply at
+ * every point. Each file starts with the same frame at offset 0 (the fake stamps each file
+ * from its first packet: so all five keep their offsets to each other).
+ */
+function writeCaptures(): void {
+  const start = icmpFrame({ srcMac: '02:00:00:00:00:99', dstMac: '02:00:00:00:00:98', src: '198.18.9.1', dst: '198.18.9.2', ipId: 1, id: 1, seq: 0 });
+  POINTS.forEach((p, i) => {
+    const records: Uint8Array[] = [pcapRecord(true, 1_700_000_000, 0, start)];
+    for (let k = 0; k < PINGS; k++) {
+      const base = k * GAP_MS * 1000 + 1000;
+      const req = icmpFrame({ srcMac: MAC.box, dstMac: MAC.web, src: IP.box, dst: IP.web, ipId: 100 + k, id: 7, seq: k });
+      const rep = icmpFrame({ srcMac: MAC.web, dstMac: MAC.box, src: IP.web, dst: IP.box, ipId: 5000 + k, id: 7, seq: k, reply: true });
+      records.push(pcapRecord(true, 1_700_000_000, base + REQUEST_US[i]!, req), pcapRecord(true, 1_700_000_000, base + REPLY_US[i]!, rep));
+    }
+    writeFileSync(join(tmp.dir, `${p.ifname}.pcap`), concat(pcapHeader(true, false, 1), ...records));
+  });
+}
+writeCaptures();
+
+/**
+ * The fakes, first on PATH. Blocks of a different size at each point, as real rings fill
+ * differently: a SIGINT then loses different packets at each point.
+ */
+function fake(vars: Record<string, string> = {}): void {
+  restoreEnv = useFakeTcpdump({
+    FAKE_TCPDUMP_DIR: tmp.dir,
+    FAKE_TCPDUMP_EPOCH_MS: String(Date.now() + 300),
+    FAKE_TCPDUMP_BLOCK_PACKETS: 'sp0:64;sp1:41;sp2:50;sp3:33;sp4:57',
+    ...vars,
+  });
+}
+
+async function run(options: Partial<TraceOptions> & { stopAfterMs?: number }): Promise<{ result: TraceResult; paths: PacketPath[] }> {
+  const paths: PacketPath[] = [];
+  const stop = new AbortController();
+  const result = await trace({
+    targets: [],
+    points: POINTS,
+    output: { format: 'none' },
+    onPath: (p) => paths.push(p),
+    signal: stop.signal,
+    onArmed: () => {
+      if (options.stopAfterMs !== undefined) setTimeout(() => stop.abort(), options.stopAfterMs);
+    },
+    ...options,
+  });
+  return { result, paths };
+}
+
+const verdicts = (paths: PacketPath[]) => {
+  const n: Record<string, number> = {};
+  for (const p of paths) n[String(p.verdict)] = (n[String(p.verdict)] ?? 0) + 1;
+  return n;
+};
+
+describe('trace() stop paths, on a fake tcpdump', () => {
+  it('a stop mid-stream (Ctrl-C) calls nothing lost, though each point loses its open block at its own moment', async () => {
+    fake();
+    const { result, paths } = await run({ stopAfterMs: 1700 });
+    expect(result.stopReason).toBe('signal');
+    const pings = paths.filter((p) => p.verdict !== null);
+    expect(pings.length).toBeGreaterThan(50);
+    expect(verdicts(pings)).toEqual({ complete: pings.length });
+    expect(result.summary).toMatchObject({ lost: 0, notCaptured: 0, undetermined: 0 });
+    // The stop waited for each point's last block before stopping it.
+    expect(result.drainedMs).toBeGreaterThan(0);
+    expect(result.drainedMs).toBeLessThanOrEqual(3500);
+  }, 20_000);
+
+  it('-d: the same at the end of a duration', async () => {
+    fake();
+    const { result } = await run({ durationS: 1.3 });
+    expect(result.stopReason).toBe('duration');
+    expect(result.summary.paths).toBeGreaterThan(20);
+    expect(result.summary).toMatchObject({ lost: 0, notCaptured: 0, undetermined: 0 });
+    expect(result.summary.complete).toBe(result.summary.paths - result.summary.unknown);
+  }, 20_000);
+
+  it('-c N: N paths', async () => {
+    fake();
+    const { result, paths } = await run({ count: 5 });
+    expect(result.stopReason).toBe('count');
+    // Consecutive ids (those of packets from before every point was armed are left out).
+    expect(paths.map((p) => p.id - paths[0]!.id)).toEqual([0, 1, 2, 3, 4]);
+    expect(result.summary.paths).toBe(5);
+  }, 20_000);
+
+  it('calls copies a point dropped in its kernel not captured, never lost, and no more than it dropped', async () => {
+    // web:eth0 drops its copies 200..239 (about 0.5 s in).
+    fake({ FAKE_TCPDUMP_DROP: 'sp4:200-239' });
+    const { result, paths } = await run({ durationS: 2 });
+    expect(result.stats[4]?.droppedByKernel).toBe(40);
+    expect(result.summary.lost).toBe(0);
+    const missed = paths.filter((p) => p.notCaptured.some((g) => g.point === 'web:eth0'));
+    expect(missed.length).toBeGreaterThan(0);
+    for (const p of missed) expect(p.notCaptured.find((g) => g.point === 'web:eth0')!.reason).toBe('kernel-drops');
+    expect(result.summary.points[4]).toMatchObject({ point: 'web:eth0', notCaptured: missed.length });
+    expect(missed.length).toBeLessThanOrEqual(40);
+  }, 20_000);
+
+  it('names a point that ends early, and calls the paths after its end not captured there, not lost', async () => {
+    fake({ FAKE_TCPDUMP_GONE: 'sp4:800' });
+    const { result, paths } = await run({ durationS: 2 });
+    expect(result.endedEarly.map((e) => e.label)).toEqual(['web:eth0']);
+    expect(result.summary.lost).toBe(0);
+    const ended = paths.filter((p) => p.notCaptured.some((g) => g.point === 'web:eth0' && g.reason === 'point-ended'));
+    expect(ended.length).toBeGreaterThan(10);
+  }, 20_000);
+
+  it('a point that fails to start stops the others and names it', async () => {
+    fake({ FAKE_TCPDUMP_FAIL: 'sp2:sp2: No such device exists' });
+    const error = await run({ durationS: 2 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VethcapError);
+    expect((error as VethcapError).code).toBe('CAPTURE_FAILED');
+    expect((error as VethcapError).message).toContain('host:docker0');
+  }, 20_000);
+});
