@@ -3,14 +3,12 @@ import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
 import { resolveTargets } from '../resolve/resolve.js';
 import { planPoints, type PlanOptions, type PlannedPoint } from '../plan/plan.js';
-import { CaptureSession } from '../capture/session.js';
 import { checkSpoolSpace } from '../capture/spool.js';
-import { failureReason, type CaptureStats } from '../capture/tcpdump-output.js';
-import { CaptureParser } from '../pcap/parser.js';
-import type { CaptureEvent } from '../pcap/events.js';
+import type { CaptureStats } from '../capture/tcpdump-output.js';
 import { CorrelationSession } from '../correlate/session.js';
 import { TopologyIndex } from '../correlate/topology-index.js';
-import { TraceCoverage } from './coverage.js';
+import { LiveSource } from '../capture/live-source.js';
+export { DEFAULT_BUFFER_KIB } from '../capture/live-source.js';
 import { VerdictGate } from './verdict-gate.js';
 import { PathOutput, type PathOutputOptions } from '../sinks/path-output.js';
 import type { RunSummary } from '../render/run-summary.js';
@@ -103,35 +101,7 @@ export interface TraceResult {
   skippedBytes: number;
 }
 
-/**
- * Live watermark slack. A point that has delivered no bytes at all for this long (wall
- * clock) is vouched for up to now minus this: longer than a packet can wait in a kernel
- * block before tcpdump sees it (libpcap's 1 s timeout). A point that is delivering is
- * never vouched for: when vethcap falls behind a burst, its streams are late, not idle,
- * and releasing by the clock would split the copies of one packet into several paths.
- */
-const IDLE_MS_BLOCKS = 1500;
-const IDLE_MS_IMMEDIATE = 250;
-
-/**
- * Kernel capture buffer per point unless -B says otherwise. The spool keeps tcpdump as fast
- * as a bare one, but vethcap's own parsing competes for the CPU: at trafgen's top rate with
- * node slowed further (profiling), tcpdump's default 2 MiB dropped 0.4 % at one point and
- * 8 MiB nothing. 8 MiB costs no measurable start time; 32 MiB cost +17 ms for 3 points.
- */
-export const DEFAULT_BUFFER_KIB = 8 * 1024;
 const TICK_MS = 100;
-/** How often each tcpdump is asked for its kernel drops: bounds the interval a drop is placed in. */
-const STATS_EVERY_MS = 250;
-/**
- * The drain after the stop moment: until every point has handed over a packet stamped
- * after it, or this long has passed (a kernel block is handed over after at most libpcap's
- * 1 s timeout, so by then everything stamped before the stop has been), and never longer
- * than DRAIN_MAX_MS (a point whose capture vethcap is still reading).
- */
-const DRAIN_BLOCKS_MS = 1500;
-const DRAIN_IMMEDIATE_MS = 300;
-const DRAIN_MAX_MS = 3000;
 /** Default grace after the command after -- exits (see TraceOptions.drainMs). */
 const COMMAND_GRACE_MS = 200;
 /**
@@ -178,7 +148,6 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   let afterStop = 0;
   let stopWanted: StopReason | undefined;
   let wake: (() => void) | undefined;
-  const coverage = new TraceCoverage(points.length);
   // The stop moment closes the window: what begins after it gets no verdict.
   const requestStop = (reason: StopReason, atMs = Date.now()) => {
     if (stopWanted === undefined) {
@@ -187,7 +156,32 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     }
     wake?.();
   };
-  const verdicts = new VerdictGate(new TopologyIndex(topology), coverage, (path) => {
+  let streamError: unknown;
+  const source: LiveSource = new LiveSource(
+    points,
+    { ...(options.bufferSizeKiB !== undefined ? { bufferSizeKiB: options.bufferSizeKiB } : {}), immediate: options.immediate ?? false, gate: () => gate() },
+    {
+      packet: (point, ev) => correlation.push(point, ev),
+      chunkRead: () => {
+        if (correlation.merge.stats.buffered > RELEASE_AT_RECORDS) correlation.release();
+      },
+      ended: (point, early) => {
+        if (early) endedEarly.push({ label: points[point]!.label, reason: early.reason });
+        correlation.end(point);
+        if (source.ended.every(Boolean)) requestStop('points-ended');
+        // Every target's namespace end is gone: the containers stopped; the bridge and
+        // other host points would only wait for nothing.
+        const nsEnds = points.flatMap((p, i) => (p.netnsPath ? [i] : []));
+        if (nsEnds.length > 0 && nsEnds.every((i) => source.ended[i])) requestStop('targets-gone');
+        wake?.();
+      },
+      // A record cut short as tcpdump ended is expected once the stop began: what came before is kept.
+      error: (error, atEnd) => {
+        if (!atEnd || !stopWanted) streamError ??= error;
+      },
+    },
+  );
+  const verdicts = new VerdictGate(new TopologyIndex(topology), source.coverage, (path) => {
     if (path.verdict === 'after-stop') {
       // In the pcapng, marked; not a path of the trace (not counted by -c, not shown).
       if (options.count === undefined || paths < options.count) out.onPath(path);
@@ -203,25 +197,6 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   });
   const correlation = new CorrelationSession(topology, verdicts.push, { windowNs: options.windowNs ?? 100_000_000 });
   const endedEarly: TraceResult['endedEarly'] = [];
-  let stopping = false;
-  const parsers = points.map(() => new CaptureParser());
-  const packets = points.map(() => 0);
-  const lastDataAt = points.map(() => Date.now());
-  const idleMs = options.immediate ? IDLE_MS_IMMEDIATE : IDLE_MS_BLOCKS;
-  const ended = points.map(() => false);
-  let streamError: unknown;
-  /** Per point, the newest kernel timestamp read (ms since the epoch): the drain waits for one past the stop. */
-  const lastTsMs = points.map(() => -Infinity);
-  const feed = (point: number, events: CaptureEvent[]) => {
-    for (const ev of events) {
-      if (ev.kind !== 'packet') continue;
-      const t = ev.tsSec * 1000 + ev.tsNsec / 1e6;
-      if (t > lastTsMs[point]!) lastTsMs[point] = t;
-      ev.point = point;
-      correlation.push(point, ev);
-      packets[point]!++;
-    }
-  };
   // Backpressure: while the outputs hold far more than a flush takes (stdout is stuck: a
   // pager, a slow terminal), the spool readers wait for the next flush; the backlog stays
   // on disk. Not at every full buffer: readers held that often fell out of step with each
@@ -238,52 +213,6 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     wake?.();
     return new Promise<void>((resolve) => gateWaiters.push(resolve));
   };
-  const session = new CaptureSession(
-    points.map((p) => ({
-      label: p.label,
-      ifname: p.ifname,
-      ...(p.netnsPath ? { netns: p.netnsPath } : {}),
-      ...(p.filter ? { filter: p.filter } : {}),
-      ...(p.snaplen ? { snaplen: p.snaplen } : {}),
-      bufferSizeKiB: options.bufferSizeKiB ?? DEFAULT_BUFFER_KIB,
-      immediate: options.immediate ?? false,
-    })),
-    {
-      onData(point, chunk) {
-        lastDataAt[point] = Date.now();
-        try {
-          feed(point, parsers[point]!.push(chunk));
-          if (correlation.merge.stats.buffered > RELEASE_AT_RECORDS) correlation.release();
-        } catch (error) {
-          streamError ??= error;
-        }
-      },
-      onEnd(point, readError) {
-        if (readError !== undefined) streamError ??= readError;
-        try {
-          feed(point, parsers[point]!.end());
-        } catch (error) {
-          // tcpdump stopped mid-record (killed): what came before is kept.
-          if (!stopWanted) streamError ??= error;
-        }
-        ended[point] = true;
-        if (!stopping) {
-          const log = session.processes[point]?.log ?? '';
-          endedEarly.push({ label: points[point]!.label, reason: failureReason(log) });
-          // Its capture covers what it handed over, no more: later paths crossing it are not judged there.
-          coverage.cut(point, lastTsMs[point]!, 'point-ended');
-        }
-        correlation.end(point);
-        if (ended.every(Boolean)) requestStop('points-ended');
-        // Every target's namespace end is gone: the containers stopped; the bridge and
-        // other host points would only wait for nothing.
-        const nsEnds = points.flatMap((p, i) => (p.netnsPath ? [i] : []));
-        if (nsEnds.length > 0 && nsEnds.every((i) => ended[i])) requestStop('targets-gone');
-        wake?.();
-      },
-    },
-    { gate },
-  );
 
   let command: CommandRun | undefined;
   let commandExitCode: number | null = null;
@@ -304,22 +233,15 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   let backlogNoticed = false;
   const noticeBacklog = () => {
     if (backlogNoticed || !options.onBacklog) return;
-    const unread = session.unreadBytes();
+    const unread = source.unreadBytes();
     if (unread < BACKLOG_NOTICE_BYTES) return;
     backlogNoticed = true;
     options.onBacklog(unread);
   };
   let skippedBytes = 0;
-  /** Nothing more is read: each point's capture covers only what was read of it. */
-  const abandon = (): number => {
-    points.forEach((_, i) => {
-      if (!ended[i] && session.unreadBytes(i) > 0) coverage.cut(i, lastTsMs[i]!, 'not-read');
-    });
-    return session.abandonBacklog();
-  };
   const skip = () => {
-    stopping = true; // the streams end now: not "ended before the trace did"
-    skippedBytes += abandon();
+    source.markStopping(); // the streams end now: not "ended before the trace did"
+    skippedBytes += source.abandon();
     wake?.();
   };
   const onAbort = () => {
@@ -333,29 +255,18 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     const line = renderStatusLine(
       points.map((p, i) => ({
         label: p.label,
-        packets: packets[i]!,
+        packets: source.packets[i]!,
         armed: true,
-        ended: ended[i]!,
-        dropped: session.processes[i]?.liveStats?.droppedByKernel ?? null,
+        ended: source.ended[i]!,
+        dropped: source.liveDrops(i),
       })),
       paths,
       Date.now() - started,
       process.stderr.columns || 120,
-      session.unreadBytes(),
+      source.unreadBytes(),
     );
     process.stderr.write(`\r\x1b[K${line}`);
     statusShown = true;
-  };
-  let lastAsked = 0;
-  /** Asks every running tcpdump for its drops (one question at a time each), often enough to place them. */
-  const askForDrops = () => {
-    const now = Date.now();
-    if (now - lastAsked < STATS_EVERY_MS) return;
-    lastAsked = now;
-    session.processes.forEach((proc, i) => {
-      if (!coverage.drops[i]!.asked(now)) return;
-      if (!proc.requestStats()) coverage.drops[i]!.answered(coverage.drops[i]!.total, now); // not running: nothing to ask
-    });
   };
   /** Moves paths on to the outputs (the merge, the judging, the writes). */
   const moveOn = async () => {
@@ -377,17 +288,12 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   let failure: unknown;
   try {
     const tStart = performance.now();
-    await session.start(options.signal);
+    await source.start(options.signal);
     const tArmed = performance.now();
     armedAfterMs = Date.now() - started;
     timing = { lookupMs: tStart - t0, startMs: tArmed - tStart, sinceProcessStartMs: tArmed };
     armed = true;
     verdicts.open(Date.now());
-    lastDataAt.fill(Date.now());
-    session.processes.forEach((proc, i) => {
-      proc.onLiveStats = (s) => coverage.drops[i]!.answered(s.droppedByKernel, Date.now());
-      void proc.exited.then((s) => coverage.drops[i]!.ended(s?.droppedByKernel ?? null, Date.now()));
-    });
     options.onArmed?.(points, timing);
     if (options.durationS !== undefined) timer = setTimeout(() => requestStop('duration'), options.durationS * 1000);
     if (options.command && options.command.length > 0) {
@@ -410,14 +316,8 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     while (!stopWanted) {
       await sleepOrWake(TICK_MS);
       if (streamError) throw streamError;
-      const nowMs = Date.now();
-      for (let i = 0; i < points.length; i++) {
-        // Idle means nothing read for a while *and* nothing left to read: a point whose spool
-        // still holds capture is late, not idle (vethcap was busy, or stopped: SIGSTOP, a
-        // stdout that blocked), and vouching for it by the clock would split paths.
-        if (!ended[i] && nowMs - lastDataAt[i]! > idleMs && session.unreadBytes(i) === 0) correlation.merge.advance(i, msToTs(nowMs - idleMs));
-      }
-      askForDrops();
+      source.idle(Date.now(), (point, ts) => correlation.merge.advance(point, ts));
+      source.askForDrops();
       await moveOn();
       if (out.readerGone) requestStop('output-closed');
       if (options.status && Date.now() - lastStatus >= 500) {
@@ -425,28 +325,20 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
         lastStatus = Date.now();
       }
     }
-    // The drain: a SIGINT makes tcpdump drop the kernel block it has not been handed yet,
-    // so each point is stopped only once it has handed over a packet stamped after the stop
-    // moment, or once its last block must have come (DRAIN_BLOCKS_MS).
+    // The drain: each point is stopped only once it has handed over what it captured
+    // before the stop moment (LiveSource.drained). Not when nothing more is wanted.
     const stopAt = verdicts.stopAtMs;
     const wanted = stopWanted !== 'count' && !(out.readerGone && !out.writesFile);
-    const soft = stopAt + (options.immediate ? DRAIN_IMMEDIATE_MS : DRAIN_BLOCKS_MS);
-    const hard = stopAt + DRAIN_MAX_MS;
-    while (wanted && !options.urgentSignal?.aborted && !streamError) {
-      const now = Date.now();
-      const waiting = points.flatMap((_, i) => (!ended[i] && lastTsMs[i]! <= stopAt ? [i] : []));
-      if (waiting.length === 0 || now >= hard) break;
-      // Past the block timeout a point with nothing more to read has nothing more to give.
-      if (now >= soft && waiting.every((i) => session.unreadBytes(i) === 0)) break;
-      await sleepOrWake(Math.min(TICK_MS, Math.max(1, hard - now)));
-      askForDrops();
+    while (wanted && !options.urgentSignal?.aborted && !streamError && !source.drained(stopAt)) {
+      await sleepOrWake(Math.min(TICK_MS, Math.max(1, source.drainLeftMs(stopAt))));
+      source.askForDrops();
       await moveOn();
     }
     drainedMs = Math.max(0, Date.now() - stopAt);
   } catch (error) {
     failure = error;
   } finally {
-    stopping = true;
+    source.markStopping();
     options.signal?.removeEventListener('abort', onAbort);
     clearTimeout(timer);
     command?.kill();
@@ -455,9 +347,9 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     // What tcpdump wrote before the stop and vethcap has not read yet (it fell behind a
     // burst) is read now, unless nobody wants it.
     const unwanted = failure !== undefined || stopWanted === 'count' || (out.readerGone && !out.writesFile);
-    if (unwanted) skippedBytes += abandon();
+    if (unwanted) skippedBytes += source.abandon();
     else noticeBacklog();
-    const stopped = session.stop();
+    const stopped = source.stop();
     let streamsDone = false;
     const done = () => {
       streamsDone = true;
@@ -472,11 +364,11 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
         verdicts.release();
         await out.flush();
         openGate();
-        if (out.readerGone && !out.writesFile) skippedBytes += abandon();
+        if (out.readerGone && !out.writesFile) skippedBytes += source.abandon();
       }
     } catch (error) {
       failure ??= error;
-      abandon();
+      source.abandon();
     } finally {
       gateOpen = true;
       openGate();

@@ -1,7 +1,7 @@
 import type { PacketPath } from '../correlate/path.js';
 import type { TopologyIndex } from '../correlate/topology-index.js';
 import { copySpanMs, judgePath, markAfterStop } from '../correlate/verdict.js';
-import type { TraceCoverage } from './coverage.js';
+import type { TraceCoverage } from '../capture/coverage.js';
 
 /** Paths held for judging past this many: the oldest are judged with what is known (a point that never answers). */
 const MAX_HELD = 200_000;

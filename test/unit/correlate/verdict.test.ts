@@ -3,7 +3,7 @@ import { CorrelationSession, type PacketPath } from '../../../src/correlate/inde
 import { TopologyIndex } from '../../../src/correlate/topology-index.js';
 import { judgePath, markAfterStop, type CaptureCoverage, type PointGap } from '../../../src/correlate/verdict.js';
 import { DropTimeline } from '../../../src/capture/drop-timeline.js';
-import { TraceCoverage } from '../../../src/trace/coverage.js';
+import { TraceCoverage } from '../../../src/capture/coverage.js';
 import { SummaryCollector } from '../../../src/render/run-summary.js';
 import { VerdictGate } from '../../../src/trace/verdict-gate.js';
 import type { CaptureRecord } from '../../../src/model/record.js';

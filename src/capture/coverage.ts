@@ -1,4 +1,4 @@
-import { DropTimeline } from '../capture/drop-timeline.js';
+import { DropTimeline } from './drop-timeline.js';
 import type { CaptureCoverage, PointGap } from '../correlate/verdict.js';
 
 /**

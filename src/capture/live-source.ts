@@ -1,0 +1,239 @@
+import type { PlannedPoint } from '../plan/plan.js';
+import { CaptureParser } from '../pcap/parser.js';
+import type { CaptureEvent, PacketEvent } from '../pcap/events.js';
+import type { Timestamp } from '../model/time.js';
+import { TraceCoverage } from './coverage.js';
+import { CaptureSession, type SessionResult } from './session.js';
+import { failureReason } from './tcpdump-output.js';
+
+/**
+ * Live watermark slack. A point that has delivered no bytes at all for this long (wall
+ * clock) is vouched for up to now minus this: longer than a packet can wait in a kernel
+ * block before tcpdump sees it (libpcap's 1 s timeout). A point that is delivering is
+ * never vouched for: when vethcap falls behind a burst, its streams are late, not idle,
+ * and releasing by the clock would split the copies of one packet into several paths.
+ */
+const IDLE_MS_BLOCKS = 1500;
+const IDLE_MS_IMMEDIATE = 250;
+
+/**
+ * Kernel capture buffer per point unless -B says otherwise. The spool keeps tcpdump as fast
+ * as a bare one, but vethcap's own parsing competes for the CPU: at trafgen's top rate with
+ * node slowed further (profiling), tcpdump's default 2 MiB dropped 0.4 % at one point and
+ * 8 MiB nothing. 8 MiB costs no measurable start time; 32 MiB cost +17 ms for 3 points.
+ */
+export const DEFAULT_BUFFER_KIB = 8 * 1024;
+
+/** How often each tcpdump is asked for its kernel drops: bounds the interval a drop is placed in. */
+const STATS_EVERY_MS = 250;
+
+/**
+ * The drain after the stop moment: until every point has handed over a packet stamped
+ * after it, or this long has passed (a kernel block is handed over after at most libpcap's
+ * 1 s timeout, so by then everything stamped before the stop has been), and never longer
+ * than DRAIN_MAX_MS (a point whose capture vethcap is still reading).
+ */
+const DRAIN_BLOCKS_MS = 1500;
+const DRAIN_IMMEDIATE_MS = 300;
+const DRAIN_MAX_MS = 3000;
+
+export interface LiveSourceOptions {
+  bufferSizeKiB?: number;
+  /** tcpdump --immediate-mode: lower display latency, but drops at high packet rates. */
+  immediate?: boolean;
+  /** Backpressure for the spool readers (see SpoolReaderOptions.gate). */
+  gate?: () => Promise<void> | undefined;
+}
+
+/** What the live source tells whoever consumes it. */
+export interface LiveSourceEvents {
+  /** A packet read at `point` (its `point` is set). */
+  packet(point: number, ev: PacketEvent): void;
+  /** A chunk of capture was read (a chance to release what the merge holds). */
+  chunkRead(): void;
+  /** `point`'s stream ended; `early` with tcpdump's reason when the trace was not stopping. */
+  ended(point: number, early: { reason: string } | null): void;
+  /** Reading or parsing failed; `atEnd`: a record cut short when tcpdump ended. */
+  error(error: unknown, atEnd: boolean): void;
+}
+
+function msToTs(ms: number): Timestamp {
+  return { tsSec: Math.floor(ms / 1000), tsNsec: (ms % 1000) * 1e6 };
+}
+
+/**
+ * The live source of a trace: one tcpdump per point (CaptureSession: armed together, each
+ * writing into a spool vethcap reads back), their pcap parsed into packets, and what the
+ * source knows of its own capture:
+ * - each point's kernel drops over time and where its capture was cut short
+ *   (`coverage`, for the verdicts);
+ * - which points are idle (nothing delivered for a while and nothing left to read), so the
+ *   merge may be told how far they are;
+ * - the newest timestamp read per point, so the drain after a stop knows when every point
+ *   has handed over what it captured before it.
+ */
+export class LiveSource {
+  readonly coverage: TraceCoverage;
+  /** Packets read per point. */
+  readonly packets: number[];
+  /** Per point, the newest kernel timestamp read (ms since the epoch). */
+  readonly lastTsMs: number[];
+  readonly ended: boolean[];
+  private readonly lastDataAt: number[];
+  private readonly parsers: CaptureParser[];
+  private readonly session: CaptureSession;
+  private readonly idleMs: number;
+  private readonly drainSoftMs: number;
+  private stopping = false;
+  private lastAsked = 0;
+
+  constructor(
+    readonly points: readonly PlannedPoint[],
+    private readonly options: LiveSourceOptions,
+    private readonly events: LiveSourceEvents,
+  ) {
+    const n = points.length;
+    this.coverage = new TraceCoverage(n);
+    this.packets = new Array<number>(n).fill(0);
+    this.lastTsMs = new Array<number>(n).fill(-Infinity);
+    this.ended = new Array<boolean>(n).fill(false);
+    this.lastDataAt = new Array<number>(n).fill(Date.now());
+    this.parsers = points.map(() => new CaptureParser());
+    this.idleMs = options.immediate ? IDLE_MS_IMMEDIATE : IDLE_MS_BLOCKS;
+    this.drainSoftMs = options.immediate ? DRAIN_IMMEDIATE_MS : DRAIN_BLOCKS_MS;
+    this.session = new CaptureSession(
+      points.map((p) => ({
+        label: p.label,
+        ifname: p.ifname,
+        ...(p.netnsPath ? { netns: p.netnsPath } : {}),
+        ...(p.filter ? { filter: p.filter } : {}),
+        ...(p.snaplen ? { snaplen: p.snaplen } : {}),
+        bufferSizeKiB: options.bufferSizeKiB ?? DEFAULT_BUFFER_KIB,
+        immediate: options.immediate ?? false,
+      })),
+      {
+        onData: (point, chunk) => {
+          this.lastDataAt[point] = Date.now();
+          try {
+            this.feed(point, this.parsers[point]!.push(chunk));
+            this.events.chunkRead();
+          } catch (error) {
+            this.events.error(error, false);
+          }
+        },
+        onEnd: (point, readError) => {
+          if (readError !== undefined) this.events.error(readError, false);
+          try {
+            this.feed(point, this.parsers[point]!.end());
+          } catch (error) {
+            // tcpdump stopped mid-record (killed): what came before is kept.
+            this.events.error(error, true);
+          }
+          this.ended[point] = true;
+          let early: { reason: string } | null = null;
+          if (!this.stopping) {
+            early = { reason: failureReason(this.session.processes[point]?.log ?? '') };
+            // Its capture covers what it handed over, no more: later paths crossing it are not judged there.
+            this.coverage.cut(point, this.lastTsMs[point]!, 'point-ended');
+          }
+          this.events.ended(point, early);
+        },
+      },
+      options.gate ? { gate: options.gate } : {},
+    );
+  }
+
+  private feed(point: number, events: CaptureEvent[]): void {
+    for (const ev of events) {
+      if (ev.kind !== 'packet') continue;
+      const t = ev.tsSec * 1000 + ev.tsNsec / 1e6;
+      if (t > this.lastTsMs[point]!) this.lastTsMs[point] = t;
+      ev.point = point;
+      this.events.packet(point, ev);
+      this.packets[point]!++;
+    }
+  }
+
+  /** Starts every tcpdump; resolves once every point is armed (see CaptureSession.start). */
+  async start(signal?: AbortSignal): Promise<void> {
+    await this.session.start(signal);
+    this.lastDataAt.fill(Date.now());
+    this.session.processes.forEach((proc, i) => {
+      proc.onLiveStats = (s) => this.coverage.drops[i]!.answered(s.droppedByKernel, Date.now());
+      void proc.exited.then((s) => this.coverage.drops[i]!.ended(s?.droppedByKernel ?? null, Date.now()));
+    });
+  }
+
+  /** Tells `advance` how far each idle point is known to be: nothing read for a while, nothing left to read. */
+  idle(nowMs: number, advance: (point: number, ts: Timestamp) => void): void {
+    for (let i = 0; i < this.points.length; i++) {
+      // A point whose spool still holds capture is late, not idle (vethcap was busy, or
+      // stopped: SIGSTOP, a stdout that blocked), and vouching for it by the clock would split paths.
+      if (!this.ended[i] && nowMs - this.lastDataAt[i]! > this.idleMs && this.session.unreadBytes(i) === 0) advance(i, msToTs(nowMs - this.idleMs));
+    }
+  }
+
+  /** Asks every running tcpdump for its drops (one question at a time each), often enough to place them. */
+  askForDrops(nowMs = Date.now()): void {
+    if (nowMs - this.lastAsked < STATS_EVERY_MS) return;
+    this.lastAsked = nowMs;
+    this.session.processes.forEach((proc, i) => {
+      const timeline = this.coverage.drops[i]!;
+      if (!timeline.asked(nowMs)) return;
+      if (!proc.requestStats()) timeline.answered(timeline.total, nowMs); // not running: nothing to ask
+    });
+  }
+
+  /**
+   * Whether the drain after the stop moment `stopAtMs` is over: a SIGINT makes tcpdump drop
+   * the kernel block it has not been handed yet, so a point is stopped only once it has
+   * handed over a packet stamped after the stop moment, or once its last block must have
+   * come (and it has nothing more to read), or at the latest DRAIN_MAX_MS after the stop.
+   */
+  drained(stopAtMs: number, nowMs = Date.now()): boolean {
+    const waiting = this.points.flatMap((_, i) => (!this.ended[i] && this.lastTsMs[i]! <= stopAtMs ? [i] : []));
+    if (waiting.length === 0 || nowMs >= stopAtMs + DRAIN_MAX_MS) return true;
+    return nowMs >= stopAtMs + this.drainSoftMs && waiting.every((i) => this.session.unreadBytes(i) === 0);
+  }
+
+  /** How long until the drain must end, in ms from `nowMs`. */
+  drainLeftMs(stopAtMs: number, nowMs = Date.now()): number {
+    return stopAtMs + DRAIN_MAX_MS - nowMs;
+  }
+
+  /** The trace is stopping: streams that end from now on did not end early. */
+  markStopping(): void {
+    this.stopping = true;
+  }
+
+  /**
+   * Read nothing more (what is left of the backlog is not wanted): each point's capture then
+   * covers only what was read of it. Returns the bytes left unread.
+   */
+  abandon(): number {
+    this.points.forEach((_, i) => {
+      if (!this.ended[i] && this.session.unreadBytes(i) > 0) this.coverage.cut(i, this.lastTsMs[i]!, 'not-read');
+    });
+    return this.session.abandonBacklog();
+  }
+
+  /** Capture written and not read yet, in bytes (one point's, or all). */
+  unreadBytes(point?: number): number {
+    return this.session.unreadBytes(point);
+  }
+
+  /** The kernel drops tcpdump last reported at `point`, or null. */
+  liveDrops(point: number): number | null {
+    return this.session.processes[point]?.liveStats?.droppedByKernel ?? null;
+  }
+
+  /** tcpdump's last words at `point` (for a capture that ended early). */
+  log(point: number): string {
+    return this.session.processes[point]?.log ?? '';
+  }
+
+  /** Ends every tcpdump and waits for every stream to end. */
+  stop(): Promise<SessionResult> {
+    return this.session.stop();
+  }
+}
