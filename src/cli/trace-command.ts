@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { CommandModule } from './commands.js';
 import { VethcapError } from '../errors.js';
-import { trace, type TraceResult } from '../trace/trace.js';
+import { trace, type TraceProgress, type TraceResult } from '../trace/trace.js';
+import { renderStatusLine } from '../trace/status-line.js';
 import { renderSummaryText } from '../render/run-summary.js';
 import { run } from '../exec/run.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
@@ -92,7 +93,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           onBacklog: (bytes) => {
             process.stderr.write(`vethcap: stopping: reading the ${formatMiB(bytes)} of capture not read yet (Ctrl-C again to skip it).\n`);
           },
-          status: Boolean(process.stderr.isTTY) && !args.json && args.write !== '-',
+          ...(Boolean(process.stderr.isTTY) && !args.json && args.write !== '-' ? { onProgress: statusLine() } : {}),
           onArmed: (points, timing) => {
             if (!args.json && args.write !== '-') process.stderr.write(`vethcap: ${points.length} points armed in ${Math.round(timing.startMs)} ms (look-up ${Math.round(timing.lookupMs)} ms): ${points.map((p) => p.label).join(', ')}\n`);
           },
@@ -142,6 +143,26 @@ function report(result: TraceResult, args: OutputArgs): void {
   if (result.commandExitCode !== null && result.commandExitCode !== 0) process.stderr.write(`vethcap: the command exited with ${result.commandExitCode}.\n`);
   if (result.outsideWindow > 0) process.stderr.write(`vethcap: left out ${result.outsideWindow} packets captured before every point was armed (a point still starting may have missed them).\n`);
   if (args.write) process.stderr.write(`vethcap: wrote ${result.packetsWritten} packets to ${args.write}.\n`);
+}
+
+/**
+ * The status line on stderr (a terminal): drawn over itself, and cleared when the trace says
+ * text is coming (only needed when stdout is that terminal too) or that it ended.
+ */
+function statusLine(): (progress: TraceProgress | null, why?: 'text' | 'end') => void {
+  let shown = false;
+  return (progress, why) => {
+    if (progress === null) {
+      // Text to a stdout that is not this terminal does not share the line.
+      if (why === 'text' && !process.stdout.isTTY) return;
+      if (shown) process.stderr.write('\r\x1b[K');
+      shown = false;
+      return;
+    }
+    const line = renderStatusLine(progress.points, progress.paths, progress.elapsedMs, process.stderr.columns || 120, progress.unreadBytes);
+    process.stderr.write(`\r\x1b[K${line}`);
+    shown = true;
+  };
 }
 
 function formatMiB(bytes: number): string {

@@ -16,7 +16,7 @@ import type { PacketPath } from '../correlate/path.js';
 import type { Timestamp } from '../model/time.js';
 import type { ResolveResult } from '../resolve/types.js';
 import { runInNamespace, type CommandRun } from './command.js';
-import { renderStatusLine } from './status-line.js';
+import type { PointStatus } from './status-line.js';
 
 export interface TraceOptions extends PlanOptions {
   targets: string[];
@@ -51,8 +51,12 @@ export interface TraceOptions extends PlanOptions {
   onWarning?: (message: string) => void;
   /** tcpdump --immediate-mode: lower display latency, but drops at high packet rates. */
   immediate?: boolean;
-  /** Show the status line on stderr (a TTY). */
-  status?: boolean;
+  /**
+   * Progress, about twice a second, for a status line; `null` with `'text'` before text goes
+   * to stdout (a status line on the same terminal is cleared first), and with `'end'` when
+   * the trace ends.
+   */
+  onProgress?: (progress: TraceProgress | null, why?: 'text' | 'end') => void;
   /** Already resolved targets (skips the look-up). */
   resolved?: ResolveResult;
   /**
@@ -61,6 +65,15 @@ export interface TraceOptions extends PlanOptions {
    * `netnsPath` run `tcpdump` from PATH directly: the stop paths' tests put a fake first.
    */
   points?: PlannedPoint[];
+}
+
+/** How a running trace is doing (TraceOptions.onProgress). */
+export interface TraceProgress {
+  points: PointStatus[];
+  paths: number;
+  elapsedMs: number;
+  /** Capture written by the tcpdumps and not read yet: how far vethcap is behind. */
+  unreadBytes: number;
 }
 
 /** Where the time to "armed" went, in milliseconds. */
@@ -227,7 +240,6 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     clearTimeout(ticker);
     wake = undefined;
   };
-  let statusShown = false;
   // A backlog (vethcap fell behind a burst) is read before the trace ends: worth a word when
   // it takes a while, said as the stop begins. A second Ctrl-C (urgentSignal) skips it.
   let backlogNoticed = false;
@@ -250,34 +262,27 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   options.urgentSignal?.addEventListener('abort', skip, { once: true });
-  const showStatus = () => {
-    if (!options.status) return;
-    const line = renderStatusLine(
-      points.map((p, i) => ({
-        label: p.label,
-        packets: source.packets[i]!,
-        armed: true,
-        ended: source.ended[i]!,
-        dropped: source.liveDrops(i),
-      })),
+  let progressShown = false;
+  const showProgress = () => {
+    if (!options.onProgress) return;
+    options.onProgress({
+      points: points.map((p, i) => ({ label: p.label, packets: source.packets[i]!, armed: true, ended: source.ended[i]!, dropped: source.liveDrops(i) })),
       paths,
-      Date.now() - started,
-      process.stderr.columns || 120,
-      source.unreadBytes(),
-    );
-    process.stderr.write(`\r\x1b[K${line}`);
-    statusShown = true;
+      elapsedMs: Date.now() - started,
+      unreadBytes: source.unreadBytes(),
+    });
+    progressShown = true;
   };
   /** Moves paths on to the outputs (the merge, the judging, the writes). */
   const moveOn = async () => {
     correlation.release();
     verdicts.release();
-    // On one terminal the timeline would go on from the end of the status line: clear
-    // the line first, and draw it again under the new text.
-    const redraw = statusShown && out.hasText && Boolean(process.stdout.isTTY);
-    if (redraw) process.stderr.write('\r\x1b[K');
+    // On one terminal the timeline would go on from the end of the status line: it is
+    // cleared first, and drawn again under the new text.
+    const redraw = progressShown && out.hasText;
+    if (redraw) options.onProgress?.(null, 'text');
     await out.flush();
-    if (redraw) showStatus();
+    if (redraw) showProgress();
     openGate();
   };
   let drainedMs = 0;
@@ -320,8 +325,8 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       source.askForDrops();
       await moveOn();
       if (out.readerGone) requestStop('output-closed');
-      if (options.status && Date.now() - lastStatus >= 500) {
-        showStatus();
+      if (options.onProgress && Date.now() - lastStatus >= 500) {
+        showProgress();
         lastStatus = Date.now();
       }
     }
@@ -376,7 +381,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     const result = await stopped;
     options.urgentSignal?.removeEventListener('abort', skip);
     stats = result.stats;
-    if (statusShown) process.stderr.write('\r\x1b[K');
+    if (progressShown) options.onProgress?.(null, 'end');
   }
   if (failure === undefined && streamError !== undefined) failure = streamError;
   // Whatever ended the trace, the pcapng is completed up to the last packet received. Every
