@@ -11,6 +11,7 @@ import type { PointRole } from '../../../src/model/topology.js';
 import { pathToJson, renderPathJson, type PathJson } from '../../../src/render/ndjson.js';
 import { udpFrame } from '../../helpers/frames.js';
 import { IP, MAC } from '../../helpers/topology.js';
+import { mulberry32 } from '../../helpers/random.js';
 import { rec } from '../../helpers/records.js';
 
 /** The renderers read neither the record nor the frame: every copy carries the same ones. */
@@ -26,20 +27,8 @@ const LABELS = ['box:eth0', 'host:vethA', 'host:docker0', 'web:eth0', 'db=pid:42
 const SUMMARIES = ['ICMP echo request 198.18.0.2 → 198.18.0.3 id=25 seq=0', 'UDP 198.18.0.2:40000 → 198.18.0.3:53 len=18', 'say "hi" \\ there', 'ctl \u0001\u001f\u007f end', 'lone \ud800 surrogate', ''];
 const PROTOCOLS = ['ICMP', 'ICMPv6', 'TCP', 'UDP', 'ARP', 'IPv4', 'IPv6', '0x88cc'];
 
-/** A small seeded generator (mulberry32), so a failure names a path that can be made again. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function generate(seed: number): PacketPath {
-  const r = random(seed);
+  const r = mulberry32(seed);
   const int = (n: number): number => Math.floor(r() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const some = <T>(max: number, make: () => T): T[] => Array.from({ length: int(max + 1) }, make);
