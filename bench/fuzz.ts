@@ -29,6 +29,7 @@ import type { CaptureEvent } from '../src/pcap/events.js';
 import { mergeFiles } from '../src/merge-files.js';
 import type { FileInput } from '../src/sources/file-sources.js';
 import { mixedPcap, mixedPcapng } from '../test/unit/pcap/build.js';
+import { mulberry32, type Rand } from '../test/helpers/random.js';
 
 /** The repository: the first folder above this file with a package.json (it runs from bench/out/bench/). */
 function findRoot(): string {
@@ -51,17 +52,6 @@ const LIMIT_MS = 1000;
 const LIMIT_HEAP = 256 * 1024 * 1024;
 
 // ---- randomness: one small PRNG per case, seeded from (SEED, case) ----
-type Rand = () => number;
-function mulberry32(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const int = (r: Rand, n: number): number => Math.floor(r() * n);
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)]!;
 

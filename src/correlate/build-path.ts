@@ -1,3 +1,4 @@
+import { sameBytes } from '../decode/bytes.js';
 import { decodeFrame } from '../decode/decode-frame.js';
 import { DecodedFrame } from '../decode/frame.js';
 import { isGroupMac } from '../decode/format.js';
@@ -80,7 +81,7 @@ export class PathBuilder {
       const r = records[i]!;
       const p = points[r.point]!;
       // A copy byte-identical to the first (a veth, a bridge) decodes to the same frame.
-      const f = decoded?.[i] ?? (i > 0 && sameBytes(r, records[0]!) ? frames[0]! : decodeFrame(r.data, r.linkType, this.scratch[i]));
+      const f = decoded?.[i] ?? (i > 0 && sameRecord(r, records[0]!) ? frames[0]! : decodeFrame(r.data, r.linkType, this.scratch[i]));
       frames[i] = f;
       const d = directionAt(p, r, f);
       dirs[i] = d;
@@ -334,14 +335,9 @@ function publicDirection(d: number): Direction {
   return d === DIRECTION.INBOUND ? DIRECTION.INBOUND : d === DIRECTION.OUTBOUND ? DIRECTION.OUTBOUND : DIRECTION.UNKNOWN;
 }
 
-function sameBytes(a: CaptureRecord, b: CaptureRecord): boolean {
-  if (a.linkType !== b.linkType) return false;
-  const x = a.data;
-  const y = b.data;
-  const n = x.length;
-  if (y.length !== n) return false;
-  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
-  return true;
+/** Two records of one link type with the same bytes (a copy the kernel did not change). */
+function sameRecord(a: CaptureRecord, b: CaptureRecord): boolean {
+  return a.linkType === b.linkType && a.data.length === b.data.length && sameBytes(a.data, 0, b.data, 0, a.data.length);
 }
 
 /** Build one path without a long-lived builder (tests, tools). */

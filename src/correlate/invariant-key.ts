@@ -1,3 +1,4 @@
+import { sameBytes } from '../decode/bytes.js';
 import type { DecodedFrame } from '../decode/frame.js';
 import { spanEnd, spanStart } from './fingerprint.js';
 
@@ -77,11 +78,7 @@ export class InvariantKey {
     const fs = spanStart(f);
     const n = this.kEnd - this.kStart;
     if (spanEnd(f, maxBytes) - fs !== n) return false;
-    const a = this.kBytes;
-    const b = f.data;
-    const as = this.kStart;
-    for (let i = 0; i < n; i++) if (a[as + i] !== b[fs + i]) return false;
-    return true;
+    return sameBytes(this.kBytes, this.kStart, f.data, fs, n);
   }
 }
 

@@ -1,12 +1,8 @@
 import { dstEndpoint, srcEndpoint } from '../decode/addresses.js';
+import { sameBytes } from '../decode/bytes.js';
 import type { DecodedFrame } from '../decode/frame.js';
 import { formatMac } from '../decode/format.js';
 import type { MacRewrite, NatRewrite, TtlChange } from './path.js';
-
-function sameBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number, n: number): boolean {
-  for (let i = 0; i < n; i++) if (a[ao + i] !== b[bo + i]) return false;
-  return true;
-}
 
 function sameSrc(a: DecodedFrame, b: DecodedFrame): boolean {
   if (a.network === 'ipv4' ? a.src4 !== b.src4 : !sameBytes(a.data, a.src6, b.data, b.src6, 16)) return false;

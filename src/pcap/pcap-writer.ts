@@ -3,7 +3,7 @@
  * For tools that read only pcap; it cannot hold what vethcap adds, see pcapLossWarning.
  */
 import { VethcapError } from '../errors.js';
-import { OutBuffer } from './out-buffer.js';
+import { BufferedWriter } from './buffered-writer.js';
 import { PCAP_MAGIC_NANO } from './classic.js';
 import { DEFAULT_SNAPLEN, type WritablePacket } from './pcapng-writer.js';
 
@@ -27,13 +27,12 @@ export interface PcapWriterOptions {
   snaplen?: number;
 }
 
-export class PcapWriter {
-  private readonly out: OutBuffer;
+export class PcapWriter extends BufferedWriter<WritablePacket> {
   private readonly linkType: number;
   private readonly snaplen: number;
 
   constructor(options: PcapWriterOptions, chunkBytes?: number) {
-    this.out = new OutBuffer(chunkBytes);
+    super(chunkBytes);
     this.linkType = options.linkType;
     this.snaplen = options.snaplen ?? DEFAULT_SNAPLEN;
     const o = this.out;
@@ -48,21 +47,8 @@ export class PcapWriter {
     o.pos = 24;
   }
 
-  get buffered(): number {
-    return this.out.pos;
-  }
-
-  /** True once enough is buffered that the caller should take() (7/8 of the chunk size). */
-  get shouldTake(): boolean {
-    return this.out.pos >= this.out.flushBytes;
-  }
-
-  take(): Uint8Array {
-    return this.out.take();
-  }
-
   /** Appends one record; the point, direction, comment and packet id are not stored. */
-  write(p: WritablePacket): void {
+  override write(p: WritablePacket): void {
     if (p.linkType !== undefined && p.linkType !== this.linkType) {
       throw new VethcapError('USAGE', `classic pcap holds one link type (${this.linkType}); got a frame of link type ${p.linkType}: write pcapng instead.`);
     }
@@ -80,9 +66,5 @@ export class PcapWriter {
     out.u32(o + 12, p.origLen);
     out.bytes(o + 16, caplen === data.length ? data : data.subarray(0, caplen));
     out.pos = o + 16 + caplen;
-  }
-
-  writeAll(packets: readonly WritablePacket[]): void {
-    for (let i = 0; i < packets.length; i++) this.write(packets[i]!);
   }
 }

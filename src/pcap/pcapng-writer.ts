@@ -7,7 +7,8 @@ import { VethcapError } from '../errors.js';
 import type { Direction } from '../model/record.js';
 import type { Timestamp } from '../model/time.js';
 import type { CapturePoint } from '../model/topology.js';
-import { OutBuffer, pad4 } from './out-buffer.js';
+import { BufferedWriter } from './buffered-writer.js';
+import { pad4 } from './out-buffer.js';
 import { writeIdb, writeShb } from './pcapng-header.js';
 import { BT_EPB, BT_ISB } from './pcapng-state.js';
 import { nsToUnits64, type MutableU64 } from './timestamp.js';
@@ -83,37 +84,21 @@ export function interfacesFromPoints(points: readonly CapturePoint[]): PcapngInt
   }));
 }
 
-export class PcapngWriter {
-  private readonly out: OutBuffer;
+export class PcapngWriter extends BufferedWriter<WritablePacket> {
   private readonly snaplen: number;
   private readonly linkTypes: number[];
   private readonly u64: MutableU64 = { hi: 0, lo: 0 };
 
   constructor(options: PcapngWriterOptions, chunkBytes?: number) {
-    this.out = new OutBuffer(chunkBytes);
+    super(chunkBytes);
     this.snaplen = options.snaplen ?? DEFAULT_SNAPLEN;
     this.linkTypes = options.interfaces.map((i) => i.linkType ?? 1);
     writeShb(this.out, options);
     for (const spec of options.interfaces) writeIdb(this.out, spec, this.snaplen);
   }
 
-  /** Bytes buffered since the last take(). */
-  get buffered(): number {
-    return this.out.pos;
-  }
-
-  /** True once enough is buffered that the caller should take() (7/8 of the chunk size). */
-  get shouldTake(): boolean {
-    return this.out.pos >= this.out.flushBytes;
-  }
-
-  /** The bytes written since the last take(), as one chunk (never touched again by the writer). */
-  take(): Uint8Array {
-    return this.out.take();
-  }
-
   /** Appends one Enhanced Packet Block. */
-  write(p: WritablePacket): void {
+  override write(p: WritablePacket): void {
     const point = p.point;
     const linkType = this.linkTypes[point];
     if (linkType === undefined) {
@@ -170,11 +155,6 @@ export class PcapngWriter {
     out.u32(start + 4, total);
     out.u32(o, total);
     out.pos = o + 4;
-  }
-
-  /** Appends many packets. */
-  writeAll(packets: readonly WritablePacket[]): void {
-    for (let i = 0; i < packets.length; i++) this.write(packets[i]!);
   }
 
   /** Appends an Interface Statistics Block (write these at the end). */

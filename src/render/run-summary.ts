@@ -2,6 +2,7 @@ import { hopBefore } from '../correlate/branches.js';
 import type { OrderReport } from '../correlate/learned-order.js';
 import type { PacketPath } from '../correlate/path.js';
 import { TopologyIndex } from '../correlate/topology-index.js';
+import { percentile } from '../model/stats.js';
 import type { Topology } from '../model/topology.js';
 import { formatDuration } from './format.js';
 
@@ -62,13 +63,6 @@ class Samples {
     const j = this.seed % this.count;
     if (j < MAX_SAMPLES) this.values[j] = v;
   }
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
 /**
@@ -183,7 +177,7 @@ export class SummaryCollector {
     const hops: HopLatency[] = [];
     for (const { from, to, samples } of this.hops) {
       const sorted = [...samples.values].sort((a, b) => a - b);
-      hops.push({ from, to, count: samples.count, p50Ns: percentile(sorted, 50), p99Ns: percentile(sorted, 99), minNs: samples.min, maxNs: samples.max });
+      hops.push({ from, to, count: samples.count, p50Ns: percentile(sorted, 50) ?? 0, p99Ns: percentile(sorted, 99) ?? 0, minNs: samples.min, maxNs: samples.max });
     }
     hops.sort((a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
     return {

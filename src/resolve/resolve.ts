@@ -2,7 +2,7 @@ import { VethcapError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
-import { connectDocker, findContainer, type ContainerInfo, type DockerApi } from '../target/docker.js';
+import { connectDocker, findContainer, runningContainers, type ContainerInfo, type DockerApi } from '../target/docker.js';
 import { parseTargetSpec, type TargetSpec } from '../target/spec.js';
 import { HOST_NETNS_PATH, listNamedNetns, namedNetns, netnsInode, processNetns } from '../target/namespace.js';
 import { parseIpLinks, type LinkInfo } from './ip-link.js';
@@ -151,9 +151,8 @@ async function discoverOwners(
   const api = docker();
   if (api) {
     try {
-      for (const summary of await api.listContainers()) {
-        const info = await api.inspect(summary.Id).catch(() => undefined);
-        if (!info || !info.running || info.pid <= 0 || info.networkMode.startsWith('container:')) continue;
+      for (const info of await runningContainers(api)) {
+        if (info.pid <= 0 || info.networkMode.startsWith('container:')) continue;
         const ref = await processNetns(info.pid).catch(() => undefined);
         if (ref && ref.inode !== hostInode && !candidates.has(ref.inode)) candidates.set(ref.inode, { display: info.name, path: ref.path });
       }

@@ -83,6 +83,21 @@ export function connectDocker(env: NodeJS.ProcessEnv = process.env): DockerApi {
   };
 }
 
+/**
+ * Every running container, inspected one after the other: what resolve (naming bridge
+ * ports' owners) and verify (finding who holds an address) look through. A container
+ * that goes away between the listing and its inspection is left out; an unreachable
+ * daemon throws DOCKER_UNAVAILABLE, as listContainers does.
+ */
+export async function runningContainers(api: DockerApi): Promise<ContainerInfo[]> {
+  const out: ContainerInfo[] = [];
+  for (const summary of await api.listContainers()) {
+    const info = await api.inspect(summary.Id).catch(() => undefined);
+    if (info?.running) out.push(info);
+  }
+  return out;
+}
+
 function unavailable(endpoint: string, error: unknown): VethcapError {
   const code = (error as { code?: string }).code;
   const why = code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'no such socket' : code === 'ECONNREFUSED' ? 'connection refused' : error instanceof Error ? error.message : String(error);

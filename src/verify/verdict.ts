@@ -1,5 +1,6 @@
 import { hopBefore } from '../correlate/branches.js';
 import type { PacketPath } from '../correlate/path.js';
+import { percentile } from '../model/stats.js';
 import type { CapturePoint } from '../model/topology.js';
 import { formatDuration } from '../render/format.js';
 
@@ -111,13 +112,6 @@ function ipToInt(ip: string): number {
   const parts = ip.split('.').map(Number);
   if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return -1;
   return ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
 interface Tally {
@@ -325,7 +319,7 @@ export class VerdictBuilder {
         const seen = t.seen[i]!;
         const sorted = [...t.samples[i]!].sort((a, b) => a - b);
         const notCaptured = t.missed[i]!;
-        hops.push({ direction: t.direction, kind: t.kind, point, sent, seen, notCaptured, lost: Math.max(0, sent - seen - notCaptured), p50Ns: percentile(sorted, 50), p99Ns: percentile(sorted, 99) });
+        hops.push({ direction: t.direction, kind: t.kind, point, sent, seen, notCaptured, lost: Math.max(0, sent - seen - notCaptured), p50Ns: percentile(sorted, 50) ?? null, p99Ns: percentile(sorted, 99) ?? null });
       });
       lost.push(...t.losses.values());
     }

@@ -7,7 +7,7 @@ import { resolveTargets, readLinks } from '../resolve/resolve.js';
 import type { ResolveResult, ResolvedInterface, ResolvedTarget } from '../resolve/types.js';
 import { planPoints, type PlannedPoint } from '../plan/plan.js';
 import { trace, type TraceResult } from '../trace/trace.js';
-import { connectDocker } from '../target/docker.js';
+import { connectDocker, runningContainers, type DockerApi } from '../target/docker.js';
 import { listNamedNetns, namedNetns } from '../target/namespace.js';
 import { VerdictBuilder, type ProbeKind, type Verdict, type VerifyExpectation } from './verdict.js';
 import { explain, refineReasons, snapshot, type HintContext } from './hints.js';
@@ -32,6 +32,8 @@ export interface VerifyOptions {
   port?: number;
   /** Kernel capture buffer per point (KiB); the trace's default otherwise. */
   bufferSizeKiB?: number;
+  /** The Docker API, as resolve takes it; connected lazily from DOCKER_HOST otherwise. */
+  docker?: DockerApi;
   signal?: AbortSignal;
   /** Called once every point is armed. */
   onArmed?: (points: readonly PlannedPoint[]) => void;
@@ -68,17 +70,10 @@ function pickInterface(target: ResolvedTarget, bridge?: string): ResolvedInterfa
  * Which targets hold `ip`: running containers Docker reports it for, and named
  * namespaces with it on an interface. Returns target specs.
  */
-async function addressOwners(ip: string): Promise<string[]> {
-  const out: string[] = [];
-  try {
-    const api = connectDocker();
-    for (const summary of await api.listContainers()) {
-      const info = await api.inspect(summary.Id).catch(() => undefined);
-      if (info?.running && Object.values(info.networks).some((n) => n.ip === ip)) out.push(`docker:${info.name}`);
-    }
-  } catch {
-    // No Docker: look at named namespaces only.
-  }
+async function addressOwners(ip: string, docker: DockerApi): Promise<string[]> {
+  // No Docker: look at named namespaces only.
+  const containers = await runningContainers(docker).catch(() => []);
+  const out = containers.filter((c) => Object.values(c.networks).some((n) => n.ip === ip)).map((c) => `docker:${c.name}`);
   for (const name of await listNamedNetns()) {
     const ref = await namedNetns(name).catch(() => undefined);
     if (!ref) continue;
@@ -89,10 +84,10 @@ async function addressOwners(ip: string): Promise<string[]> {
 }
 
 /** The owner of `ip` whose interface with it is a port of `bridge`, or null. */
-async function findAddressOwner(ip: string, bridge: string | undefined): Promise<string | null> {
+async function findAddressOwner(ip: string, bridge: string | undefined, docker: DockerApi): Promise<string | null> {
   if (!bridge) return null;
-  for (const spec of await addressOwners(ip)) {
-    const r = await resolveTargets([spec], { discoverOwners: false }).catch(() => undefined);
+  for (const spec of await addressOwners(ip, docker)) {
+    const r = await resolveTargets([spec], { docker, discoverOwners: false }).catch(() => undefined);
     const target = r?.targets[0];
     if (target?.interfaces.some((i) => i.bridge?.name === bridge && i.addresses.some((a) => a.split('/')[0] === ip))) return spec;
   }
@@ -110,14 +105,16 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const kind: ProbeKind = options.probe ?? 'icmp';
   await requireTools(['ip', 'nsenter', 'tcpdump', ...(passive ? [] : kind === 'icmp' || kind === 'arp' ? ['ping'] : [])]);
   const notes: string[] = [];
+  // One Docker connection for every look-up below (resolve's seam; nothing is asked before a look-up needs it).
+  const resolveOptions = { docker: options.docker ?? connectDocker(), discoverOwners: false };
   const toIsIp = isIPv4(options.to);
   let dstSpec: string | null = options.to;
   if (toIsIp) {
-    const alone = await resolveTargets([options.source], { discoverOwners: false });
-    dstSpec = await findAddressOwner(options.to, pickInterface(alone.targets[0]!)?.bridge?.name);
+    const alone = await resolveTargets([options.source], resolveOptions);
+    dstSpec = await findAddressOwner(options.to, pickInterface(alone.targets[0]!)?.bridge?.name, resolveOptions.docker);
   }
   if (toIsIp && !dstSpec) notes.push(`${options.to} is not an address of a container or named namespace vethcap can see: the path is checked as far as the source's host end.`);
-  let resolved = await resolveTargets(dstSpec ? [options.source, dstSpec] : [options.source], { discoverOwners: false });
+  let resolved = await resolveTargets(dstSpec ? [options.source, dstSpec] : [options.source], resolveOptions);
   const [src, dst] = resolved.targets as [ResolvedTarget, ResolvedTarget | undefined];
   if (dst && dst.netns.inode === src.netns.inode) throw new VethcapError('USAGE', `${options.source} and ${options.to} share one network namespace: there is no path between them to verify.`);
   const dstIfGuess = dst ? pickInterface(dst) : undefined;

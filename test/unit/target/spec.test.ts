@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseTargetSpec } from '../../../src/target/spec.js';
 import { closeNames, editDistance } from '../../../src/target/suggest.js';
-import { findContainer, type ContainerInfo, type DockerApi } from '../../../src/target/docker.js';
+import { findContainer, runningContainers, type ContainerInfo, type DockerApi } from '../../../src/target/docker.js';
 
 describe('parseTargetSpec', () => {
   it('reads pid:, netns:, docker: and bare names', () => {
@@ -59,6 +59,32 @@ describe('findContainer', () => {
   });
   it('suggests close names for an unknown one', async () => {
     await expect(findContainer(api, 'wbe')).rejects.toMatchObject({ code: 'TARGET_NOT_FOUND', message: 'no container named wbe; did you mean web?' });
+  });
+});
+
+describe('runningContainers', () => {
+  const info = (id: string, running: boolean): ContainerInfo => ({ id, name: `c-${id}`, running, status: running ? 'running' : 'exited', pid: running ? 7 : 0, networkMode: 'bridge', networks: {} });
+  it('inspects each listed container in order, leaving out the stopped and the vanished', async () => {
+    const inspected: string[] = [];
+    const api: DockerApi = {
+      endpoint: 'unix:///fake.sock',
+      listContainers: async () => ['a', 'b', 'gone', 'c'].map((Id) => ({ Id })),
+      inspect: async (id) => {
+        inspected.push(id);
+        if (id === 'gone') throw new Error('container gone disappeared');
+        return info(id, id !== 'b');
+      },
+    };
+    expect((await runningContainers(api)).map((c) => c.name)).toEqual(['c-a', 'c-c']);
+    expect(inspected).toEqual(['a', 'b', 'gone', 'c']);
+  });
+  it('passes on an unreachable daemon', async () => {
+    const api: DockerApi = {
+      endpoint: 'unix:///fake.sock',
+      listContainers: async () => Promise.reject(Object.assign(new Error('no daemon'), { code: 'DOCKER_UNAVAILABLE' })),
+      inspect: async (id) => info(id, true),
+    };
+    await expect(runningContainers(api)).rejects.toThrow('no daemon');
   });
 });
 
