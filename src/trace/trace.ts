@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { VethcapError } from '../errors.js';
 import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
@@ -21,6 +22,8 @@ import type { PointStatus } from './status-line.js';
 export interface TraceOptions extends PlanOptions {
   targets: string[];
   output: PathOutputOptions;
+  /** Where the timeline or NDJSON goes (default process.stdout); an EPIPE from it is "the reader went away". */
+  stdout?: Writable;
   /** Stop after this many packet paths. */
   count?: number;
   /** Stop after this many seconds. */
@@ -156,7 +159,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   const spaceWarning = await checkSpoolSpace();
   if (spaceWarning) options.onWarning?.(spaceWarning);
   const topology = { points };
-  const out = await PathOutput.open(topology, options.output);
+  const out = await PathOutput.open(topology, options.output, options.stdout);
   let paths = 0;
   let afterStop = 0;
   let stopWanted: StopReason | undefined;

@@ -6,6 +6,7 @@
  * named, and -c gives N paths.
  */
 import { writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { trace, type TraceOptions, type TraceResult } from '../../../src/trace/trace.js';
@@ -142,6 +143,25 @@ describe('trace() stop paths, on a fake tcpdump', () => {
     expect(result.summary.lost).toBe(0);
     const ended = paths.filter((p) => p.notCaptured.some((g) => g.point === 'web:eth0' && g.reason === 'point-ended'));
     expect(ended.length).toBeGreaterThan(10);
+  }, 20_000);
+
+  it('the reader of stdout going away (| head) stops the trace quietly, with every judged path whole', async () => {
+    fake();
+    // Takes 2 KiB of the timeline, then fails every write as a closed pipe does.
+    let taken = 0;
+    const head = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        taken += chunk.length;
+        if (taken <= 2048) done();
+        else done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    head.on('error', () => undefined);
+    const file = join(tmp.dir, 'head.pcapng');
+    const { result } = await run({ output: { format: 'timeline', pcapng: file }, stdout: head });
+    expect(result.stopReason).toBe('output-closed');
+    expect(result.packetsWritten).toBeGreaterThan(0);
+    expect(result.summary).toMatchObject({ lost: 0, notCaptured: 0, undetermined: 0 });
   }, 20_000);
 
   it('a point that fails to start stops the others and names it', async () => {
