@@ -13,12 +13,13 @@ export interface CommandRun {
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGPIPE: 13 };
 
 /**
- * Runs `-- CMD ARGS` inside a namespace (host binaries, as nsenter gives them), no shell.
- * Its output goes to vethcap's stderr, so that stdout stays the timeline (or NDJSON).
+ * Runs `-- CMD ARGS` inside a namespace (host binaries, as nsenter gives them), or on the
+ * host when `netns` is undefined; no shell. Its output goes to vethcap's stderr, so that
+ * stdout stays the timeline (or NDJSON).
  */
-export function runInNamespace(netns: string, argv: readonly string[]): CommandRun {
+export function runInNamespace(netns: string | undefined, argv: readonly string[]): CommandRun {
   const [file, ...args] = argv as [string, ...string[]];
-  const full = commandLine(file, args, { netns });
+  const full = commandLine(file, args, netns ? { netns } : {});
   const [bin, ...rest] = full as [string, ...string[]];
   const child = execa(bin, rest, { reject: false, stdin: 'ignore', stdout: ['pipe'], stderr: ['pipe'], buffer: false, detached: true });
   child.stdout?.pipe(process.stderr, { end: false });

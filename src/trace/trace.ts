@@ -305,8 +305,10 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     options.onArmed?.(points, timing);
     if (options.durationS !== undefined) timer = setTimeout(() => requestStop('duration'), options.durationS * 1000);
     if (options.command && options.command.length > 0) {
+      // In the first target's namespace; on the host only for a plan brought along that has
+      // no namespace at all (host points: what the stop paths' tests trace).
       const netns = points.find((p) => p.netnsPath)?.netnsPath;
-      if (!netns) throw new VethcapError('USAGE', 'the command after -- runs in the first target\'s namespace, and the targets have none.');
+      if (!netns && !options.points) throw new VethcapError('USAGE', 'the command after -- runs in the first target\'s namespace, and the targets have none.');
       command = runInNamespace(netns, options.command);
       command.done.then(
         (code) => {

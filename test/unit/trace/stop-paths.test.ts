@@ -164,6 +164,15 @@ describe('trace() stop paths, on a fake tcpdump', () => {
     expect(result.summary).toMatchObject({ lost: 0, notCaptured: 0, undetermined: 0 });
   }, 20_000);
 
+  it('the end of the command after -- stops it, with its exit code, and nothing lost', async () => {
+    fake();
+    const { result } = await run({ command: ['sleep', '1.2'] });
+    expect(result.stopReason).toBe('command');
+    expect(result.commandExitCode).toBe(0);
+    expect(result.summary.paths).toBeGreaterThan(20);
+    expect(result.summary).toMatchObject({ lost: 0, notCaptured: 0, undetermined: 0 });
+  }, 20_000);
+
   it('a point that fails to start stops the others and names it', async () => {
     fake({ FAKE_TCPDUMP_FAIL: 'sp2:sp2: No such device exists' });
     const error = await run({ durationS: 2 }).catch((e: unknown) => e);
