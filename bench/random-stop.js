@@ -1,6 +1,6 @@
 // The random-stop harness: stops a healthy five-point trace at random moments, in every way a
 // trace can be stopped, and checks that no verdict is false at the edge.
-// Run (root): npm run build && node bench/random-stop.js [runs] [--seed N] [--out FILE]
+// Run (root): npm run build && node bench/random-stop.js [runs] [--seed N] [--modes sigint,head] [--out FILE]
 // The lab test (test/lab/random-stop.test.ts) runs 10 of them; this script runs as many as asked
 // (100 by default) and writes bench/out/random-stop.json.
 //
@@ -124,13 +124,13 @@ export async function stopOnce(lab, mode, rnd, dir) {
 }
 
 /** `runs` runs, the modes in turn, moments drawn from `seed`. */
-export async function stopMany(lab, runs, seed, onRun = () => undefined) {
+export async function stopMany(lab, runs, seed, onRun = () => undefined, modes = MODES) {
   const rnd = random(seed);
   const dir = mkdtempSync(join(tmpdir(), 'vethcap-random-stop-'));
   const results = [];
   try {
     for (let i = 0; i < runs; i++) {
-      const r = await stopOnce(lab, MODES[i % MODES.length], rnd, dir);
+      const r = await stopOnce(lab, modes[i % modes.length], rnd, dir);
       results.push(r);
       onRun(r, i);
     }
@@ -176,11 +176,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
   try {
     console.log(`random-stop: ${runs} runs, seed ${seed}, lab ${lab.id}`);
+    const modes = opt('modes', MODES.join(',')).split(',');
     const results = await stopMany(lab, runs, seed, (r, i) => {
       console.log(`${String(i + 1).padStart(4)} ${r.mode.padEnd(8)} at ${r.atMs} ms: exit ${r.exitCode}${r.exitOk ? '' : ' (unexpected)'}, ${r.paths} paths ${JSON.stringify(r.verdicts)}, pcapng ${r.pcapngPackets} packets${r.pcapngReadable ? '' : ' UNREADABLE'}, false ${r.falseVerdicts}/${r.pcapngFalse}, left ${r.tcpdumpsLeft} tcpdumps ${r.spoolLeft} spool files`);
       if (r.falseExample) console.log(`     e.g. ${JSON.stringify(r.falseExample)}`);
       if (r.stderr) console.log(`     stderr: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-    });
+    }, modes);
     const t = tally(results);
     console.log(JSON.stringify(t));
     mkdirSync(dirname(out), { recursive: true });

@@ -36,6 +36,14 @@ const STATS_EVERY_MS = 250;
 const DRAIN_BLOCKS_MS = 1500;
 const DRAIN_IMMEDIATE_MS = 300;
 const DRAIN_MAX_MS = 3000;
+/**
+ * How far past the stop moment a point's newest packet must be stamped before the drain
+ * calls it done. A packet is stamped when it is queued, and reaches the ring a little later
+ * (another CPU's backlog), so the ring's order is not quite the timestamps' order: one
+ * packet stamped just after the stop does not prove every packet stamped before it was
+ * handed over. 50 ms of margin does.
+ */
+const DRAIN_PAST_MS = 50;
 
 export interface LiveSourceOptions {
   bufferSizeKiB?: number;
@@ -191,7 +199,7 @@ export class LiveSource {
    * come (and it has nothing more to read), or at the latest DRAIN_MAX_MS after the stop.
    */
   drained(stopAtMs: number, nowMs = Date.now()): boolean {
-    const waiting = this.points.flatMap((_, i) => (!this.ended[i] && this.lastTsMs[i]! <= stopAtMs ? [i] : []));
+    const waiting = this.points.flatMap((_, i) => (!this.ended[i] && this.lastTsMs[i]! <= stopAtMs + DRAIN_PAST_MS ? [i] : []));
     if (waiting.length === 0 || nowMs >= stopAtMs + DRAIN_MAX_MS) return true;
     return nowMs >= stopAtMs + this.drainSoftMs && waiting.every((i) => this.session.unreadBytes(i) === 0);
   }
