@@ -28,7 +28,7 @@ import { CaptureParser } from '../src/pcap/parser.js';
 import type { CaptureEvent } from '../src/pcap/events.js';
 import { mergeFiles } from '../src/merge-files.js';
 import type { FileInput } from '../src/sources/file-sources.js';
-import { mixedPcap, mixedPcapng } from '../test/unit/pcap/build.js';
+import { concat, mixedPcap, mixedPcapng } from '../test/unit/pcap/build.js';
 import { mulberry32, type Rand } from '../test/helpers/random.js';
 
 /** The repository: the first folder above this file with a package.json (it runs from bench/out/bench/). */
@@ -252,16 +252,6 @@ function mutate(r: Rand, original: Uint8Array, other: () => Uint8Array, log: str
     }
   }
   return b;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** The bytes in random chunks, as a file read or a pipe would deliver them. */
