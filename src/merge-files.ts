@@ -1,11 +1,14 @@
-import { CorrelationSession } from './correlate/session.js';
 import type { Writable } from 'node:stream';
+import { CorrelationSession } from './correlate/session.js';
 import { OrderLearner, type LearnedOrder } from './correlate/learned-order.js';
 import { TopologyIndex } from './correlate/topology-index.js';
 import type { Topology } from './model/topology.js';
 import { VethcapError } from './errors.js';
-import { planFileSources, pumpFiles, type CaptureReader, type FileInput, type FileSources } from './sources/file-sources.js';
-import { PathOutput, type PathOutputOptions } from './sinks/path-output.js';
+import { planFileSources, type CaptureReader, type FileInput, type FileSources } from './sources/file-sources.js';
+import { FileSource, pumpFiles } from './sources/file-source.js';
+import { Pipeline } from './pipeline/runner.js';
+import type { StopReason } from './pipeline/stop.js';
+import type { PathOutputOptions } from './sinks/path-output.js';
 import { renderSummaryText, type RunSummary } from './render/run-summary.js';
 
 export interface MergeOptions extends PathOutputOptions {
@@ -16,8 +19,11 @@ export interface MergeOptions extends PathOutputOptions {
   read?: CaptureReader;
 }
 
+/** The summary of a merge; a replayed session adds what its live trace knew. */
+export type MergeSummary = RunSummary & { outsideWindow?: number; stopReason?: string };
+
 export interface MergeResult {
-  summary: RunSummary;
+  summary: MergeSummary;
   packets: number;
   /** Things the user should know (untimed packets skipped, ...). */
   notes: string[];
@@ -25,8 +31,6 @@ export interface MergeResult {
   readerGone: boolean;
 }
 
-/** Thrown through the pump to stop reading once nothing is left to write to. */
-const READER_GONE = Symbol('the reader of stdout went away');
 /** Thrown through the pre-pass's pump once it has seen enough. */
 const LEARNED_ENOUGH = Symbol('the pre-pass has seen enough');
 
@@ -52,12 +56,12 @@ export async function learnFileOrder(sources: FileSources, topology: Topology, w
   const started = Date.now();
   const enough = (): boolean => session.correlator.stats.records >= maxRecords || Date.now() - started > PREPASS_MS;
   await pumpFiles(sources, {
-    push: (point, record) => session.push(point, record),
-    advance: (point, ts) => session.merge.advance(point, ts),
-    end: (point) => session.end(point),
-    release: () => session.release(),
-    drain: async () => {
-      if (enough()) throw LEARNED_ENOUGH;
+    packet: (point, record) => session.push(point, record),
+    advance: (point, ts) => session.advance(point, ts),
+    ended: (point) => session.end(point),
+    handed: () => {
+      session.release();
+      return enough() ? Promise.reject(LEARNED_ENOUGH) : undefined;
     },
   }, read).then(
     () => session.finish(),
@@ -72,54 +76,39 @@ export async function learnFileOrder(sources: FileSources, topology: Topology, w
 }
 
 /**
- * `vethcap merge`: reads the inputs, merges and correlates them, and writes the timeline
- * or NDJSON, the summary, and the merged pcapng.
+ * `vethcap merge`: reads the inputs, merges and correlates them (the runner, with the
+ * files as its source), and writes the timeline or NDJSON, the summary, and the merged pcapng.
  */
 export async function mergeFiles(inputs: readonly FileInput[], options: MergeOptions): Promise<MergeResult> {
   const stdout = options.stdout ?? process.stdout;
   const sources = await planFileSources(inputs, options.read);
   const topology = { points: sources.points };
-  const windowNs = options.windowNs ?? 100_000_000;
+  const windowNs = options.windowNs ?? sources.session?.windowNs ?? 100_000_000;
   // Without a topology, ties follow the order the captures show (a pre-pass learns it).
   const learnedOrder = new TopologyIndex(topology).hasTopology
     ? undefined
     : await learnFileOrder(sources, topology, windowNs, options.read);
-  const out = await PathOutput.open(topology, options, stdout);
-  const session = new CorrelationSession(topology, out.onPath, { windowNs, ...(learnedOrder ? { learnedOrder } : {}) });
-  const pumped = await pumpFiles(sources, {
-    push: (point, record) => session.push(point, record),
-    advance: (point, ts) => session.merge.advance(point, ts),
-    end: (point) => session.end(point),
-    release: () => session.release(),
-    drain: async () => {
-      if (out.shouldFlush) await out.flush();
-      if (out.readerGone && !out.writesFile) throw READER_GONE;
-    },
-  }, options.read).catch(async (error: unknown) => {
-    if (error === READER_GONE) return { packets: 0, untimed: 0 };
-    // A damaged input: keep what came before it, then report.
-    session.finish();
-    await out.close().catch(() => undefined);
-    throw error;
-  });
-  session.finish();
-  const order = learnedOrder?.report();
-  if (order !== undefined) out.summary.order = order;
-  const summary = await out.close(
-    sources.stats.flatMap((s, point) => (s.received === null && s.dropped === null ? [] : [{ point, ...(s.received !== null ? { ifRecv: s.received } : {}), ...(s.dropped !== null ? { ifDrop: s.dropped } : {}) }])),
-  );
+  const source = new FileSource(sources, options.read);
+  const pipeline = await Pipeline.open(source, { output: options, stdout, windowNs, ...(learnedOrder ? { learnedOrder } : {}) });
+  const run = await pipeline.run();
+  const summary: MergeSummary = run.summary;
+  if (sources.session) {
+    summary.outsideWindow = run.outsideWindow;
+    summary.stopReason = sources.session.stopReason as StopReason;
+  }
   // The summary, unless nobody reads stdout any more.
-  if (!out.readerGone) {
+  if (!run.readerGone) {
     if (options.format === 'json') stdout.write(JSON.stringify({ summary }) + '\n');
-    else if (!out.pcapOnStdout) stdout.write((options.format === 'timeline' ? '\n' : '') + renderSummaryText(summary));
+    else if (options.pcapng !== '-') stdout.write((options.format === 'timeline' ? '\n' : '') + renderSummaryText(summary));
   }
   const notes: string[] = [];
+  const order = summary.order;
   if (order !== undefined && !order.learned) {
     const pairs = order.unresolved.slice(0, MAX_NOTED_PAIRS).map(([a, b]) => `${a} and ${b}`);
     if (order.unresolved.length > MAX_NOTED_PAIRS) pairs.push(`${order.unresolved.length - MAX_NOTED_PAIRS} more pairs (see "order" in --json)`);
     notes.push(`equal timestamps at ${pairs.join(', ')} could not be ordered from the captures; they keep the command-line order.`);
   }
-  if (pumped.untimed > 0) notes.push(`${pumped.untimed} packets from Simple Packet Blocks carry no timestamp and were left out.`);
-  if (options.pcapng && options.pcapng !== '-') notes.push(`wrote ${out.packetsWritten} packets to ${options.pcapng}.`);
-  return { summary, packets: pumped.packets, notes, readerGone: out.readerGone };
+  if (source.result.untimed > 0) notes.push(`${source.result.untimed} packets from Simple Packet Blocks carry no timestamp and were left out.`);
+  if (options.pcapng && options.pcapng !== '-') notes.push(`wrote ${run.packetsWritten} packets to ${options.pcapng}.`);
+  return { summary, packets: source.result.packets, notes, readerGone: run.readerGone };
 }

@@ -1,10 +1,12 @@
 import type { PlannedPoint } from '../plan/plan.js';
 import { CaptureParser } from '../pcap/parser.js';
-import type { CaptureEvent, PacketEvent } from '../pcap/events.js';
+import type { CaptureEvent } from '../pcap/events.js';
+import type { InterfaceStatsInput } from '../pcap/pcapng-writer.js';
 import type { Timestamp } from '../model/time.js';
+import type { PacketSource, PointStatus, SourceEvents, SourceWindow } from '../pipeline/source.js';
 import { TraceCoverage } from './coverage.js';
-import { CaptureSession, type SessionResult } from './session.js';
-import { failureReason } from './tcpdump-output.js';
+import { CaptureSession } from './session.js';
+import { failureReason, type CaptureStats } from './tcpdump-output.js';
 
 /**
  * Live watermark slack. A point that has delivered no bytes at all for this long (wall
@@ -49,20 +51,6 @@ export interface LiveSourceOptions {
   bufferSizeKiB?: number;
   /** tcpdump --immediate-mode: lower display latency, but drops at high packet rates. */
   immediate?: boolean;
-  /** Backpressure for the spool readers (see SpoolReaderOptions.gate). */
-  gate?: () => Promise<void> | undefined;
-}
-
-/** What the live source tells whoever consumes it. */
-export interface LiveSourceEvents {
-  /** A packet read at `point` (its `point` is set). */
-  packet(point: number, ev: PacketEvent): void;
-  /** A chunk of capture was read (a chance to release what the merge holds). */
-  chunkRead(): void;
-  /** `point`'s stream ended; `early` with tcpdump's reason when the trace was not stopping. */
-  ended(point: number, early: { reason: string } | null): void;
-  /** Reading or parsing failed; `atEnd`: a record cut short when tcpdump ended. */
-  error(error: unknown, atEnd: boolean): void;
 }
 
 function msToTs(ms: number): Timestamp {
@@ -80,7 +68,8 @@ function msToTs(ms: number): Timestamp {
  * - the newest timestamp read per point, so the drain after a stop knows when every point
  *   has handed over what it captured before it.
  */
-export class LiveSource {
+export class LiveSource implements PacketSource {
+  readonly live = true;
   readonly coverage: TraceCoverage;
   /** Packets read per point. */
   readonly packets: number[];
@@ -92,13 +81,16 @@ export class LiveSource {
   private readonly session: CaptureSession;
   private readonly idleMs: number;
   private readonly drainSoftMs: number;
+  /** Per point, tcpdump's statistics once stopped (null where it printed none). */
+  stats: Array<CaptureStats | null> = [];
   private stopping = false;
   private lastAsked = 0;
+  private events: SourceEvents | undefined;
+  private stopped: Promise<void> | undefined;
 
   constructor(
     readonly points: readonly PlannedPoint[],
-    private readonly options: LiveSourceOptions,
-    private readonly events: LiveSourceEvents,
+    options: LiveSourceOptions = {},
   ) {
     const n = points.length;
     this.coverage = new TraceCoverage(n);
@@ -124,18 +116,17 @@ export class LiveSource {
           this.lastDataAt[point] = Date.now();
           try {
             this.feed(point, this.parsers[point]!.push(chunk));
-            this.events.chunkRead();
           } catch (error) {
-            this.events.error(error, false);
+            this.events?.error(error, false);
           }
         },
         onEnd: (point, readError) => {
-          if (readError !== undefined) this.events.error(readError, false);
+          if (readError !== undefined) this.events?.error(readError, false);
           try {
             this.feed(point, this.parsers[point]!.end());
           } catch (error) {
             // tcpdump stopped mid-record (killed): what came before is kept.
-            this.events.error(error, true);
+            this.events?.error(error, true);
           }
           this.ended[point] = true;
           let early: { reason: string } | null = null;
@@ -144,10 +135,11 @@ export class LiveSource {
             // Its capture covers what it handed over, no more: later paths crossing it are not judged there.
             this.coverage.cut(point, this.lastTsMs[point]!, 'point-ended');
           }
-          this.events.ended(point, early);
+          this.events?.ended(point, early);
         },
       },
-      options.gate ? { gate: options.gate } : {},
+      // Before each read of a spool: the runner's backpressure (SourceEvents.handed).
+      { gate: () => this.events?.handed() },
     );
   }
 
@@ -157,19 +149,28 @@ export class LiveSource {
       const t = ev.tsSec * 1000 + ev.tsNsec / 1e6;
       if (t > this.lastTsMs[point]!) this.lastTsMs[point] = t;
       ev.point = point;
-      this.events.packet(point, ev);
+      this.events?.packet(point, ev);
       this.packets[point]!++;
     }
   }
 
-  /** Starts every tcpdump; resolves once every point is armed (see CaptureSession.start). */
-  async start(signal?: AbortSignal): Promise<void> {
+  /** Starts every tcpdump; resolves once every point is armed (see CaptureSession.start): the window opens then. */
+  async start(events: SourceEvents, signal?: AbortSignal): Promise<SourceWindow> {
+    this.events = events;
     await this.session.start(signal);
     this.lastDataAt.fill(Date.now());
     this.session.processes.forEach((proc, i) => {
       proc.onLiveStats = (s) => this.coverage.drops[i]!.answered(s.droppedByKernel, Date.now());
       void proc.exited.then((s) => this.coverage.drops[i]!.ended(s?.droppedByKernel ?? null, Date.now()));
     });
+    return { openAtMs: Date.now() };
+  }
+
+  /** About every 100 ms: idle points are vouched for, and the tcpdumps asked for their drops. */
+  tick(nowMs: number): void {
+    const events = this.events;
+    if (events) this.idle(nowMs, (point, ts) => events.advance(point, ts));
+    this.askForDrops(nowMs);
   }
 
   /** Tells `advance` how far each idle point is known to be: nothing read for a while, nothing left to read. */
@@ -240,8 +241,26 @@ export class LiveSource {
     return this.session.processes[point]?.log ?? '';
   }
 
+  /** Every target's namespace end has ended (its container or process stopped): the host points would wait for nothing. */
+  targetsGone(): boolean {
+    const ends = this.points.flatMap((p, i) => (p.netnsPath ? [i] : []));
+    return ends.length > 0 && ends.every((i) => this.ended[i]);
+  }
+
+  status(): PointStatus[] {
+    return this.points.map((p, i) => ({ label: p.label, packets: this.packets[i]!, armed: true, ended: this.ended[i]!, dropped: this.liveDrops(i) }));
+  }
+
   /** Ends every tcpdump and waits for every stream to end. */
-  stop(): Promise<SessionResult> {
-    return this.session.stop();
+  stop(): Promise<void> {
+    this.stopped ??= this.session.stop().then((result) => {
+      this.stats = result.stats;
+    });
+    return this.stopped;
+  }
+
+  interfaceStats(): InterfaceStatsInput[] {
+    const end = msToTs(Date.now());
+    return this.stats.map((s, point) => ({ point, ...(s ? { ifRecv: s.received, ifDrop: s.droppedByKernel } : {}), endTime: end }));
   }
 }

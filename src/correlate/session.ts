@@ -30,8 +30,18 @@ export class CorrelationSession {
     this.merge.pushBatch(point, records);
   }
 
+  /** Nothing stamped before `ts` will come from `point` any more (an idle capture, a file read this far). */
+  advance(point: number, ts: Timestamp): void {
+    this.merge.advance(point, ts);
+  }
+
   end(point: number): void {
     this.merge.end(point);
+  }
+
+  /** Records the merge holds, waiting for the watermark. */
+  get buffered(): number {
+    return this.merge.stats.buffered;
   }
 
   /** Feed the correlator everything the watermark allows, and close the groups it passes. */

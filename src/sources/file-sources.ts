@@ -1,12 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { VethcapError } from '../errors.js';
-import type { CaptureRecord } from '../model/record.js';
-import type { Timestamp } from '../model/time.js';
 import type { CapturePoint } from '../model/topology.js';
 import { MANIFEST_FILE } from '../model/manifest.js';
 import { parseSessionManifest } from './session-manifest.js';
 import { readCaptureFile } from '../pcap/read.js';
+import type { SourceCoverage, SourceWindow } from '../pipeline/source.js';
 import type { CaptureEvent, InterfaceEvent } from '../pcap/events.js';
 
 /** One input file and, optionally, the label the user gave it (`--label NAME=FILE`). */
@@ -27,6 +26,17 @@ export interface FileSources {
   files: PlannedFile[];
   /** Statistics found in the inputs (pcapng ISBs, or a session manifest), per point. */
   stats: Array<{ received: bigint | null; dropped: bigint | null }>;
+  /** A session saved by `trace --save` (manifest version 2): what the live trace judged by. */
+  session?: SavedSession;
+}
+
+/** What a saved session brings to its replay, so that it judges as the live trace did. */
+export interface SavedSession {
+  window: Required<SourceWindow>;
+  coverage: SourceCoverage;
+  stopReason: string;
+  /** The correlation window the trace used (ns). */
+  windowNs?: number;
 }
 
 /**
@@ -34,22 +44,6 @@ export interface FileSources {
  * `npm run fuzz`) feeds captures held in memory through the same planning and pumping.
  */
 export type CaptureReader = (path: string) => AsyncGenerator<CaptureEvent[], void, undefined>;
-
-/** What the pump feeds: the merge (through the correlation session). */
-export interface RecordTarget {
-  push(point: number, record: CaptureRecord): void;
-  advance(point: number, ts: Timestamp): void;
-  end(point: number): void;
-  release(): void;
-  /** Called after each batch: where output backpressure reaches the reader. */
-  drain?(): Promise<void>;
-}
-
-export interface PumpResult {
-  packets: number;
-  /** Simple Packet Blocks carry no timestamp: they cannot be placed in a timeline. */
-  untimed: number;
-}
 
 /**
  * Plans the inputs of `vethcap merge`: a session folder (its manifest names the points
@@ -130,73 +124,4 @@ async function scanInterfaces(path: string, read: CaptureReader): Promise<Interf
   }
   if (found.length === 0) throw new VethcapError('BAD_CAPTURE', `${path} describes no interface: it holds no packets vethcap can place.`);
   return found;
-}
-
-/**
- * Reads every file as a stream and feeds the target in timestamp order across files:
- * the file that is furthest behind is read next, so the merge's window, not the
- * inputs' length, bounds memory. After each batch every point of that file is vouched
- * for up to the batch's last timestamp (a pcapng interface with no packets for a while
- * does not hold the merge back).
- */
-export async function pumpFiles(sources: FileSources, target: RecordTarget, read: CaptureReader = readCaptureFile): Promise<PumpResult> {
-  const result: PumpResult = { packets: 0, untimed: 0 };
-  const streams = sources.files.map((file) => ({
-    file,
-    iterator: read(file.path),
-    lastSec: -Infinity,
-    lastNsec: 0,
-    done: false,
-  }));
-  try {
-    for (;;) {
-      let next: (typeof streams)[number] | undefined;
-      for (const s of streams) {
-        if (s.done) continue;
-        if (!next || s.lastSec < next.lastSec || (s.lastSec === next.lastSec && s.lastNsec < next.lastNsec)) next = s;
-      }
-      if (!next) break;
-      const step = await next.iterator.next();
-      if (step.done === true) {
-        next.done = true;
-        for (const point of next.file.pointOf.values()) target.end(point);
-        target.release();
-        await target.drain?.();
-        continue;
-      }
-      for (const ev of step.value) {
-        if (ev.kind === 'packet') {
-          if (!ev.hasTimestamp) {
-            result.untimed++;
-            continue;
-          }
-          const point = next.file.pointOf.get(ev.interfaceId);
-          if (point === undefined) continue;
-          ev.point = point;
-          target.push(point, ev);
-          result.packets++;
-          if (ev.tsSec > next.lastSec || (ev.tsSec === next.lastSec && ev.tsNsec > next.lastNsec)) {
-            next.lastSec = ev.tsSec;
-            next.lastNsec = ev.tsNsec;
-          }
-        } else if (ev.kind === 'stats') {
-          const point = next.file.pointOf.get(ev.interfaceId);
-          const slot = point === undefined ? undefined : sources.stats[point];
-          if (slot) {
-            slot.received = ev.ifRecv ?? slot.received;
-            slot.dropped = ev.ifDrop ?? slot.dropped;
-          }
-        }
-      }
-      if (Number.isFinite(next.lastSec)) {
-        const ts = { tsSec: next.lastSec, tsNsec: next.lastNsec };
-        for (const point of next.file.pointOf.values()) target.advance(point, ts);
-      }
-      target.release();
-      await target.drain?.();
-    }
-  } finally {
-    await Promise.all(streams.map((s) => s.iterator.return(undefined)));
-  }
-  return result;
 }

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { VethcapError } from '../errors.js';
 import { commandLine, displayCommand } from '../exec/run.js';
+import type { StopTrigger } from '../pipeline/stop.js';
 
 export interface CommandRun {
   readonly command: string;
@@ -44,6 +45,42 @@ export function runInNamespace(netns: string | undefined, argv: readonly string[
           // gone
         }
       }
+    },
+  };
+}
+
+/** The command after `--` as a stop trigger: started once every point is armed; its end stops the trace. */
+export interface CommandTrigger extends StopTrigger {
+  /** Its exit code once it ended, else null. */
+  readonly exitCode: number | null;
+}
+
+/**
+ * Runs the command once the window opens; `graceMs` after it exits the trace stops, so
+ * packets it caused just before (a late reply, a TCP close) still get a verdict. When
+ * the trace stops first, the command is ended.
+ */
+export function afterCommand(netns: string | undefined, argv: readonly string[], graceMs: number): CommandTrigger {
+  let run: CommandRun | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let exitCode: number | null = null;
+  return {
+    get exitCode() {
+      return exitCode;
+    },
+    arm(stop, fail) {
+      run = runInNamespace(netns, argv);
+      run.done.then(
+        (code) => {
+          exitCode = code;
+          timer = setTimeout(() => stop('command'), graceMs);
+        },
+        fail,
+      );
+    },
+    disarm() {
+      clearTimeout(timer);
+      run?.kill();
     },
   };
 }

@@ -1,13 +1,7 @@
 /** The live status line on stderr (pure). */
 
-export interface PointStatus {
-  label: string;
-  packets: number;
-  armed: boolean;
-  ended: boolean;
-  /** Packets the kernel dropped at this point so far (tcpdump's count), null before it answered. */
-  dropped: number | null;
-}
+import type { PointStatus } from '../pipeline/source.js';
+export type { PointStatus } from '../pipeline/source.js';
 
 /** Below this much capture not read yet, vethcap is keeping up and the line says nothing of it. */
 const BEHIND_BYTES = 1024 * 1024;

@@ -5,7 +5,7 @@ import { judgePath, markAfterStop, type CaptureCoverage, type PointGap } from '.
 import { DropTimeline } from '../../../src/capture/drop-timeline.js';
 import { TraceCoverage } from '../../../src/capture/coverage.js';
 import { SummaryCollector } from '../../../src/render/run-summary.js';
-import { VerdictGate } from '../../../src/trace/verdict-gate.js';
+import { VerdictGate } from '../../../src/pipeline/verdict-gate.js';
 import type { CaptureRecord } from '../../../src/model/record.js';
 import { icmpFrame } from '../../helpers/frames.js';
 import { rec } from '../../helpers/records.js';

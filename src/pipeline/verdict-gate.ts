@@ -1,7 +1,7 @@
 import type { PacketPath } from '../correlate/path.js';
 import type { TopologyIndex } from '../correlate/topology-index.js';
 import { copySpanMs, judgePath, markAfterStop } from '../correlate/verdict.js';
-import type { TraceCoverage } from '../capture/coverage.js';
+import type { SourceCoverage } from './source.js';
 
 /** Paths held for judging past this many: the oldest are judged with what is known (a point that never answers). */
 const MAX_HELD = 200_000;
@@ -12,8 +12,8 @@ function firstMs(path: PacketPath): number {
 }
 
 /**
- * Between the correlation and the outputs of a live trace: gives each path its verdict on
- * the capture window and the points' drops, in id order.
+ * Between the correlation and the outputs: gives each path its verdict on the capture
+ * window and the points' drops (a live trace's, or a replayed session's), in id order.
  * - A path whose first copy came before every point was armed is left out (`outside`
  *   counts its copies): a point still starting may have missed it.
  * - A path whose first copy came after the stop moment gets no verdict (`after-stop`).
@@ -32,7 +32,8 @@ export class VerdictGate {
 
   constructor(
     private readonly topo: TopologyIndex,
-    private readonly coverage: TraceCoverage,
+    /** null: every capture counts as whole, and a path is passed on as the correlation judged it. */
+    private readonly coverage: SourceCoverage | null,
     private readonly sink: (path: PacketPath) => void,
   ) {}
 
@@ -87,14 +88,14 @@ export class VerdictGate {
   }
 
   private ready(path: PacketPath): boolean {
-    if (path.verdict === null || path.verdict === 'complete') return true;
+    if (path.verdict === null || path.verdict === 'complete' || this.coverage === null) return true;
     if (firstMs(path) > this.stopMs) return true;
     return this.coverage.knows(copySpanMs(path).toMs);
   }
 
   private emit(path: PacketPath): void {
     if (firstMs(path) > this.stopMs) markAfterStop(path);
-    else if (path.verdict !== null && path.verdict !== 'complete') judgePath(path, this.topo, this.coverage);
+    else if (path.verdict !== null && path.verdict !== 'complete' && this.coverage !== null) judgePath(path, this.topo, this.coverage);
     this.sink(path);
   }
 }
