@@ -10,7 +10,8 @@ export * from './decode/index.js';
 export * from './merge/index.js';
 export * from './correlate/index.js';
 export * from './render/index.js';
-export type { SessionManifest } from './model/manifest.js';
+export type { SessionManifest, SessionManifestV1, SessionManifestV2, SessionPoint, SessionWindow, SessionStopReason, SavedCoverage, SavedDropInterval, SavedStats } from './model/manifest.js';
+export { parseSessionManifest } from './sources/session-manifest.js';
 // The stages with I/O: resolve, plan, capture, trace, verify, merge of files.
 export { resolveTargets, type ResolveOptions } from './resolve/resolve.js';
 export type * from './resolve/types.js';
@@ -25,4 +26,5 @@ export { mergeFiles, type MergeResult } from './merge-files.js';
 export { PathOutput, type PathOutputOptions } from './sinks/path-output.js';
 export { OrderedPcapngWriter } from './sinks/ordered-pcapng.js';
 export { openOutputFile, type OutputFile } from './sinks/output-file.js';
+export { SessionFolder, type SessionCloseInfo } from './sinks/session-folder.js';
 export { createLab, type Lab, type LabHost, type LabOptions } from './lab/lab.js';

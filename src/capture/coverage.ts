@@ -1,5 +1,6 @@
 import { DropTimeline } from './drop-timeline.js';
 import type { CaptureCoverage, PointGap } from '../correlate/verdict.js';
+import type { SavedCoverage } from '../model/manifest.js';
 
 /**
  * What a live trace knows of its own captures, per point: its kernel drops over time
@@ -32,6 +33,30 @@ export class TraceCoverage implements CaptureCoverage {
     if (!timeline.knows(toMs)) return timeline.total > 0 || timeline.pendingSince !== null ? { reason: 'kernel-drops', dropped: null } : null;
     const d = timeline.dropsBetween(fromMs, toMs);
     return d === 0 ? null : { reason: 'kernel-drops', dropped: d };
+  }
+
+  /**
+   * Per point, what a session manifest keeps of it (see SavedCoverage), so a replay of
+   * the saved captures judges paths as this trace did. Taken at the trace's end; a
+   * point whose tcpdump has not ended yet is saved as what gapAt answers now.
+   */
+  save(): SavedCoverage[] {
+    return this.drops.map((timeline, i) => {
+      const at = this.wholeUntil[i]!;
+      // A cut at -Infinity (the point ended before its first packet) covers nothing: null, as JSON has no -Infinity.
+      const cut = at === Infinity ? null : { atMs: at === -Infinity ? null : at, reason: this.cutReason[i]! };
+      return { drops: timeline.toSaved(), cut };
+    });
+  }
+
+  /** Coverage from a session manifest: every timeline finished, so knows() is true and gapAt answers as the saved trace's did at its end. */
+  static restore(saved: readonly SavedCoverage[]): TraceCoverage {
+    const coverage = new TraceCoverage(saved.length);
+    saved.forEach((s, i) => {
+      coverage.drops[i] = DropTimeline.restore(s.drops);
+      if (s.cut !== null) coverage.cut(i, s.cut.atMs ?? -Infinity, s.cut.reason);
+    });
+    return coverage;
   }
 
   /** True when every point's drops are known past `ms` (or its capture was cut before it). */

@@ -1,3 +1,5 @@
+import type { SavedDropInterval } from '../model/manifest.js';
+
 /**
  * One capture point's kernel drops over time, from tcpdump's cumulative counts (its
  * answers to SIGUSR1 while it runs, its statistics when it ends). Pure: the caller says
@@ -51,6 +53,38 @@ export class DropTimeline {
     this.finished = true;
   }
 
+  /**
+   * The intervals for a session manifest, in the order they were learnt (which is the
+   * order dropsBetween walks them in, so a restored timeline answers alike). A timeline
+   * that has not ended yet is saved as what it would answer now: past the moment its
+   * drops are known, an interval of unknown drops when it has counted some or a
+   * question is out (see TraceCoverage.gapAt), nothing more when it has seen none.
+   */
+  toSaved(): SavedDropInterval[] {
+    const saved = this.intervals.map((iv): SavedDropInterval => [finiteOrNull(iv.fromMs), finiteOrNull(iv.toMs), iv.drops]);
+    if (!this.finished && (this.lastTotal > 0 || this.askedAt !== null)) {
+      // Unknown for every interval ending after knownUntil, and only those: knows(toMs) was false exactly there.
+      // (Nothing answered yet: knownUntil is -Infinity, and its next double, -Number.MAX_VALUE, stands for it.)
+      saved.push([nextUp(this.knownUntil), null, null]);
+    }
+    return saved;
+  }
+
+  /**
+   * A finished timeline from saved intervals (a replayed session): it knows every
+   * moment, and answers dropsBetween and total as the saved one did.
+   */
+  static restore(saved: readonly SavedDropInterval[]): DropTimeline {
+    const t = new DropTimeline();
+    for (const [fromMs, toMs, drops] of saved) {
+      t.intervals.push({ fromMs: fromMs ?? -Infinity, toMs: toMs ?? Infinity, drops });
+      if (drops !== null) t.lastTotal += drops;
+    }
+    t.knownUntil = Infinity;
+    t.finished = true;
+    return t;
+  }
+
   private record(total: number, nowMs: number): void {
     const delta = total - this.lastTotal;
     // A count that went down (another tcpdump's answer, a reset) says nothing: keep the old one.
@@ -86,4 +120,18 @@ export class DropTimeline {
     }
     return sum;
   }
+}
+
+/** JSON holds no Infinity: a saved interval's open ends are null (by position: from is -Infinity, to is +Infinity). */
+function finiteOrNull(ms: number): number | null {
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** The smallest double above `x` (x below +Infinity), so `nextUp(x) <= t` exactly when `x < t`. */
+function nextUp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE;
+  const f = new Float64Array([x]);
+  const bits = new BigInt64Array(f.buffer);
+  bits[0] = x > 0 ? bits[0]! + 1n : bits[0]! - 1n;
+  return f[0]!;
 }

@@ -29,7 +29,8 @@ describe('session manifest', () => {
   });
   it.each([
     ['{"vethcap":1,"po', /^m\.json: not valid JSON/],
-    [{ vethcap: 2, points: [point] }, /not a vethcap session manifest/],
+    [{ vethcap: '1', points: [point] }, /not a vethcap session manifest/],
+    [{ vethcap: 3, points: [point] }, /written by a newer vethcap \(manifest version 3; this one reads versions 1 to 2\): update vethcap/],
     [{ vethcap: 1, points: [] }, /no capture points listed/],
     [{ vethcap: 1, points: [null] }, /point 1 is not an object/],
     [{ vethcap: 1, points: [{ ...point, file: 3 }] }, /point 1 has no "file"/],
