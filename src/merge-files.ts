@@ -7,7 +7,6 @@ import { VethcapError } from './errors.js';
 import { planFileSources, type CaptureReader, type FileInput, type FileSources } from './sources/file-sources.js';
 import { FileSource, pumpFiles } from './sources/file-source.js';
 import { Pipeline } from './pipeline/runner.js';
-import type { StopReason } from './pipeline/stop.js';
 import type { PathOutputOptions } from './sinks/path-output.js';
 import { renderSummaryText, type RunSummary } from './render/run-summary.js';
 
@@ -19,8 +18,12 @@ export interface MergeOptions extends PathOutputOptions {
   read?: CaptureReader;
 }
 
-/** The summary of a merge; a replayed session adds what its live trace knew. */
-export type MergeSummary = RunSummary & { outsideWindow?: number; stopReason?: string };
+/** The summary of a merge; a replayed session adds what its live trace knew (the keys trace --json gives). */
+export type MergeSummary = RunSummary & {
+  capture?: Array<{ point: string; captured: number | null; droppedByKernel: number | null }>;
+  stopReason?: string;
+  outsideWindow?: number;
+};
 
 export interface MergeResult {
   summary: MergeSummary;
@@ -93,8 +96,12 @@ export async function mergeFiles(inputs: readonly FileInput[], options: MergeOpt
   const run = await pipeline.run();
   const summary: MergeSummary = run.summary;
   if (sources.session) {
+    summary.capture = sources.points.map((p, i) => {
+      const s = sources.stats[i];
+      return { point: p.label, captured: s?.received != null ? Number(s.received) : null, droppedByKernel: s?.dropped != null ? Number(s.dropped) : null };
+    });
+    summary.stopReason = sources.session.stopReason;
     summary.outsideWindow = run.outsideWindow;
-    summary.stopReason = sources.session.stopReason as StopReason;
   }
   // The summary, unless nobody reads stdout any more.
   if (!run.readerGone) {

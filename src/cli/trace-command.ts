@@ -29,6 +29,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           .option('add-host', { type: 'string', array: true, describe: 'Also capture on this host interface (label host:IFNAME).' })
           .option('uplink', { type: 'string', describe: 'Also capture on the host\'s uplink: IFACE, or empty for the interface of the default route.' })
           .option('drain', { type: 'number', describe: 'Milliseconds after the command given after -- exits that still count as the trace (default 200): packets that begin by then get a verdict (a late reply, a TCP close).' })
+          .option('save', { type: 'string', describe: 'Also save the session in this new folder: one pcap per point as tcpdump handed it over, and a manifest.json with the topology, the window and each point\'s drops. `vethcap merge DIR` replays it to the same verdicts; attach it to a bug report.' })
           .option('immediate', { type: 'boolean', default: false, describe: 'tcpdump --immediate-mode: each packet shown at once instead of up to ~1 s late, but at high packet rates the kernel drops packets.' })
           .parserConfiguration({ 'populate--': true }),
       )
@@ -36,6 +37,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
         .example("sudo $0 trace box web --filter 'tcp port 80' -w path.pcapng", 'two containers, and one pcapng for Wireshark')
         .example('sudo $0 trace box --filter icmp -- ping -c 3 198.18.0.3', 'run ping inside box once every point is armed; stop when it ends')
         .example('sudo $0 trace box -c 100 --json > paths.ndjson', 'the first 100 paths as NDJSON')
+        .example('sudo $0 trace box web -d 10 --save session/', 'also save the session: `vethcap merge session/` replays it to the same paths')
         .epilogue('Stops on -c, -d, the command\'s end, Ctrl-C or SIGTERM; the pcapng is complete whatever stops it. Only packets that begin between the moment every point is armed and the moment the stop is asked for get a verdict: complete, lost (the network lost it, between the two points named), not captured (a point\'s capture missed the copy: kernel drops, the point ended) or undetermined; packets that begin later go into the pcapng marked "after the stop". Labels: <target>:<ifname> inside a namespace, host:<ifname> on the host. The bridge device is an observation point: hop latencies run port to port. Each tcpdump writes into an unnamed spool file in $VETHCAP_SPOOL_DIR (else $TMPDIR, else /tmp) that vethcap reads back, so a burst it cannot show in real time is shown late, not dropped.'),
     async (argv) => {
       const args = argv as unknown as OutputArgs & {
@@ -52,6 +54,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
         uplink?: string;
         drain?: number;
         immediate: boolean;
+        save?: string;
         '--'?: Array<string | number>;
       };
       if (args.count !== undefined && !(args.count > 0)) throw new VethcapError('USAGE', '--count takes a number of packet paths above 0.');
@@ -86,6 +89,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           ...(args['--'] && args['--'].length > 0 ? { command: args['--'].map(String) } : {}),
           ...(args.drain !== undefined ? { drainMs: args.drain } : {}),
           immediate: args.immediate,
+          ...(args.save !== undefined ? { save: args.save, argv: ['vethcap', ...process.argv.slice(2)] } : {}),
           windowNs: Math.round(args.window * 1e6),
           signal: interrupt.signal,
           urgentSignal: interrupt.urgent,
@@ -120,7 +124,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
     },
   );
 
-function report(result: TraceResult, args: OutputArgs): void {
+function report(result: TraceResult, args: OutputArgs & { save?: string }): void {
   const perPoint = result.points.map((p, i) => ({
     point: p.label,
     captured: result.stats[i]?.captured ?? null,
@@ -143,6 +147,7 @@ function report(result: TraceResult, args: OutputArgs): void {
   if (result.commandExitCode !== null && result.commandExitCode !== 0) process.stderr.write(`vethcap: the command exited with ${result.commandExitCode}.\n`);
   if (result.outsideWindow > 0) process.stderr.write(`vethcap: left out ${result.outsideWindow} packets captured before every point was armed (a point still starting may have missed them).\n`);
   if (args.write) process.stderr.write(`vethcap: wrote ${result.packetsWritten} packets to ${args.write}.\n`);
+  if (args.save !== undefined) process.stderr.write(`vethcap: saved the session in ${args.save} (vethcap merge ${args.save} replays it).\n`);
 }
 
 /**

@@ -71,6 +71,8 @@ export class SessionFolder {
     private readonly points: PointFile[],
     /** When the folder was made (ISO 8601), for the manifest. */
     private readonly created: string,
+    /** Whether create() made the folder (discard() then removes it). */
+    private readonly madeDir: boolean,
   ) {}
 
   /**
@@ -97,7 +99,19 @@ export class SessionFolder {
       if (madeDir) await rmdir(dir).catch(() => undefined);
       throw error;
     }
-    return new SessionFolder(dir, opened, created);
+    return new SessionFolder(dir, opened, created, madeDir);
+  }
+
+  /**
+   * Closes and removes what create() made, when the run failed before it captured anything
+   * (a bad -w path): nothing is left behind for a session that never was.
+   */
+  async discard(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled(this.points.map((f) => f.sink.close()));
+    await Promise.allSettled(this.points.map((f) => rm(f.path, { force: true })));
+    if (this.madeDir) await rmdir(this.dir).catch(() => undefined);
   }
 
   /** The pcap files' names inside the folder, in point order. */

@@ -2,7 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { VethcapError } from '../errors.js';
 import type { CapturePoint } from '../model/topology.js';
-import { MANIFEST_FILE } from '../model/manifest.js';
+import { MANIFEST_FILE, type SessionStopReason } from '../model/manifest.js';
+import { TraceCoverage } from '../capture/coverage.js';
 import { parseSessionManifest } from './session-manifest.js';
 import { readCaptureFile } from '../pcap/read.js';
 import type { SourceCoverage, SourceWindow } from '../pipeline/source.js';
@@ -32,9 +33,9 @@ export interface FileSources {
 
 /** What a saved session brings to its replay, so that it judges as the live trace did. */
 export interface SavedSession {
-  window: Required<SourceWindow>;
+  window: SourceWindow;
   coverage: SourceCoverage;
-  stopReason: string;
+  stopReason: SessionStopReason;
   /** The correlation window the trace used (ns). */
   windowNs?: number;
 }
@@ -93,13 +94,26 @@ async function planSessionFolder(dir: string): Promise<FileSources> {
     throw new VethcapError('IO', `${dir} is a folder without a readable ${MANIFEST_FILE}: give capture files, or a folder written by vethcap.`, { cause: error });
   }
   const manifest = parseSessionManifest(text, where);
-  const points: CapturePoint[] = manifest.points.map(({ file: _file, stats: _stats, ...point }) => point);
+  const points: CapturePoint[] = manifest.points.map((p) => {
+    const { file: _file, stats: _stats, ...point } = p;
+    const { coverage: _coverage, ...bare } = point as CapturePoint & { coverage?: unknown };
+    return bare;
+  });
   const files = manifest.points.map((p, i) => ({ path: join(dir, p.file), pointOf: new Map([[0, i]]) }));
   const stats = manifest.points.map((p) => ({
     received: p.stats ? BigInt(p.stats.captured) : null,
     dropped: p.stats ? BigInt(p.stats.droppedByKernel) : null,
   }));
-  return { points, files, stats };
+  if (manifest.vethcap === 1) return { points, files, stats };
+  // Saved by `trace --save`: the replay judges by what the trace knew (its window, each point's drops).
+  const { window } = manifest;
+  const session: SavedSession = {
+    window: { openAtMs: window.armedAtMs, ...(window.stopAtMs !== null ? { stopAtMs: window.stopAtMs } : {}) },
+    coverage: TraceCoverage.restore(manifest.points.map((p) => p.coverage)),
+    stopReason: window.stopReason,
+    ...(manifest.windowNs !== undefined ? { windowNs: manifest.windowNs } : {}),
+  };
+  return { points, files, stats, session };
 }
 
 function uniqueLabel(label: string, points: readonly CapturePoint[]): string {

@@ -12,6 +12,7 @@ import { Pipeline, type RunProgress, type RunResult } from '../pipeline/runner.j
 import { afterDuration, type StopReason } from '../pipeline/stop.js';
 export type { StopReason } from '../pipeline/stop.js';
 import type { PathOutputOptions } from '../sinks/path-output.js';
+import { SessionFolder, type SessionCloseInfo } from '../sinks/session-folder.js';
 import type { PacketPath } from '../correlate/path.js';
 import type { ResolveResult } from '../resolve/types.js';
 import { afterCommand, type CommandTrigger } from './command.js';
@@ -57,6 +58,14 @@ export interface TraceOptions extends PlanOptions {
    * the trace ends.
    */
   onProgress?: (progress: TraceProgress | null, why?: 'text' | 'end') => void;
+  /**
+   * Save the session here (`--save DIR`): one pcap per point as tcpdump handed it over, and
+   * a manifest with the topology, the window and each point's drops, so that
+   * `vethcap merge DIR` replays it to the same verdicts.
+   */
+  save?: string;
+  /** vethcap's command line, for the saved manifest. */
+  argv?: readonly string[];
   /** Already resolved targets (skips the look-up). */
   resolved?: ResolveResult;
   /**
@@ -108,11 +117,14 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   const source = new LiveSource(points, { ...(options.bufferSizeKiB !== undefined ? { bufferSizeKiB: options.bufferSizeKiB } : {}), immediate: options.immediate ?? false });
   let timing: ArmTiming = { lookupMs: 0, startMs: 0, sinceProcessStartMs: 0 };
   let armedAfterMs = 0;
+  const windowNs = options.windowNs ?? 100_000_000;
+  const folder = options.save !== undefined ? await SessionFolder.create(options.save, points) : undefined;
   const tStart = performance.now();
-  const pipeline = await Pipeline.open(source, {
+  const opening = Pipeline.open(source, {
     output: options.output,
     ...(options.stdout ? { stdout: options.stdout } : {}),
-    windowNs: options.windowNs ?? 100_000_000,
+    windowNs,
+    ...(folder ? { tap: folder } : {}),
     ...(options.count !== undefined ? { count: options.count } : {}),
     triggers: [...(options.durationS !== undefined ? [afterDuration(options.durationS)] : []), ...(command ? [command] : [])],
     ...pick(options, ['signal', 'urgentSignal', 'onPath', 'onBacklog', 'onProgress']),
@@ -124,8 +136,36 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
       options.onArmed?.(points, timing);
     },
   });
-  const run = await pipeline.run();
+  const pipeline = await opening.catch(async (error: unknown) => {
+    await folder?.discard();
+    throw error;
+  });
+  let run: RunResult;
+  try {
+    run = await pipeline.run();
+  } catch (error) {
+    // Never armed: no session to keep (as the pcapng is removed then). Else what was captured is.
+    if (!Number.isFinite(pipeline.window.openAtMs)) await folder?.discard();
+    else await folder?.close(savedSession(pipeline, source, options, windowNs, true)).catch(() => undefined);
+    throw error;
+  }
+  await folder?.close(savedSession(pipeline, source, options, windowNs));
   return { ...run, points, stats: source.stats, armedAfterMs, timing, commandExitCode: command?.exitCode ?? null };
+}
+
+/** What the saved session's manifest needs from the run, at its end (a failed one too). */
+function savedSession(pipeline: Pipeline, source: LiveSource, options: TraceOptions, windowNs: number, failed = false): SessionCloseInfo {
+  const { openAtMs: armedAtMs, stopAtMs } = pipeline.window;
+  return {
+    window: { armedAtMs, stopAtMs: Number.isFinite(stopAtMs) ? stopAtMs : null, stopReason: failed ? 'failed' : (pipeline.stopReason ?? 'failed') },
+    stats: source.points.map((_, i) => {
+      const s = source.stats[i];
+      return s ? { captured: s.captured, droppedByKernel: s.droppedByKernel } : null;
+    }),
+    coverage: source.coverage.save(),
+    windowNs,
+    ...(options.argv ? { argv: options.argv } : {}),
+  };
 }
 
 /** The checks, the look-up of the targets and the plan (skipped for a plan brought along). */

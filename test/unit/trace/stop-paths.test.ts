@@ -5,19 +5,14 @@
  * a stop calls nothing lost, capture drops are "not captured", a point that ends early is
  * named, and -c gives N paths.
  */
-import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { trace, type TraceOptions, type TraceResult } from '../../../src/trace/trace.js';
-import type { PlannedPoint } from '../../../src/plan/plan.js';
 import type { PacketPath } from '../../../src/correlate/path.js';
 import { VethcapError } from '../../../src/errors.js';
-import { concat, pcapHeader, pcapRecord } from '../pcap/build.js';
 import { tempDir } from '../pcap/tools.js';
-import { icmpFrame } from '../../helpers/frames.js';
-import { IP, MAC, fivePoints } from '../../helpers/topology.js';
-import { useFakeTcpdump } from '../../helpers/fake-tcpdump.js';
+import { FAKE_POINTS, useFakeSession, writeFakeCaptures } from '../../helpers/fake-session.js';
 
 const tmp = tempDir('vethcap-stop-paths-');
 afterAll(() => tmp.remove());
@@ -27,45 +22,11 @@ afterEach(() => {
   restoreEnv = undefined;
 });
 
-/** The five points (box:eth0, host:vethA, host:docker0, host:vethB, web:eth0) as host interfaces sp0..sp4. */
-const POINTS: PlannedPoint[] = fivePoints().points.map((p, i) => ({ ...p, ifname: `sp${i}` }));
-/** Offsets (µs) of a request's copies at the five points, and of its reply's. */
-const REQUEST_US = [0, 4, 4, 20, 22];
-const REPLY_US = [122, 120, 101, 101, 100];
-const PINGS = 400;
-const GAP_MS = 10;
+const POINTS = FAKE_POINTS;
+writeFakeCaptures(tmp.dir);
 
-/**
- * One capture per point: PINGS pings box → web, one every GAP_MS, each request and reply at
- * every point. Each file starts with the same frame at offset 0 (the fake stamps each file
- * from its first packet: so all five keep their offsets to each other).
- */
-function writeCaptures(): void {
-  const start = icmpFrame({ srcMac: '02:00:00:00:00:99', dstMac: '02:00:00:00:00:98', src: '198.18.9.1', dst: '198.18.9.2', ipId: 1, id: 1, seq: 0 });
-  POINTS.forEach((p, i) => {
-    const records: Uint8Array[] = [pcapRecord(true, 1_700_000_000, 0, start)];
-    for (let k = 0; k < PINGS; k++) {
-      const base = k * GAP_MS * 1000 + 1000;
-      const req = icmpFrame({ srcMac: MAC.box, dstMac: MAC.web, src: IP.box, dst: IP.web, ipId: 100 + k, id: 7, seq: k });
-      const rep = icmpFrame({ srcMac: MAC.web, dstMac: MAC.box, src: IP.web, dst: IP.box, ipId: 5000 + k, id: 7, seq: k, reply: true });
-      records.push(pcapRecord(true, 1_700_000_000, base + REQUEST_US[i]!, req), pcapRecord(true, 1_700_000_000, base + REPLY_US[i]!, rep));
-    }
-    writeFileSync(join(tmp.dir, `${p.ifname}.pcap`), concat(pcapHeader(true, false, 1), ...records));
-  });
-}
-writeCaptures();
-
-/**
- * The fakes, first on PATH. Blocks of a different size at each point, as real rings fill
- * differently: a SIGINT then loses different packets at each point.
- */
 function fake(vars: Record<string, string> = {}): void {
-  restoreEnv = useFakeTcpdump({
-    FAKE_TCPDUMP_DIR: tmp.dir,
-    FAKE_TCPDUMP_EPOCH_MS: String(Date.now() + 300),
-    FAKE_TCPDUMP_BLOCK_PACKETS: 'sp0:64;sp1:41;sp2:50;sp3:33;sp4:57',
-    ...vars,
-  });
+  restoreEnv = useFakeSession(tmp.dir, vars);
 }
 
 async function run(options: Partial<TraceOptions> & { stopAfterMs?: number }): Promise<{ result: TraceResult; paths: PacketPath[] }> {
