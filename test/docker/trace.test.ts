@@ -7,6 +7,7 @@ import { dockerAvailable } from '../helpers/env.js';
 import { DockerScope, docker, ensureTestImage } from '../helpers/docker.js';
 import { runCli } from '../helpers/cli.js';
 import { hopLabels, parseNdjson } from '../helpers/paths.js';
+import { expectReplayEqual } from '../helpers/replay.js';
 import type { ResolveResult } from '../../src/resolve/types.js';
 
 describe.runIf(dockerAvailable())('trace two real containers on docker0', () => {
@@ -54,6 +55,13 @@ describe.runIf(dockerAvailable())('trace two real containers on docker0', () => 
     expect([...ids.values()]).toEqual(Array(10).fill(5));
     expect(rows.filter((r) => r[1] !== P.bridge).every((r) => r[2] === '0x00000001' || r[2] === '0x00000002')).toBe(true);
     expect(rows.every((r) => /^vethcap #\d+ /.test(r[3] ?? ''))).toBe(true);
+  });
+
+  it('--save, then merge DIR: the same path lines and summary for two containers', async () => {
+    const saved = join(dir, 'session');
+    const r = await runCli(['trace', box, web, '--filter', 'icmp', '--json', '--save', saved, '--', 'ping', '-c', '20', '-i', '0.05', webIp]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await expectReplayEqual(r.stdout, saved)).toBe(40);
   });
 
   it('reports a container that stops during the trace and closes its points (exit 3)', async () => {

@@ -7,6 +7,7 @@ import { privileged } from '../helpers/env.js';
 import { useLab } from '../helpers/lab.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { hopLabels, parseNdjson } from '../helpers/paths.js';
+import { expectReplayEqual } from '../helpers/replay.js';
 import { run } from '../../src/exec/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vethcap-trace-test-'));
@@ -44,6 +45,24 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
     const l = lab();
     return { box: 'box:eth0', h0: `host:${l.host('box').hostIf}`, br: `host:${l.bridge}`, h1: `host:${l.host('web').hostIf}`, web: 'web:eth0' };
   };
+
+  it('--save, then merge DIR: the same path lines and summary, stopped by the command or by Ctrl-C', async () => {
+    // Stopped by the command's end.
+    const ended = join(dir, 'save-command');
+    const r = await runCli(['trace', ...targets(), '--filter', 'icmp', '--json', '--save', ended, '--', 'ping', '-c', '40', '-i', '0.01', lab().host('web').ip]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await expectReplayEqual(r.stdout, ended)).toBe(80);
+    // Stopped by SIGINT mid-stream, traffic still flowing: paths after the stop, blocks cut.
+    const cut = join(dir, 'save-sigint');
+    const child = execa(process.execPath, [BIN, 'trace', ...targets(), '--filter', 'icmp', '--json', '--save', cut, '--', 'ping', '-c', '2000', '-i', '0.005', lab().host('web').ip], { reject: false });
+    // With --json nothing says "armed": the command's first words do (it starts once every point is).
+    await new Promise<void>((resolve) => child.stderr!.on('data', (d: Buffer) => d.toString().includes('PING') && resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    child.kill('SIGINT');
+    const stopped = await child;
+    expect(stopped.exitCode, stopped.stderr).toBe(130);
+    expect(await expectReplayEqual(stopped.stdout, cut)).toBeGreaterThan(50);
+  });
 
   it('shows every request and reply at all five points in path order, in the timeline and the pcapng', async () => {
     const file = join(dir, 'path.pcapng');
