@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { CommandModule } from './commands.js';
 import { VethcapError } from '../errors.js';
 import { trace, type TraceProgress, type TraceResult } from '../trace/trace.js';
-import { renderStatusLine } from '../trace/status-line.js';
+import { renderStatusLine } from '../render/status-line.js';
 import { renderSummaryText } from '../render/run-summary.js';
 import { run } from '../exec/run.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderStatusLine } from '../../../src/trace/status-line.js';
+import { renderStatusLine } from '../../../src/render/status-line.js';
 
 describe('status line', () => {
   const points = [
