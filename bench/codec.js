@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   CaptureParser, PcapWriter, PcapngWriter, openFileSink, readCaptureFile,
-} from '../dist/pcap/index.js';
+} from '../dist/index.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const RUNS = 3;

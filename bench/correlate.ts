@@ -6,7 +6,7 @@
  *
  *   npx tsc -p tsconfig.json --outDir bench/out && node bench/out/bench/correlate.js [packets] [windowMs]
  */
-import { CorrelationSession } from '../src/correlate/session.js';
+import { CorrelationSession } from '../src/correlate/correlation-session.js';
 import type { PacketPath } from '../src/correlate/path.js';
 import { DIRECTION, LINKTYPE, type CaptureRecord } from '../src/model/record.js';
 import type { Topology } from '../src/model/topology.js';

@@ -5,7 +5,7 @@ import type { InterfaceStatsInput } from '../pcap/pcapng-writer.js';
 import type { Timestamp } from '../model/time.js';
 import type { PacketSource, PointStatus, SourceEvents, SourceWindow } from '../pipeline/source.js';
 import { TraceCoverage } from './coverage.js';
-import { CaptureSession } from './session.js';
+import { CaptureSession } from './capture-session.js';
 import { failureReason, type CaptureStats } from './tcpdump-output.js';
 
 /**

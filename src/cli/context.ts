@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 /** What main() and the command handlers share. */
 
 /** What a command handler reports back to main(). */
@@ -25,3 +26,6 @@ export function parsedOnly(ctx: CommandContext, command: string, options: Record
   ctx.parsed = { command, options };
   return true;
 }
+
+/** A subcommand registers itself on the yargs instance; one file per command. */
+export type CommandModule = (cli: Argv, ctx: CommandContext) => Argv;

@@ -1,4 +1,4 @@
-import type { CommandModule } from './commands.js';
+import type { CommandModule } from './context.js';
 import { createLab } from '../lab/lab.js';
 import { trace } from '../trace/trace.js';
 import { renderSummaryText } from '../render/run-summary.js';

@@ -3,7 +3,7 @@ import { formatError } from './report-error.js';
 import { EXIT } from './exit-codes.js';
 import { VethcapError, ioReason, isVethcapError } from '../errors.js';
 import { commands } from './commands.js';
-import { packageVersion } from './version.js';
+import { VETHCAP_VERSION } from '../version.js';
 import type { CommandContext, ParsedCommand } from './context.js';
 
 const EPILOGUE = `Exit codes: 0 ok, 1 forwarding failed (verify), 2 usage, 3 target, 4 environment (tool or Docker missing), 5 permission, 6 capture failed, 7 file, 8 undetermined (verify: capture drops leave probes unchecked), 70 internal error, 130/143 interrupted (SIGINT/SIGTERM), 141 stdout closed by its reader (| head).
@@ -30,7 +30,7 @@ export function buildCli(argv: string[], ctx: CommandContext = { exitCode: EXIT.
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version(packageVersion())
+    .version(VETHCAP_VERSION)
     // On a terminal, fit it; piped (to grep, a file, a test), one line per option and example.
     .wrap(process.stdout.isTTY ? Math.min(110, process.stdout.columns || 100) : null)
     .epilogue(EPILOGUE)

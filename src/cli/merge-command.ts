@@ -1,6 +1,6 @@
-import type { CommandModule } from './commands.js';
+import type { CommandModule } from './context.js';
 import { VethcapError } from '../errors.js';
-import { mergeFiles } from '../merge-files.js';
+import { mergeFiles } from '../offline/merge-files.js';
 import { EXIT } from './exit-codes.js';
 import { parsedOnly } from './context.js';
 import { mergeInputs } from './merge-inputs.js';

@@ -1,4 +1,4 @@
-import type { CommandModule } from './commands.js';
+import type { CommandModule } from './context.js';
 import { renderResolveTable } from './resolve-output.js';
 import { parsedOnly } from './context.js';
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { CommandModule } from './commands.js';
+import type { CommandModule } from './context.js';
 import { VethcapError } from '../errors.js';
 import { trace, type TraceProgress, type TraceResult } from '../trace/trace.js';
 import { renderStatusLine } from '../render/status-line.js';

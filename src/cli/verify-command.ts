@@ -1,4 +1,4 @@
-import type { CommandModule } from './commands.js';
+import type { CommandModule } from './context.js';
 import { VethcapError } from '../errors.js';
 import { verify, type VerifyResult } from '../verify/verify.js';
 import { renderVerdictText, type ProbeKind } from '../verify/verdict.js';

@@ -1,5 +1,5 @@
 export { Correlator, type CorrelateOptions, type CorrelateStats, type PathSink } from './correlator.js';
-export { CorrelationSession, type CorrelationOptions } from './session.js';
+export { CorrelationSession, type CorrelationOptions } from './correlation-session.js';
 export { PathBuilder, buildPath } from './build-path.js';
 export { fingerprint } from './fingerprint.js';
 export { InvariantKey, sameInvariants } from './invariant-key.js';

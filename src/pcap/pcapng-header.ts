@@ -3,9 +3,33 @@
  */
 import type { OutBuffer } from './out-buffer.js';
 import { pad4 } from './out-buffer.js';
-import type { PcapngInterfaceSpec, PcapngWriterOptions } from './pcapng-writer.js';
 import { BOM, BT_IDB, BT_SHB } from './pcapng-state.js';
-import { VETHCAP_USER_APPL } from './version.js';
+import { VETHCAP_USER_APPL } from '../version.js';
+
+export interface PcapngInterfaceSpec {
+  /** if_name: the point label, e.g. `box:eth0`. */
+  name: string;
+  /** if_description. */
+  description?: string;
+  /** if_filter (a libpcap filter string), when known. */
+  filter?: string;
+  /** LINKTYPE_ value; Ethernet when not told. */
+  linkType?: number;
+}
+
+export interface PcapngWriterOptions {
+  interfaces: readonly PcapngInterfaceSpec[];
+  /** One snap length for every IDB; longer frames are cut to it. Default 262144. */
+  snaplen?: number;
+  /** shb_userappl; default "vethcap 0.1.0". */
+  userAppl?: string;
+  /** shb_os, e.g. "Linux 6.1.0" (the file sink fills it in from node:os). */
+  os?: string;
+  /** shb_hardware. */
+  hardware?: string;
+  /** opt_comment on the section header. */
+  comment?: string;
+}
 
 /** Writes a block: header, fixed body (`fixed` bytes written by `body`), options, trailer. */
 function block(out: OutBuffer, type: number, fixed: number, body: (o: number) => void, options: [number, Uint8Array][]): void {

@@ -9,38 +9,14 @@ import type { Timestamp } from '../model/time.js';
 import type { CapturePoint } from '../model/topology.js';
 import { BufferedWriter } from './buffered-writer.js';
 import { pad4 } from './out-buffer.js';
-import { writeIdb, writeShb } from './pcapng-header.js';
+import { writeIdb, writeShb, type PcapngInterfaceSpec, type PcapngWriterOptions } from './pcapng-header.js';
+export type { PcapngInterfaceSpec, PcapngWriterOptions } from './pcapng-header.js';
 import { BT_EPB, BT_ISB } from './pcapng-state.js';
 import { nsToUnits64, type MutableU64 } from './timestamp.js';
 
-export { VETHCAP_USER_APPL } from './version.js';
+export { VETHCAP_USER_APPL } from '../version.js';
 /** Snap length when the caller gives none (tcpdump's default). */
 export const DEFAULT_SNAPLEN = 262144;
-
-export interface PcapngInterfaceSpec {
-  /** if_name: the point label, e.g. `box:eth0`. */
-  name: string;
-  /** if_description. */
-  description?: string;
-  /** if_filter (a libpcap filter string), when known. */
-  filter?: string;
-  /** LINKTYPE_ value; Ethernet when not told. */
-  linkType?: number;
-}
-
-export interface PcapngWriterOptions {
-  interfaces: readonly PcapngInterfaceSpec[];
-  /** One snap length for every IDB; longer frames are cut to it. Default 262144. */
-  snaplen?: number;
-  /** shb_userappl; default "vethcap 0.1.0". */
-  userAppl?: string;
-  /** shb_os, e.g. "Linux 6.1.0" (the file sink fills it in from node:os). */
-  os?: string;
-  /** shb_hardware. */
-  hardware?: string;
-  /** opt_comment on the section header. */
-  comment?: string;
-}
 
 /** What the writer needs of a packet (a CaptureRecord plus the annotations). */
 export interface WritablePacket extends Timestamp {

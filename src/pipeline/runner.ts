@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { CorrelationSession } from '../correlate/session.js';
+import { CorrelationSession } from '../correlate/correlation-session.js';
 import type { LearnedOrder } from '../correlate/learned-order.js';
 import type { PacketPath } from '../correlate/path.js';
 import { TopologyIndex } from '../correlate/topology-index.js';

@@ -4,7 +4,7 @@ import type { PacketPath } from '../correlate/path.js';
 import { TopologyIndex } from '../correlate/topology-index.js';
 import type { Topology } from '../model/topology.js';
 import type { InterfaceStatsInput } from '../pcap/pcapng-writer.js';
-import { isReaderGone, openFileSink, writableSink, defaultOsName, type CaptureSink, type FileSink } from '../pcap/sink.js';
+import { isReaderGone, openFileSink, writableSink, defaultOsName, type CaptureSink, type FileSink } from './capture-sink.js';
 import { TimelineRenderer } from '../render/timeline.js';
 import { renderPathJson } from '../render/ndjson.js';
 import { SummaryCollector, type RunSummary } from '../render/run-summary.js';

@@ -20,8 +20,8 @@ import { LINKTYPE, type CaptureRecord } from '../model/record.js';
 import type { CapturePoint } from '../model/topology.js';
 import { PcapWriter } from '../pcap/pcap-writer.js';
 import { DEFAULT_SNAPLEN } from '../pcap/pcapng-writer.js';
-import { openFileSink, type FileSink } from '../pcap/sink.js';
-import { VETHCAP_VERSION } from '../pcap/version.js';
+import { openFileSink, type FileSink } from './capture-sink.js';
+import { VETHCAP_VERSION } from '../version.js';
 import { parseSessionManifest } from '../sources/session-manifest.js';
 import { openOutputFile, sudoOwner } from './output-file.js';
 

@@ -1,7 +1,7 @@
 import type { CaptureRecord } from '../model/record.js';
 import type { Timestamp } from '../model/time.js';
 import type { InterfaceStatsInput } from '../pcap/pcapng-writer.js';
-import { readCaptureFile } from '../pcap/read.js';
+import { readCaptureFile } from './read-capture.js';
 import type { PacketSource, PointStatus, SourceCoverage, SourceEvents, SourceWindow } from '../pipeline/source.js';
 import type { CaptureReader, FileSources } from './file-sources.js';
 

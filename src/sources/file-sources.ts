@@ -5,7 +5,7 @@ import type { CapturePoint } from '../model/topology.js';
 import { MANIFEST_FILE, type SessionStopReason } from '../model/manifest.js';
 import { TraceCoverage } from '../capture/coverage.js';
 import { parseSessionManifest } from './session-manifest.js';
-import { readCaptureFile } from '../pcap/read.js';
+import { readCaptureFile } from './read-capture.js';
 import type { SourceCoverage, SourceWindow } from '../pipeline/source.js';
 import type { CaptureEvent, InterfaceEvent } from '../pcap/events.js';
 

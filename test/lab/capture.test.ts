@@ -3,7 +3,7 @@ import { privileged } from '../helpers/env.js';
 import { useLab } from '../helpers/lab.js';
 import { resolveTargets } from '../../src/resolve/resolve.js';
 import { planPoints } from '../../src/plan/plan.js';
-import { CaptureSession } from '../../src/capture/session.js';
+import { CaptureSession } from '../../src/capture/capture-session.js';
 import { BLOCK_DRAIN_MS } from '../../src/capture/tcpdump.js';
 
 const alive = (pid: number) => {

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CaptureSession, type PointCapture } from '../../../src/capture/session.js';
+import { CaptureSession, type PointCapture } from '../../../src/capture/capture-session.js';
 import { TcpdumpProcess, tcpdumpArgs, type TcpdumpOptions } from '../../../src/capture/tcpdump.js';
 import type { CaptureStats } from '../../../src/capture/tcpdump-output.js';
 import type { PacketEvent } from '../../../src/pcap/events.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VethcapError } from '../../../src/errors.js';
 import { compareTs, formatEpoch, type Timestamp } from '../../../src/model/time.js';
-import { readCaptureFile } from '../../../src/pcap/read.js';
+import { readCaptureFile } from '../../../src/sources/read-capture.js';
 
 import { CORPUS } from '../../helpers/corpus.js';
 const MANIFEST = join(CORPUS, 'MANIFEST.tsv');

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VethcapError } from '../../../src/errors.js';
 import type { CaptureEvent } from '../../../src/pcap/events.js';
-import { readCaptureFile, readCaptureStream } from '../../../src/pcap/read.js';
+import { readCaptureFile, readCaptureStream } from '../../../src/sources/read-capture.js';
 import { concat, mixedPcapng, payload, pcapHeader, pcapRecord } from './build.js';
 import { tempDir } from './tools.js';
 

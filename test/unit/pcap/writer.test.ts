@@ -4,10 +4,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DIRECTION } from '../../../src/model/record.js';
 import type { CapturePoint } from '../../../src/model/topology.js';
 import type { CaptureEvent, PacketEvent, StatsEvent, InterfaceEvent, SectionEvent } from '../../../src/pcap/events.js';
-import { readAllEvents } from '../../../src/pcap/read.js';
+import { readAllEvents } from '../../../src/sources/read-capture.js';
 import { interfacesFromPoints, PcapngWriter, type WritablePacket } from '../../../src/pcap/pcapng-writer.js';
 import { PCAP_LOSS_WARNING, pcapLossWarning, PcapWriter } from '../../../src/pcap/pcap-writer.js';
-import { openFileSink } from '../../../src/pcap/sink.js';
+import { openFileSink } from '../../../src/sinks/capture-sink.js';
 import { haveTool, run, tempDir } from './tools.js';
 
 const tmp = tempDir();

@@ -8,7 +8,7 @@ import type { PacketSource, PointStatus, SourceCoverage, SourceEvents, SourceWin
 import type { CaptureRecord } from '../../../src/model/record.js';
 import type { CapturePoint } from '../../../src/model/topology.js';
 import type { InterfaceStatsInput } from '../../../src/pcap/pcapng-writer.js';
-import { readCaptureFile } from '../../../src/pcap/read.js';
+import { readCaptureFile } from '../../../src/sources/read-capture.js';
 import { VethcapError } from '../../../src/errors.js';
 import { icmpFrame } from '../../helpers/frames.js';
 import { rec } from '../../helpers/records.js';

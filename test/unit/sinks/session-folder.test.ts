@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { SessionFolder, pointFileName, type SessionCloseInfo } from '../../../src/sinks/session-folder.js';
 import { TraceCoverage } from '../../../src/capture/coverage.js';
 import { planFileSources } from '../../../src/sources/file-sources.js';
-import { readCaptureFile } from '../../../src/pcap/read.js';
+import { readCaptureFile } from '../../../src/sources/read-capture.js';
 import { parseSessionManifest } from '../../../src/sources/session-manifest.js';
 import { VethcapError } from '../../../src/errors.js';
 import { DIRECTION, LINKTYPE, type CaptureRecord } from '../../../src/model/record.js';
@@ -273,7 +273,8 @@ describe('session folder', () => {
     for (let seq = 0; seq < 3; seq++) {
       const frame = icmpFrame({ srcMac: '02:00:00:00:00:02', dstMac: '02:00:00:00:00:03', src: '198.18.0.2', dst: '198.18.0.3', ipId: 100 + seq, id: 7, seq });
       for (let point = 0; point < 3; point++) {
-        folder.write({ point, tsSec: BASE_SEC + seq, tsNsec: 1000 + point * 500, data: frame, origLen: frame.length, linkType: LINKTYPE.ETHERNET, direction: DIRECTION.UNKNOWN });
+        // Inside the window the manifest gives (armed at T0 + 0.5 ms): the replay judges by it.
+        folder.write({ point, tsSec: BASE_SEC + seq, tsNsec: 1_000_000 + point * 500, data: frame, origLen: frame.length, linkType: LINKTYPE.ETHERNET, direction: DIRECTION.UNKNOWN });
       }
     }
     await folder.close(closeInfo());

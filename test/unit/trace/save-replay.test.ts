@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { trace, type TraceOptions, type TraceResult } from '../../../src/trace/trace.js';
-import { mergeFiles, type MergeResult } from '../../../src/merge-files.js';
+import { mergeFiles, type MergeResult } from '../../../src/offline/merge-files.js';
 import { parseSessionManifest } from '../../../src/sources/session-manifest.js';
 import { tempDir } from '../pcap/tools.js';
 import { FAKE_POINTS, useFakeSession, writeFakeCaptures } from '../../helpers/fake-session.js';

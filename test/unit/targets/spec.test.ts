@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseTargetSpec } from '../../../src/target/spec.js';
-import { closeNames, editDistance } from '../../../src/target/suggest.js';
-import { findContainer, runningContainers, type ContainerInfo, type DockerApi } from '../../../src/target/docker.js';
+import { parseTargetSpec } from '../../../src/targets/spec.js';
+import { closeNames, editDistance } from '../../../src/targets/suggest.js';
+import { findContainer, runningContainers, type ContainerInfo, type DockerApi } from '../../../src/targets/docker.js';
 
 describe('parseTargetSpec', () => {
   it('reads pid:, netns:, docker: and bare names', () => {

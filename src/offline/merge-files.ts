@@ -1,14 +1,14 @@
 import type { Writable } from 'node:stream';
-import { CorrelationSession } from './correlate/session.js';
-import { OrderLearner, type LearnedOrder } from './correlate/learned-order.js';
-import { TopologyIndex } from './correlate/topology-index.js';
-import type { Topology } from './model/topology.js';
-import { VethcapError } from './errors.js';
-import { planFileSources, type CaptureReader, type FileInput, type FileSources } from './sources/file-sources.js';
-import { FileSource, pumpFiles } from './sources/file-source.js';
-import { Pipeline } from './pipeline/runner.js';
-import type { PathOutputOptions } from './sinks/path-output.js';
-import { renderSummaryText, type RunSummary } from './render/run-summary.js';
+import { CorrelationSession } from '../correlate/correlation-session.js';
+import { OrderLearner, type LearnedOrder } from '../correlate/learned-order.js';
+import { TopologyIndex } from '../correlate/topology-index.js';
+import type { Topology } from '../model/topology.js';
+import { VethcapError } from '../errors.js';
+import { planFileSources, type CaptureReader, type FileInput, type FileSources } from '../sources/file-sources.js';
+import { FileSource, pumpFiles } from '../sources/file-source.js';
+import { Pipeline } from '../pipeline/runner.js';
+import type { PathOutputOptions } from '../sinks/path-output.js';
+import { renderSummaryText, type RunSummary } from '../render/run-summary.js';
 
 export interface MergeOptions extends PathOutputOptions {
   windowNs?: number;

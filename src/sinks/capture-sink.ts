@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { release, type as osType } from 'node:os';
 import type { Writable } from 'node:stream';
 import { VethcapError, ioReason } from '../errors.js';
-import { openOutputFile } from '../sinks/output-file.js';
+import { openOutputFile } from './output-file.js';
 
 /** shb_os for files written here, e.g. "Linux 6.1.0-18-amd64". */
 export function defaultOsName(): string {

@@ -4,8 +4,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { VethcapError, ioReason } from '../errors.js';
-import type { CaptureEvent } from './events.js';
-import { CaptureParser } from './parser.js';
+import type { CaptureEvent } from '../pcap/events.js';
+import { CaptureParser } from '../pcap/parser.js';
 
 /**
  * Read size for files. Every packet of a batch is an object and a view that live until
