@@ -218,10 +218,17 @@ export class LiveSource implements PacketSource {
   /**
    * Read nothing more (what is left of the backlog is not wanted): each point's capture then
    * covers only what was read of it. Returns the bytes left unread.
+   *
+   * A point with nothing left to read is cut too: its tcpdump has not been handed the
+   * kernel block it waits for (abandon comes before the drain is over, e.g. a second
+   * Ctrl-C), and drops it when stopped. Its capture covers what it handed over, and
+   * anything stamped before the block timeout (drainSoftMs), for an idle point.
    */
-  abandon(): number {
+  abandon(nowMs = Date.now()): number {
     this.points.forEach((_, i) => {
-      if (!this.ended[i] && this.session.unreadBytes(i) > 0) this.coverage.cut(i, this.lastTsMs[i]!, 'not-read');
+      if (this.ended[i]) return;
+      const last = this.lastTsMs[i]!;
+      this.coverage.cut(i, this.session.unreadBytes(i) > 0 ? last : Math.max(last, nowMs - this.drainSoftMs), 'not-read');
     });
     return this.session.abandonBacklog();
   }

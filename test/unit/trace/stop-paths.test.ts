@@ -66,6 +66,29 @@ describe('trace() stop paths, on a fake tcpdump', () => {
     expect(result.drainedMs).toBeLessThanOrEqual(3500);
   }, 20_000);
 
+  it('a second Ctrl-C during the drain skips it, and still calls nothing lost: what a point had not handed over is "not read"', async () => {
+    fake();
+    // Ctrl-C 1.7 s in, again 50 ms later: each point is stopped with its open block unread.
+    const first = new AbortController();
+    const second = new AbortController();
+    const { result, paths } = await run({
+      signal: first.signal,
+      urgentSignal: second.signal,
+      onArmed: () => {
+        setTimeout(() => first.abort(), 1700);
+        setTimeout(() => second.abort(), 1750);
+      },
+    });
+    expect(result.stopReason).toBe('signal');
+    const pings = paths.filter((p) => p.verdict !== null && p.verdict !== 'after-stop');
+    expect(pings.length).toBeGreaterThan(50);
+    expect(result.summary.lost).toBe(0);
+    // The paths near the stop lack copies (the blocks were dropped), and say why.
+    const missing = pings.filter((p) => p.verdict !== 'complete');
+    expect(missing.length).toBeGreaterThan(0);
+    for (const p of missing) for (const g of p.notCaptured) expect(g.reason).toBe('not-read');
+  }, 20_000);
+
   it('-d: the same at the end of a duration', async () => {
     fake();
     const { result } = await run({ durationS: 1.3 });
