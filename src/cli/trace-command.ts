@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import type { CommandModule } from './context.js';
 import { VethcapError } from '../errors.js';
 import { trace, type TraceProgress, type TraceResult } from '../trace/trace.js';
@@ -66,6 +67,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
       const extraHost = [...(args['add-host'] ?? [])];
       if (args.uplink !== undefined) extraHost.push(args.uplink !== '' ? args.uplink : await defaultRouteInterface());
       const interrupt = catchInterrupts();
+      const status = Boolean(process.stderr.isTTY) && !args.json && args.write !== '-' ? statusLine() : undefined;
       let result: TraceResult;
       try {
         result = await trace({
@@ -95,9 +97,18 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           urgentSignal: interrupt.urgent,
           onWarning: (message) => process.stderr.write(`vethcap: warning: ${message}\n`),
           onBacklog: (bytes) => {
+            status?.clear();
             process.stderr.write(`vethcap: stopping: reading the ${formatMiB(bytes)} of capture not read yet (Ctrl-C again to skip it).\n`);
           },
-          ...(Boolean(process.stderr.isTTY) && !args.json && args.write !== '-' ? { onProgress: statusLine() } : {}),
+          // On a terminal a Ctrl-C is answered at once: the drain takes up to 1.5 s, and
+          // a second Ctrl-C cuts it (the packets still in flight are then not captured).
+          onStopping: (bytes) => {
+            if (!process.stderr.isTTY || bytes >= BACKLOG_NOTICE_BYTES) return;
+            status?.clear();
+            process.stderr.write("vethcap: stopping: taking each point's last packets, up to 1.5 s (Ctrl-C again to stop at once; packets still in flight are then reported not captured).\n");
+          },
+          // The command's output does not run on from the end of the status line.
+          ...(status ? { onProgress: status.update, commandOutput: status.passThrough(process.stderr) } : {}),
           onArmed: (points, timing) => {
             if (!args.json && args.write !== '-') process.stderr.write(`vethcap: ${points.length} points armed in ${Math.round(timing.startMs)} ms (look-up ${Math.round(timing.lookupMs)} ms): ${points.map((p) => p.label).join(', ')}\n`);
           },
@@ -144,29 +155,50 @@ function report(result: TraceResult, args: OutputArgs & { save?: string }): void
   const w = Math.max(...perPoint.map((p) => p.point.length));
   const lines = ['capture (tcpdump): captured / dropped by kernel', ...perPoint.map((p) => `  ${p.point.padEnd(w)}  ${p.captured ?? '?'} / ${p.droppedByKernel ?? '?'}`)];
   process.stdout.write(`${args.quiet ? '' : '\n'}${text}${lines.join('\n')}\n`);
-  if (result.commandExitCode !== null && result.commandExitCode !== 0) process.stderr.write(`vethcap: the command exited with ${result.commandExitCode}.\n`);
+  // Only when it ended by itself: one the trace ended (a Ctrl-C, -d) exits 143 by vethcap's hand.
+  if (result.stopReason === 'command' && result.commandExitCode !== null && result.commandExitCode !== 0) process.stderr.write(`vethcap: the command exited with ${result.commandExitCode}.\n`);
   if (result.outsideWindow > 0) process.stderr.write(`vethcap: left out ${result.outsideWindow} packets captured before every point was armed (a point still starting may have missed them).\n`);
   if (args.write) process.stderr.write(`vethcap: wrote ${result.packetsWritten} packets to ${args.write}.\n`);
   if (args.save !== undefined) process.stderr.write(`vethcap: saved the session in ${args.save} (vethcap merge ${args.save} replays it).\n`);
 }
 
+/** Below this much capture still to read at a Ctrl-C, the stop is quick: the runner says no more (its onBacklog threshold). */
+const BACKLOG_NOTICE_BYTES = 4 * 1024 * 1024;
+
 /**
  * The status line on stderr (a terminal): drawn over itself, and cleared when the trace says
- * text is coming (only needed when stdout is that terminal too) or that it ended.
+ * text is coming (only needed when stdout is that terminal too), before vethcap's own
+ * words and the command's output on stderr, and when the trace ended.
  */
-function statusLine(): (progress: TraceProgress | null, why?: 'text' | 'end') => void {
+function statusLine(): {
+  update: (progress: TraceProgress | null, why?: 'text' | 'end') => void;
+  clear: () => void;
+  passThrough: (to: NodeJS.WriteStream) => Writable;
+} {
   let shown = false;
-  return (progress, why) => {
-    if (progress === null) {
-      // Text to a stdout that is not this terminal does not share the line.
-      if (why === 'text' && !process.stdout.isTTY) return;
-      if (shown) process.stderr.write('\r\x1b[K');
-      shown = false;
-      return;
-    }
-    const line = renderStatusLine(progress.points, progress.paths, progress.elapsedMs, process.stderr.columns || 120, progress.unreadBytes);
-    process.stderr.write(`\r\x1b[K${line}`);
-    shown = true;
+  const clear = () => {
+    if (shown) process.stderr.write('\r\x1b[K');
+    shown = false;
+  };
+  return {
+    update(progress, why) {
+      if (progress === null) {
+        // Text to a stdout that is not this terminal does not share the line.
+        if (why !== 'text' || process.stdout.isTTY) clear();
+        return;
+      }
+      const line = renderStatusLine(progress.points, progress.paths, progress.elapsedMs, process.stderr.columns || 120, progress.unreadBytes);
+      process.stderr.write(`\r\x1b[K${line}`);
+      shown = true;
+    },
+    clear,
+    passThrough: (to) =>
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          clear();
+          to.write(chunk, () => done());
+        },
+      }),
   };
 }
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { run } from '../exec/run.js';
 import { findOnPath } from '../exec/tools.js';
 import { VethcapError } from '../errors.js';
@@ -59,7 +58,7 @@ export interface LabOptions {
   /** A fixed id instead of a random one (fixture recordings, for stable names). */
   id?: string;
   /**
-   * Insert the iptables FORWARD accept rule for the lab's bridge where br_netfilter is on
+   * Insert the iptables FORWARD accept rule for the lab's bridge (wherever iptables is)
    * (default true). `false` leaves the bridge exposed to the host's FORWARD policy, as a
    * plain bridge on a host running Docker is: what `verify` must diagnose.
    */
@@ -194,16 +193,13 @@ async function buildNat(lab: Lab, gw: LabHost, remote: LabHost, undo: Array<() =
 /**
  * With br_netfilter loaded (Docker loads it), bridged frames pass iptables FORWARD,
  * whose policy Docker sets to DROP. Accept our own bridge's traffic there, only ours,
- * and remove the rule afterwards; the global sysctl and policy are never touched.
+ * and remove the rule afterwards; the global sysctl and policy are never touched. The
+ * rule goes in wherever iptables is, br_netfilter on or not yet: a Docker engine started
+ * while the lab stands (it loads br_netfilter then) would otherwise cut it off midway.
  */
 async function allowBridgeForwarding(bridge: string, undo: Array<() => Promise<unknown>>): Promise<void> {
-  const families: Array<[string, string]> = [
-    ['iptables', '/proc/sys/net/bridge/bridge-nf-call-iptables'],
-    ['ip6tables', '/proc/sys/net/bridge/bridge-nf-call-ip6tables'],
-  ];
-  for (const [bin, sysctl] of families) {
-    const on = (await readFile(sysctl, 'utf8').catch(() => '0')).trim() === '1';
-    if (!on || !(await findOnPath(bin))) continue;
+  for (const bin of ['iptables', 'ip6tables']) {
+    if (!(await findOnPath(bin))) continue;
     const rule = ['FORWARD', '-i', bridge, '-o', bridge, '-j', 'ACCEPT', '-m', 'comment', '--comment', `vethcap lab ${bridge}`];
     await run(bin, ['-w', '-I', ...rule]);
     undo.push(() => run(bin, ['-w', '-D', ...rule]));

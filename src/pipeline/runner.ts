@@ -37,6 +37,8 @@ export interface RunOptions {
   onPath?: (path: PacketPath) => void;
   /** The source is ready (live: every point armed). */
   onReady?: (window: SourceWindow) => void;
+  /** Once, when a signal stops the run, with the capture not read yet (bytes): the stop takes a moment (the drain). */
+  onStopping?: (unreadBytes: number) => void;
   /** Once, when the stop begins with at least 4 MiB of capture not read yet. */
   onBacklog?: (unreadBytes: number) => void;
   /**
@@ -252,6 +254,7 @@ export class Pipeline {
 
   private readonly onAbort = (): void => {
     this.requestStop('signal');
+    this.options.onStopping?.(this.source.unreadBytes());
     this.noticeBacklog();
   };
 

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { execa } from 'execa';
 import { VethcapError } from '../errors.js';
 import { commandLine, displayCommand } from '../exec/run.js';
@@ -15,16 +16,16 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 
 
 /**
  * Runs `-- CMD ARGS` inside a namespace (host binaries, as nsenter gives them), or on the
- * host when `netns` is undefined; no shell. Its output goes to vethcap's stderr, so that
- * stdout stays the timeline (or NDJSON).
+ * host when `netns` is undefined; no shell. Its output goes to `output` (vethcap's stderr
+ * unless told), so that stdout stays the timeline (or NDJSON).
  */
-export function runInNamespace(netns: string | undefined, argv: readonly string[]): CommandRun {
+export function runInNamespace(netns: string | undefined, argv: readonly string[], output: Writable = process.stderr): CommandRun {
   const [file, ...args] = argv as [string, ...string[]];
   const full = commandLine(file, args, netns ? { netns } : {});
   const [bin, ...rest] = full as [string, ...string[]];
   const child = execa(bin, rest, { reject: false, stdin: 'ignore', stdout: ['pipe'], stderr: ['pipe'], buffer: false, detached: true });
-  child.stdout?.pipe(process.stderr, { end: false });
-  child.stderr?.pipe(process.stderr, { end: false });
+  child.stdout?.pipe(output, { end: false });
+  child.stderr?.pipe(output, { end: false });
   const done = child.then((result) => {
     // nsenter exits 127 when it cannot execute the command.
     if (result.exitCode === 127 || (result as { code?: string }).code === 'ENOENT') {
@@ -60,7 +61,7 @@ export interface CommandTrigger extends StopTrigger {
  * packets it caused just before (a late reply, a TCP close) still get a verdict. When
  * the trace stops first, the command is ended.
  */
-export function afterCommand(netns: string | undefined, argv: readonly string[], graceMs: number): CommandTrigger {
+export function afterCommand(netns: string | undefined, argv: readonly string[], graceMs: number, output?: Writable): CommandTrigger {
   let run: CommandRun | undefined;
   let timer: NodeJS.Timeout | undefined;
   let exitCode: number | null = null;
@@ -69,7 +70,7 @@ export function afterCommand(netns: string | undefined, argv: readonly string[],
       return exitCode;
     },
     arm(stop, fail) {
-      run = runInNamespace(netns, argv);
+      run = runInNamespace(netns, argv, output);
       run.done.then(
         (code) => {
           exitCode = code;

@@ -46,6 +46,10 @@ export interface TraceOptions extends PlanOptions {
    * tcpdumps are still ended and the pcapng closed, but capture not read yet is dropped.
    */
   urgentSignal?: AbortSignal;
+  /** Called once when a signal stops the trace, with the bytes of capture not read yet (the drain follows). */
+  onStopping?: (unreadBytes: number) => void;
+  /** Where the output of the command after -- goes (default: vethcap's stderr). */
+  commandOutput?: Writable;
   /** Called once when the stop begins with this many bytes of capture not read yet (at least 4 MiB). */
   onBacklog?: (unreadBytes: number) => void;
   /** Called with a sentence worth telling the user before the capture starts (little room for the spool). */
@@ -127,7 +131,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
     ...(folder ? { tap: folder } : {}),
     ...(options.count !== undefined ? { count: options.count } : {}),
     triggers: [...(options.durationS !== undefined ? [afterDuration(options.durationS)] : []), ...(command ? [command] : [])],
-    ...pick(options, ['signal', 'urgentSignal', 'onPath', 'onBacklog', 'onProgress']),
+    ...pick(options, ['signal', 'urgentSignal', 'onPath', 'onBacklog', 'onStopping', 'onProgress']),
     startedAtMs: started,
     onReady: () => {
       const tArmed = performance.now();
@@ -183,7 +187,7 @@ async function lookUp(options: TraceOptions): Promise<PlannedPoint[]> {
 function commandTrigger(points: readonly PlannedPoint[], options: TraceOptions): CommandTrigger {
   const netns = points.find((p) => p.netnsPath)?.netnsPath;
   if (!netns && !options.points) throw new VethcapError('USAGE', "the command after -- runs in the first target's namespace, and the targets have none.");
-  return afterCommand(netns, options.command ?? [], options.drainMs ?? COMMAND_GRACE_MS);
+  return afterCommand(netns, options.command ?? [], options.drainMs ?? COMMAND_GRACE_MS, options.commandOutput);
 }
 
 /** The keys of `from` that are set, for options objects under exactOptionalPropertyTypes. */
