@@ -7,11 +7,14 @@
 // Each run traces ping between two lab namespaces on a bridge (box:eth0, box's host veth, the
 // bridge, web's host veth, web:eth0) with `--json -w FILE` and stops it by one of:
 //   sigint, sigterm  the signal, 1.5-3.5 s after the start;
+//   double           SIGINT, then a second one 50-1050 ms later (a user pressing Ctrl-C twice):
+//                    the drain is cut, so copies still in flight may be "not captured" or
+//                    "undetermined", but never "lost";
 //   duration         -d 1.5-3.5;
 //   head             the reader of stdout goes away after 10-120 lines (as `| head`);
 //   command          the ping after -- ends by itself (-c 50-100).
 // Nothing drops on the lab (no rule, no qdisc), so every path that gets a verdict must be
-// complete: a path called lost or undetermined is a false verdict. Also checked per run:
+// complete: a path called lost or undetermined is a false verdict (after a double stop, only lost). Also checked per run:
 // the pcapng reads to its end in tshark and says the same in its comments, no tcpdump of the
 // run is left, and the spool directory is empty.
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(root, 'bin/vethcap');
-export const MODES = ['sigint', 'sigterm', 'duration', 'head', 'command'];
+export const MODES = ['sigint', 'sigterm', 'duration', 'head', 'command', 'double'];
 
 /** A small seeded generator (mulberry32), so a failing run can be repeated with --seed. */
 export function random(seed) {
@@ -75,10 +78,13 @@ export async function stopOnce(lab, mode, rnd, dir) {
   });
   child.stdout.on('error', () => undefined);
   let timer;
-  if (mode === 'sigint' || mode === 'sigterm') timer = setTimeout(() => child.kill(mode === 'sigint' ? 'SIGINT' : 'SIGTERM'), atMs);
+  let second;
+  if (mode === 'sigint' || mode === 'sigterm' || mode === 'double') timer = setTimeout(() => child.kill(mode === 'sigterm' ? 'SIGTERM' : 'SIGINT'), atMs);
+  if (mode === 'double') second = setTimeout(() => child.kill('SIGINT'), atMs + 50 + Math.floor(rnd() * 1000));
   const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const code = await new Promise((resolve) => child.on('close', (c, s) => resolve(c ?? s)));
   clearTimeout(timer);
+  clearTimeout(second);
   clearTimeout(guard);
 
   const lines = stdout.split('\n').filter((l) => l.startsWith('{'));
@@ -97,13 +103,14 @@ export async function stopOnce(lab, mode, rnd, dir) {
   for (const p of paths) verdicts[p.verdict] = (verdicts[p.verdict] ?? 0) + 1;
   const ts = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.packet_id', '-e', 'frame.comment'], { encoding: 'utf8', maxBuffer: 256 << 20 });
   const rows = ts.stdout.split('\n').filter(Boolean);
-  const falseInFile = rows.filter((r) => /lost between|undetermined/.test(r)).length;
-  const expected = { sigint: 130, sigterm: 143, duration: 0, head: 141, command: 0 }[mode];
+  const falseWords = mode === 'double' ? /lost between/ : /lost between|undetermined/;
+  const falseInFile = rows.filter((r) => falseWords.test(r)).length;
+  const expected = { sigint: 130, sigterm: 143, duration: 0, head: 141, command: 0, double: 130 }[mode];
   const leftTcpdumps = labTcpdumps(lab);
   const leftSpool = readdirSync(spool);
   rmSync(spool, { recursive: true, force: true });
   rmSync(file, { force: true });
-  const falsePaths = paths.filter((p) => p.verdict === 'lost' || p.verdict === 'undetermined');
+  const falsePaths = paths.filter((p) => p.verdict === 'lost' || (p.verdict === 'undetermined' && mode !== 'double'));
   return {
     mode,
     atMs,
