@@ -182,7 +182,7 @@ describe('NDJSON', () => {
   it('has the documented keys and values', () => {
     const paths = bridgeScenario();
     const ping0 = JSON.parse(renderPathJson(paths[2]!)) as Record<string, unknown>;
-    expect(Object.keys(ping0)).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites', 'verdict', 'notCaptured', 'ambiguousAt', 'branches']);
+    expect(Object.keys(ping0)).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites', 'verdict', 'notCaptured', 'ambiguousAt', 'branches', 'findings']);
     expect(ping0.branches).toEqual([]);
     expect(ping0).toMatchObject({ id: 3, summary: 'ICMP echo request 198.18.0.2 → 198.18.0.3 id=25 seq=0', protocol: 'ICMP', length: 98, complete: true, lost: null });
     expect(pathToJson(paths[2]!).hops).toEqual([
