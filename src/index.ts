@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './model/time.js';
 export * from './model/record.js';
 export * from './model/topology.js';
+export * from './model/findings.js';
 export * from './pcap/index.js';
 export { readCaptureFile, readCaptureStream, readAllEvents, READ_CHUNK_BYTES } from './sources/read-capture.js';
 export { openFileSink, writableSink, defaultOsName, type CaptureSink } from './sinks/capture-sink.js';

@@ -1,4 +1,4 @@
-import type { Loss, PacketPath, PathCopy } from './path.js';
+import type { PacketPath, PathCopy } from './path.js';
 
 /**
  * The hop copy `i`'s latency is measured from: the previous hop (bridge device copies
@@ -28,30 +28,4 @@ export function isLastOnBranch(path: PacketPath, i: number): boolean {
     if (d.hop !== 0 && d.branch === c.branch) return false;
   }
   return true;
-}
-
-/**
- * The losses to tell at copy `i` of a tree path, so that each is told once, where it
- * happened: a branch's loss at that branch's last copy; a loss on the trunk, or on a
- * branch that has no copy at all, at the trunk's last copy (bridge device copies count:
- * they are on the trunk). Empty for a path that is not a tree.
- */
-export function lossesAt(path: PacketPath, i: number): Loss[] {
-  const copies = path.copies;
-  const c = copies[i]!;
-  if (path.branches.length === 0 || path.losses.length === 0) return [];
-  const lastOf = (branch: string | null): number => {
-    for (let k = copies.length - 1; k >= 0; k--) if (copies[k]!.branch === branch) return k;
-    return -1;
-  };
-  let trunkLast = lastOf(null);
-  if (trunkLast < 0) trunkLast = copies.length - 1;
-  const out: Loss[] = [];
-  for (const loss of path.losses) {
-    const b = path.branches.find((x) => x.lost === loss);
-    let at = b === undefined ? -1 : lastOf(b.port);
-    if (at < 0) at = trunkLast;
-    if (at === i) out.push(loss);
-  }
-  return out;
 }

@@ -7,4 +7,5 @@ export { directionAt, tieRank } from './direction.js';
 export { TopologyIndex, fileTopology, type PointInfo } from './topology-index.js';
 export type { Loss, MacRewrite, NatRewrite, PacketPath, PathBranch, PathCopy, TtlChange } from './path.js';
 export { hopBefore, isLastOnBranch } from './branches.js';
+export { pathFindings } from './findings.js';
 export { LearnedOrder, OrderLearner, type DirectionOrder, type OrderReport } from './learned-order.js';

@@ -3,6 +3,7 @@ import type { ExpectedPath } from './expected-path.js';
 import type { CaptureRecord, Direction } from '../model/record.js';
 import type { PointRole } from '../model/topology.js';
 import type { Timestamp } from '../model/time.js';
+import type { GapReason } from '../model/findings.js';
 
 /** One packet's copy at one capture point, in path order. */
 export interface PathCopy {
@@ -96,14 +97,8 @@ export interface MacRewrite {
  */
 export type PathVerdict = 'complete' | 'lost' | 'not-captured' | 'undetermined' | 'after-stop';
 
-/**
- * Why a point has no copy of a packet, when the capture and not the network explains it:
- * `kernel-drops` (the point's kernel dropped packets around that moment), `point-ended`
- * (its capture had ended: the container stopped), `not-read` (the trace stopped before
- * its capture was read that far), `ambiguous` (identical packets whose copies cannot be
- * told apart by order), `gap` (no copy, although the point reported no drops then).
- */
-export type GapReason = 'kernel-drops' | 'point-ended' | 'not-read' | 'ambiguous' | 'gap';
+/** Why a point has no copy of a packet (defined with the findings, which name it too). */
+export type { GapReason };
 
 /** An expected point without a copy, and why vethcap thinks the capture (not the network) missed it. */
 export interface NotCaptured {

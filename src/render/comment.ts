@@ -1,7 +1,9 @@
-import { hopBefore, lossesAt } from '../correlate/branches.js';
+import { hopBefore } from '../correlate/branches.js';
+import { pathFindings } from '../correlate/findings.js';
 import type { PacketPath, PathCopy } from '../correlate/path.js';
+import type { PathFindingCode } from '../model/findings.js';
+import { findingText } from './findings.js';
 import { formatDirection, formatDuration } from './format.js';
-import { verdictLines } from './timeline.js';
 
 /**
  * A one-line annotation of copy `i` of a path, for a pcapng packet comment:
@@ -12,6 +14,11 @@ import { verdictLines } from './timeline.js';
  * its branch, `vethcap #12 hop 3/6 host:vethC out +15.5 µs from host:vethA, branch host:vethC`,
  * and each loss is told once: at the last copy of its branch, or of the trunk for a
  * loss on the trunk or on a branch that saw nothing.
+ *
+ * Findings (render/findings.ts) follow after `; `: losses where told, and at the last
+ * copy what the verdict leaves to say (not captured, undetermined, after the stop).
+ * Floods and rewrites stay in the timeline and NDJSON: each copy already shows its own
+ * addresses in Wireshark.
  */
 export function packetComment(path: PacketPath, i: number): string {
   const c = path.copies[i];
@@ -29,13 +36,43 @@ export function packetComment(path: PacketPath, i: number): string {
       text += `${from === null ? '' : ` from ${from.label}`}, branch ${c.branch}`;
     }
   }
-  if (path.branches.length > 0) {
-    for (const l of lossesAt(path, i)) text += `; lost between ${l.after} and ${l.before}`;
-  } else if (i === path.copies.length - 1 && path.lost !== null) {
-    text += `; lost between ${path.lost.after} and ${path.lost.before}`;
+  const last = i === path.copies.length - 1;
+  if (!last && path.branches.length === 0) return text;
+  for (const f of pathFindings(path)) {
+    if (f.code === 'PATH_LOST' ? lossCopy(path, f.branch) === i : last && IN_COMMENT[f.code]) text += `; ${findingText(f)}`;
   }
-  if (i === path.copies.length - 1) for (const line of verdictLines(path)) text += `; ${line}`;
   return text;
+}
+
+/** Which findings a packet comment tells: a loss at the copy `lossCopy` picks, the others at the path's last copy. */
+const IN_COMMENT: Record<PathFindingCode, boolean> = {
+  PATH_LOST: true,
+  NOT_CAPTURED: true,
+  UNDETERMINED: true,
+  AFTER_STOP: true,
+  FLOODED: false,
+  NAT_REWRITE: false,
+  TTL_CHANGE: false,
+  MAC_REWRITE: false,
+};
+
+/**
+ * The copy that tells a loss: the last copy of its branch (`branch`, a flood branch's
+ * port), else, for a loss on the trunk or on a branch with no copy at all, the trunk's
+ * last copy (bridge device copies count: they are on the trunk). On a path that is not
+ * a tree, the last copy.
+ */
+function lossCopy(path: PacketPath, branch: string | null): number {
+  const copies = path.copies;
+  const lastOf = (b: string | null): number => {
+    for (let k = copies.length - 1; k >= 0; k--) if (copies[k]!.branch === b) return k;
+    return -1;
+  };
+  if (path.branches.length === 0) return copies.length - 1;
+  const at = branch === null ? -1 : lastOf(branch);
+  if (at >= 0) return at;
+  const trunkLast = lastOf(null);
+  return trunkLast >= 0 ? trunkLast : copies.length - 1;
 }
 
 function hopText(c: PathCopy, hopCount: number): string {

@@ -1,4 +1,6 @@
+import { pathFindings } from '../correlate/findings.js';
 import type { Loss, MacRewrite, NatRewrite, NotCaptured, PacketPath, PathBranch, PathVerdict, TtlChange } from '../correlate/path.js';
+import type { PathFinding } from '../model/findings.js';
 import type { PointRole } from '../model/topology.js';
 import { formatEpoch } from '../model/time.js';
 import { formatDirection } from './format.js';
@@ -37,6 +39,11 @@ export interface PathJson {
   ambiguousAt: readonly string[];
   /** A flooded frame's branches; empty for any other path. */
   branches: readonly BranchJson[];
+  /**
+   * What the keys above say, as `{"code", …fields}` (model/findings.ts, `pathFindings`):
+   * one list to read instead of many keys, and the codes the timeline's words come from.
+   */
+  findings: readonly PathFinding[];
 }
 
 /** One branch of a flooded frame in the NDJSON output (`PathBranch`). */
@@ -75,6 +82,7 @@ export function pathToJson(p: PacketPath): PathJson {
     notCaptured: p.notCaptured,
     ambiguousAt: p.ambiguousAt,
     branches: p.branches.map((b) => ({ port: b.port, points: b.points, lost: b.lost })),
+    findings: pathFindings(p),
   };
 }
 
@@ -115,7 +123,7 @@ export function renderPathJson(p: PacketPath): string {
     `"complete":${p.complete === null ? 'null' : p.complete},"hops":[${hops}],"lost":${lost},"losses":${list(p.losses)},` +
     `"notSeen":${list(p.notSeen)},"flooded":${list(p.flooded)},"nat":${list(p.nat)},"ttl":${list(p.ttl)},"macRewrites":${list(p.macRewrites)},` +
     `"verdict":${p.verdict === null ? 'null' : q(p.verdict)},"notCaptured":${list(p.notCaptured)},"ambiguousAt":${list(p.ambiguousAt)},` +
-    `"branches":${p.branches.length === 0 ? '[]' : branchesJson(p.branches)}}`
+    `"branches":${p.branches.length === 0 ? '[]' : branchesJson(p.branches)},"findings":${list(pathFindings(p))}}`
   );
 }
 

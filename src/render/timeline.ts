@@ -1,7 +1,10 @@
-import type { NotCaptured, PacketPath } from '../correlate/path.js';
+import { pathFindings } from '../correlate/findings.js';
+import type { PacketPath } from '../correlate/path.js';
 import { TopologyIndex } from '../correlate/topology-index.js';
+import type { PathFinding, PathFindingCode, PathLostFinding } from '../model/findings.js';
 import type { Topology } from '../model/topology.js';
-import { paint } from './ansi.js';
+import { paint, type Paint } from './ansi.js';
+import { findingText } from './findings.js';
 import { formatClock, formatDirection, formatDuration, type TimeZone } from './format.js';
 import { copyNote } from './notes.js';
 
@@ -22,8 +25,9 @@ const TIME_WIDTH = 18; // 12:26:11.716018412
  *                    +4.3 µs  host:veth854b6a5   in   bridge port of docker0
  *                             host:docker0       ··   bridge device copy (same kernel timestamp)
  *
- * then one line per loss, NAT rewrite, TTL change, MAC rewrite and flood. A flooded
- * frame's path is a tree: its trunk, then its branches (see renderTree).
+ * then one line per finding (render/findings.ts): losses, what the verdict leaves to say,
+ * flood, NAT rewrites, TTL changes, MAC rewrites. A flooded frame's path is a tree: its
+ * trunk, then its branches (see renderTree), each with its own losses.
  */
 export class TimelineRenderer {
   private readonly topo: TopologyIndex;
@@ -41,22 +45,14 @@ export class TimelineRenderer {
   render(path: PacketPath): string {
     const c = paint(this.options.color ?? false);
     const lines = [`${c.bold(`#${path.id}`)}  ${path.summary}  ${path.length} B`];
+    const findings = pathFindings(path);
     if (path.branches.length === 0) {
       for (let i = 0; i < path.copies.length; i++) lines.push(this.copyLine(path, i, ''));
-      for (const l of path.losses) lines.push(`    ${c.red(`lost between ${l.after} and ${l.before}`)}`);
+      for (const f of findings) if (f.code === 'PATH_LOST') lines.push(`    ${findingLine(f, c)}`);
     } else {
-      this.renderTree(path, lines);
+      this.renderTree(path, findings, lines);
     }
-    for (const line of verdictLines(path)) lines.push(`    ${c.yellow(line)}`);
-    if (path.flooded.length > 0) lines.push(`    flooded to ${path.flooded.length} bridge ports: ${path.flooded.join(', ')}`);
-    for (const n of path.nat) lines.push(`    ${c.yellow(`NAT ${n.side} ${n.from} → ${n.to}`)} between ${n.after} and ${n.before}`);
-    for (const t of path.ttl) lines.push(`    ${c.yellow(`TTL ${t.from} → ${t.to}`)} between ${t.after} and ${t.before}`);
-    for (const m of path.macRewrites) {
-      const parts: string[] = [];
-      if (m.src !== null) parts.push(`src ${m.src.from} → ${m.src.to}`);
-      if (m.dst !== null) parts.push(`dst ${m.dst.from} → ${m.dst.to}`);
-      lines.push(`    MAC ${parts.join(', ')} between ${m.after} and ${m.before} (routed)`);
-    }
+    for (const f of findings) if (f.code !== 'PATH_LOST') lines.push(`    ${findingLine(f, c)}`);
     return lines.join('\n') + '\n';
   }
 
@@ -71,11 +67,11 @@ export class TimelineRenderer {
    *     └─            +17.0 µs  host:vc    out  bridge port of br
    *        lost between host:vc and c:eth0
    */
-  private renderTree(path: PacketPath, lines: string[]): void {
+  private renderTree(path: PacketPath, findings: readonly PathFinding[], lines: string[]): void {
     const c = paint(this.options.color ?? false);
     const { copies, branches } = path;
+    const losses = findings.filter((f): f is PathLostFinding => f.code === 'PATH_LOST');
     for (let i = 0; i < copies.length; i++) if (copies[i]!.branch === null) lines.push(this.copyLine(path, i, ''));
-    const inBranch = new Set(branches.map((b) => b.lost));
     branches.forEach((b, k) => {
       const last = k === branches.length - 1;
       let first = true;
@@ -84,12 +80,13 @@ export class TimelineRenderer {
         lines.push(this.copyLine(path, i, first ? (last ? '└─' : '├─') : last ? '  ' : '│ '));
         first = false;
       }
-      if (b.lost !== null) {
-        const lost = c.red(`lost between ${b.lost.after} and ${b.lost.before}`);
-        lines.push(`    ${first ? (last ? '└─' : '├─') : last ? '  ' : '│ '} ${lost}`);
+      for (const f of losses) {
+        if (f.branch !== b.port) continue;
+        lines.push(`    ${first ? (last ? '└─' : '├─') : last ? '  ' : '│ '} ${findingLine(f, c)}`);
+        first = false;
       }
     });
-    for (const l of path.losses) if (!inBranch.has(l)) lines.push(`    ${c.red(`lost between ${l.after} and ${l.before}`)}`);
+    for (const f of losses) if (f.branch === null) lines.push(`    ${findingLine(f, c)}`);
   }
 
   /** Copy `i`'s line; `tree` (two columns, or '') is drawn left of its time column. */
@@ -109,28 +106,21 @@ export class TimelineRenderer {
   }
 }
 
-/** What the timeline says of a path that lacks copies the network did not lose (or may not have). */
-export function verdictLines(path: PacketPath): string[] {
-  if (path.verdict === 'after-stop') return ['after the stop: no verdict'];
-  if (path.notCaptured.length === 0) return [];
-  const missed = path.notCaptured.map((g) => `${g.point} (${gapWords(g)})`).join(', ');
-  if (path.verdict === 'undetermined') return [`undetermined: no copy at ${missed}`];
-  return [`not captured at ${missed}`];
-}
+/** How a finding's line is coloured: where the network lost it red, what the verdict or a rewrite says yellow, the rest plain. */
+const TONE: Record<PathFindingCode, keyof Paint | null> = {
+  PATH_LOST: 'red',
+  NOT_CAPTURED: 'yellow',
+  UNDETERMINED: 'yellow',
+  AFTER_STOP: 'yellow',
+  FLOODED: null,
+  NAT_REWRITE: 'yellow',
+  TTL_CHANGE: 'yellow',
+  MAC_REWRITE: null,
+};
 
-function gapWords(g: NotCaptured): string {
-  switch (g.reason) {
-    case 'kernel-drops':
-      return g.droppedByKernel === null ? 'its capture dropped packets then' : `its capture dropped ${g.droppedByKernel} packets then`;
-    case 'point-ended':
-      return 'its capture had ended';
-    case 'not-read':
-      return 'its capture was not read that far';
-    case 'ambiguous':
-      return 'identical packets, order cannot tell which';
-    case 'gap':
-      return 'capture gap';
-  }
+function findingLine(f: PathFinding, c: Paint): string {
+  const tone = TONE[f.code];
+  return tone === null ? findingText(f) : c[tone](findingText(f));
 }
 
 /** One path as timeline text (builds a renderer each call; keep a TimelineRenderer for many). */

@@ -52,6 +52,9 @@ describe('merge of the recorded lab sessions', () => {
     expect(request.hops.map((h) => h.point)).toEqual(expect.arrayContaining(['box:eth0', H0, H1, 'web:eth0', G0, 'gw:eth0']));
     const reply = paths.find((p) => p.protocol === 'ARP' && !p.summary.includes('who-has'))!;
     expect(hopLabels(reply)).toEqual(['web:eth0', H1, H0, 'box:eth0']);
+    // The same as findings: the flood, and nothing on the unicast reply.
+    expect(request.findings).toEqual([{ code: 'FLOODED', ports: request.flooded }]);
+    expect(reply.findings).toEqual([]);
   });
 
   it('nat: the router\'s rewrites are named, and the reply matched back through them', async () => {
@@ -64,5 +67,22 @@ describe('merge of the recorded lab sessions', () => {
     const echo = paths[0]!;
     expect(echo.nat[0]).toMatchObject({ side: 'src', from: '198.19.0.2 id=15415', to: '198.18.200.1 id=27310' });
     expect(paths.every((p) => p.complete)).toBe(true);
+  });
+
+  it('nat: the router\'s rewrites as findings, by code and fields', async () => {
+    const { paths } = parseNdjson((await runCli(['merge', 'fixtures/sessions/nat', '--json'])).stdout);
+    const hop = { after: 'gw:eth0', before: 'gw:eth1' };
+    const syn = paths.find((p) => p.summary.includes('[S]'))!;
+    expect(syn.findings).toEqual([
+      { code: 'NAT_REWRITE', ...hop, side: 'src', from: '198.19.0.2:56044', to: '198.18.200.1:61225' },
+      { code: 'TTL_CHANGE', ...hop, from: 64, to: 63 },
+      { code: 'MAC_REWRITE', ...hop, src: { from: '02:f1:f1:f1:00:02', to: '96:27:7e:49:df:28' }, dst: { from: '02:f1:f1:f1:00:fe', to: '02:f1:f1:f1:00:fd' } },
+    ]);
+    // The reply comes back through the same router: the destination is rewritten, on the way back.
+    const reply = paths[1]!;
+    expect(reply.findings.map((f) => f.code)).toEqual(['NAT_REWRITE', 'TTL_CHANGE', 'MAC_REWRITE']);
+    expect(reply.findings[0]).toEqual({ code: 'NAT_REWRITE', after: 'gw:eth1', before: 'gw:eth0', side: 'dst', from: '198.18.200.1 id=27310', to: '198.19.0.2 id=15415' });
+    // Every path crossed the router, and nothing else is found: no loss, no capture gap.
+    for (const p of paths) expect(new Set(p.findings.map((f) => f.code))).toEqual(new Set(['NAT_REWRITE', 'TTL_CHANGE', 'MAC_REWRITE']));
   });
 });

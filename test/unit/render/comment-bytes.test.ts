@@ -9,6 +9,7 @@ function twoHops(id: number, deltaNs: number | null, lost = false): PacketPath {
   const loss = { after: 'host:vëthA', before: 'web:eth0' };
   return {
     id, hopCount: 2, lost: lost ? loss : null, losses: lost ? [loss] : [], verdict: lost ? 'lost' : 'complete', notCaptured: [], branches: [],
+    flooded: [], nat: [], ttl: [], macRewrites: [],
     copies: [copy(1, 0, 'box:eth0', 2, null), copy(2, 1, 'host:vëthA', 1, deltaNs)],
   } as unknown as PacketPath;
 }

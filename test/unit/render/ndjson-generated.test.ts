@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GapReason, Loss, MacRewrite, NatRewrite, NotCaptured, PacketPath, PathBranch, PathCopy, PathVerdict, TtlChange } from '../../../src/correlate/path.js';
 import { decodeFrame } from '../../../src/decode/decode-frame.js';
+import { PATH_FINDING_CODES } from '../../../src/model/findings.js';
 import { DIRECTION, type Direction } from '../../../src/model/record.js';
 import type { PointRole } from '../../../src/model/topology.js';
 import { pathToJson, renderPathJson, type PathJson } from '../../../src/render/ndjson.js';
@@ -84,7 +85,15 @@ function generate(seed: number): PacketPath {
   };
 }
 
-const PATHS = Array.from({ length: 2000 }, (_, i) => generate(i + 1));
+/** Most real paths are complete and have nothing more to say (no findings): every 20th generated path is made one. */
+function quiet(p: PacketPath): PacketPath {
+  return {
+    ...p, complete: true, verdict: 'complete', lost: null, losses: [], notSeen: [], notCaptured: [], ambiguousAt: [],
+    flooded: [], nat: [], ttl: [], macRewrites: [], branches: p.branches.map((b) => ({ ...b, lost: null })),
+  };
+}
+
+const PATHS = Array.from({ length: 2000 }, (_, i) => (i % 20 === 19 ? quiet(generate(i + 1)) : generate(i + 1)));
 
 /** A value that says something: not null, false, empty or zero. */
 const said = (v: unknown): boolean => v !== null && v !== undefined && v !== false && v !== 0 && !(Array.isArray(v) && v.length === 0);
@@ -102,7 +111,7 @@ describe('renderPathJson against pathToJson, on generated paths', () => {
     const json = PATHS.map(pathToJson);
     const hops = json.flatMap((p) => p.hops);
     const pathKeys = Object.keys(json[0]!) as Array<keyof PathJson>;
-    expect(pathKeys).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites', 'verdict', 'notCaptured', 'ambiguousAt', 'branches']);
+    expect(pathKeys).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites', 'verdict', 'notCaptured', 'ambiguousAt', 'branches', 'findings']);
     for (const key of pathKeys) {
       expect(json.some((p) => said(p[key])), `some path has ${key}`).toBe(true);
       if (key !== 'id' && key !== 'length' && key !== 'summary' && key !== 'protocol') expect(json.some((p) => !said(p[key])), `some path lacks ${key}`).toBe(true);
@@ -112,6 +121,7 @@ describe('renderPathJson against pathToJson, on generated paths', () => {
     }
     expect(new Set(json.map((p) => p.verdict))).toEqual(new Set(VERDICTS));
     expect(new Set(json.flatMap((p) => p.notCaptured.map((n) => n.reason)))).toEqual(new Set(REASONS));
+    expect(new Set(json.flatMap((p) => p.findings.map((f) => f.code)))).toEqual(new Set(PATH_FINDING_CODES));
     expect(new Set(hops.map((h) => h.direction))).toEqual(new Set(['in', 'out', '?']));
     expect(json.some((p) => p.branches.some((b) => b.lost === null) && p.branches.some((b) => b.lost !== null))).toBe(true);
     expect(json.some((p) => p.macRewrites.some((m) => m.src === null || m.dst === null))).toBe(true);

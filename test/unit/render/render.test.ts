@@ -16,6 +16,10 @@ import { arp, ether, icmpFrame, udpFrame } from '../../helpers/frames.js';
 import { rec } from '../../helpers/records.js';
 import { IP, MAC, fivePoints, sevenPoints, withUplink } from '../../helpers/topology.js';
 import { encodePacketComment } from '../../../src/render/comment.js';
+import { findingText } from '../../../src/render/findings.js';
+import { pathFindings } from '../../../src/correlate/findings.js';
+import { TopologyIndex } from '../../../src/correlate/topology-index.js';
+import { judgePath, markAfterStop } from '../../../src/correlate/verdict.js';
 
 function correlate(topology: Topology, records: CaptureRecord[]): PacketPath[] {
   const paths: PacketPath[] = [];
@@ -178,7 +182,7 @@ describe('NDJSON', () => {
   it('has the documented keys and values', () => {
     const paths = bridgeScenario();
     const ping0 = JSON.parse(renderPathJson(paths[2]!)) as Record<string, unknown>;
-    expect(Object.keys(ping0)).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites', 'verdict', 'notCaptured', 'ambiguousAt', 'branches']);
+    expect(Object.keys(ping0)).toEqual(['id', 'summary', 'protocol', 'length', 'complete', 'hops', 'lost', 'losses', 'notSeen', 'flooded', 'nat', 'ttl', 'macRewrites', 'verdict', 'notCaptured', 'ambiguousAt', 'branches', 'findings']);
     expect(ping0.branches).toEqual([]);
     expect(ping0).toMatchObject({ id: 3, summary: 'ICMP echo request 198.18.0.2 → 198.18.0.3 id=25 seq=0', protocol: 'ICMP', length: 98, complete: true, lost: null });
     expect(pathToJson(paths[2]!).hops).toEqual([
@@ -226,6 +230,49 @@ describe('pcapng comment', () => {
       'vethcap #3 hop 4/4 web:eth0 in +1.6 µs',
     ]);
     expect(packetComment(paths[4]!, 2)).toBe('vethcap #5 host:docker0 bridge device copy (same kernel timestamp); lost between host:vethA and host:vethB');
+  });
+});
+
+describe('findings in words', () => {
+  /** Every scenario's paths, and judged ones that carry what a live trace finds: capture gaps, undetermined, after the stop. */
+  function judged(): Array<{ path: PacketPath; topology: Topology }> {
+    const five = fivePoints();
+    const topo = new TopologyIndex(five);
+    const seenAt = (seq: number, points: number[]) => correlate(five, points.map((p) => rec(p, seq * 1e9 + [0, 4_000, 4_000, 20_000, 22_000][p]!, ping(seq))))[0]!;
+    // Seen at box, the bridge and web: not captured at host:vethA (a gap) nor host:vethB (kernel drops).
+    const gap = seenAt(1, [0, 2, 4]);
+    judgePath(gap, topo, { gapAt: (p) => (p === 3 ? { reason: 'kernel-drops', dropped: 4 } : null) });
+    const undetermined = seenAt(2, [0, 1, 2]);
+    judgePath(undetermined, topo, { gapAt: (p) => (p >= 3 ? { reason: 'kernel-drops', dropped: null } : null) });
+    const afterStop = seenAt(3, [0, 1]);
+    markAfterStop(afterStop);
+    return [
+      ...bridgeScenario().map((path) => ({ path, topology: five })),
+      ...natScenario().map((path) => ({ path, topology: withUplink() })),
+      ...floodScenario().map((path) => ({ path, topology: sevenPoints() })),
+      ...[gap, undetermined, afterStop].map((path) => ({ path, topology: five })),
+    ];
+  }
+
+  it('the timeline says each finding on a line of its own, in findingText\'s words, once', () => {
+    const all = judged();
+    expect(new Set(all.flatMap(({ path }) => pathFindings(path).map((f) => f.code)))).toEqual(new Set(['PATH_LOST', 'NOT_CAPTURED', 'UNDETERMINED', 'AFTER_STOP', 'FLOODED', 'NAT_REWRITE', 'TTL_CHANGE', 'MAC_REWRITE']));
+    for (const { path, topology } of all) {
+      const lines = new TimelineRenderer(topology, { timeZone: 'utc' }).render(path).split('\n');
+      for (const f of pathFindings(path)) expect(lines.filter((l) => l.endsWith(` ${findingText(f)}`)), `#${path.id} ${f.code}`).toHaveLength(1);
+    }
+  });
+
+  it('the comments tell each loss once, and at the last copy what the verdict leaves to say', () => {
+    for (const { path } of judged()) {
+      const comments = path.copies.map((_, i) => packetComment(path, i));
+      for (const f of pathFindings(path)) {
+        const telling = comments.filter((c) => c.includes(`; ${findingText(f)}`));
+        if (f.code === 'PATH_LOST') expect(telling, `#${path.id} ${f.code}`).toHaveLength(1);
+        else if (f.code === 'NOT_CAPTURED' || f.code === 'UNDETERMINED' || f.code === 'AFTER_STOP') expect(telling, `#${path.id} ${f.code}`).toEqual([comments.at(-1)]);
+        else expect(telling).toEqual([]);
+      }
+    }
   });
 });
 
