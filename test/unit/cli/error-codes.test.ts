@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatError } from '../../../src/cli/report-error.js';
 import { jsonErrorWanted } from '../../../src/cli/main.js';
-import { VethcapError } from '../../../src/errors.js';
+import { ERROR_CODES, VethcapError } from '../../../src/errors.js';
+import { exitCodeFor } from '../../../src/cli/exit-codes.js';
 import { runCli } from '../../helpers/cli.js';
 import { dockerAvailable } from '../../helpers/env.js';
 
@@ -148,5 +149,19 @@ describe('--json: the error is one object on stdout, and stderr still says it', 
     expect(formatError(new VethcapError('IO', 'cannot read x.'))).toMatchObject({ json: { error: { code: 'IO', message: 'cannot read x.' } } });
     expect(formatError(new VethcapError('IO', 'cannot read x.')).json.error).not.toHaveProperty('hint');
     expect(formatError(new VethcapError('USAGE', 'no.', { hint: 'yes.' })).json).toEqual({ error: { code: 'USAGE', message: 'no.', hint: 'yes.' } });
+  });
+});
+
+describe('the codes are documented', () => {
+  const read = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
+  it('each with its exit code in docs/json.md ("Errors") and in README.md ("Exit codes")', () => {
+    const errors = read('docs/json.md').split('\n## Errors\n')[1] ?? '';
+    const exitCodes = (read('README.md').split('\n## Exit codes\n')[1] ?? '').split('\n## ')[0]!;
+    for (const code of Object.values(ERROR_CODES)) {
+      const exit = code === 'INTERRUPTED' ? '130, 143' : String(exitCodeFor(code));
+      expect(errors, code).toContain(`| \`${code}\` | ${exit} |`);
+      const row = exitCodes.split('\n').find((line) => line.includes(`\`${code}\``));
+      expect(row?.startsWith(`| ${exit} |`), `${code}: ${row}`).toBe(true);
+    }
   });
 });
