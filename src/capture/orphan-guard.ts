@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { spawnTool } from '../exec/spawn.js';
 
 /**
  * Reads the process groups still to guard as arguments and, from vethcap, a line per group
@@ -26,15 +27,14 @@ export class OrphanGuard {
   private disposed = false;
 
   constructor(groups: readonly number[]) {
-    // node's spawn, not execa: this runs between starting the tcpdumps and their "listening".
-    this.child = spawn('sh', ['-c', SCRIPT, 'vethcap-guard', ...groups.map((g) => `-${g}`)], {
+    // Best effort: without sh (a failed spawn) there is no guard, and nothing else changes.
+    const spawned = spawnTool('sh', ['-c', SCRIPT, 'vethcap-guard', ...groups.map((g) => `-${g}`)], {
       stdio: ['pipe', 'ignore', 'ignore'],
       detached: true, // its own group: a Ctrl-C on the terminal is vethcap's to handle, not its
+      locale: 'inherit',
     });
-    this.exited = new Promise<void>((resolve) => {
-      this.child.once('error', () => resolve());
-      this.child.once('close', () => resolve());
-    });
+    this.child = spawned.child;
+    this.exited = spawned.ended.then(() => undefined);
     this.stdin = this.child.stdin!;
     this.stdin.on('error', () => undefined); // it may be gone first (killed by hand)
   }

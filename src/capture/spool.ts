@@ -1,9 +1,9 @@
 import { closeSync, fstatSync, mkdtempSync, openSync, read, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { statfs } from 'node:fs/promises';
 import { VethcapError, ioReason } from '../errors.js';
+import { spawnTool } from '../exec/spawn.js';
 
 /**
  * A spool file: where one tcpdump writes its pcap (it is tcpdump's stdout) and vethcap
@@ -240,9 +240,10 @@ async function punchHole(fd: number, length: number): Promise<void> {
   // The file is fallocate's stdin, opened again through /dev/stdin: fallocate holds its own
   // copy of the descriptor, so a number vethcap closes and reuses meanwhile cannot make it
   // punch another file, and it needs no access to vethcap's /proc entry.
-  await new Promise<void>((resolve) => {
-    const child = spawn('fallocate', ['--punch-hole', '--offset', '0', '--length', String(length), '/dev/stdin'], { stdio: [fd, 'ignore', 'ignore'], timeout: 10_000 });
-    child.once('error', () => resolve()); // no fallocate: the bytes stay
-    child.once('close', () => resolve());
-  });
+  // No fallocate (a failed spawn), or a failure: the bytes stay.
+  try {
+    await spawnTool('fallocate', ['--punch-hole', '--offset', '0', '--length', String(length), '/dev/stdin'], { stdio: [fd, 'ignore', 'ignore'], timeoutMs: 10_000 }).ended;
+  } catch {
+    // spawnTool threw at once (EPERM): the same
+  }
 }

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { VethcapError } from '../errors.js';
-import { commandLine, displayCommand } from '../exec/run.js';
+import { spawnTool } from '../exec/spawn.js';
 import { failureReason, isListening, parseStats, StderrLog, type CaptureStats } from './tcpdump-output.js';
 
 export interface TcpdumpOptions {
@@ -68,29 +68,23 @@ export class TcpdumpProcess {
 
   constructor(options: TcpdumpOptions) {
     this.label = options.label;
-    const argv = commandLine('tcpdump', tcpdumpArgs(options), options.netns ? { netns: options.netns } : {});
-    this.command = displayCommand(argv);
-    const [bin, ...rest] = argv as [string, ...string[]];
-    // node's spawn, not execa as elsewhere: these spawns are on the path to "armed", and
-    // execa's own work per call was ~1-2 ms of the ~4.5 ms each spawn took in vethcap.
-    const child = spawn(bin, rest, {
+    const spawned = spawnTool('tcpdump', tcpdumpArgs(options), {
+      netns: options.netns,
       detached: true, // its own process group, so stop() can signal tcpdump and all it forked
       stdio: ['ignore', options.outputFd ?? 'pipe', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C' }, // C: tcpdump's messages as the parsers expect them
+      // LC_ALL=C (the default): tcpdump's messages as the parsers expect them
     });
+    this.command = spawned.command;
+    const child = spawned.child;
     this.child = child;
     this.stdout = child.stdout;
     const stderr = child.stderr!;
     stderr.setEncoding('utf8'); // a character split across two chunks stays whole
     stderr.on('data', (chunk: string) => this.stderrLog.push(chunk));
-    // 'close': exited and stderr read to the end. A failed spawn (ENOENT) may give 'error' alone.
-    const ended = new Promise<{ missing: boolean }>((resolve) => {
-      child.once('error', (error: NodeJS.ErrnoException) => resolve({ missing: error.code === 'ENOENT' }));
-      child.once('close', () => resolve({ missing: false }));
-    });
-    this.exited = ended.then(({ missing }) => {
+    const ended = spawned.ended;
+    this.exited = ended.then((end) => {
       this.done = true;
-      return missing ? null : parseStats(this.stderr);
+      return end.spawnError !== undefined ? null : parseStats(this.stderr);
     });
     this.armed = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -105,14 +99,12 @@ export class TcpdumpProcess {
         }
       };
       stderr.on('data', onData);
-      void ended.then(({ missing }) => {
+      void ended.then((end) => {
         clearTimeout(timer);
         if (isListening(this.stderr)) return;
-        if (missing) {
-          reject(new VethcapError('MISSING_TOOL', `${bin} is not installed or not on PATH.`, { command: this.command }));
-          return;
-        }
-        reject(this.startError(failureReason(this.stderr)));
+        // Not installed, not executable: nsenter or tcpdump (a failed spawn, nsenter's 127 / 126).
+        const unrunnable = spawned.toolError(end, this.stderr);
+        reject(unrunnable ?? this.startError(failureReason(this.stderr)));
       });
     });
     this.armed.catch(() => undefined); // observed by the session; avoid an unhandled rejection
@@ -166,8 +158,6 @@ export class TcpdumpProcess {
   }
 
   private startError(reason: string): VethcapError {
-    const missing = /nsenter: failed to execute tcpdump/.test(this.stderr);
-    if (missing) return new VethcapError('MISSING_TOOL', 'tcpdump is not installed or not on PATH.', { hint: 'apt-get install tcpdump', command: this.command });
     const perm = /Operation not permitted|permission/i.test(reason);
     return new VethcapError(perm ? 'PERMISSION' : 'CAPTURE_FAILED', `capture point ${this.label} failed to start: ${reason}.`, {
       command: this.command,

@@ -1,4 +1,5 @@
 import yargs, { type Argv } from 'yargs';
+import { Parser } from 'yargs/helpers';
 import { formatError } from './report-error.js';
 import { EXIT } from './exit-codes.js';
 import { VethcapError, ioReason, isVethcapError } from '../errors.js';
@@ -94,6 +95,17 @@ export async function parseCommandLine(argv: string[]): Promise<ParsedCommand> {
 export async function main(argv: string[]): Promise<number> {
   const debug = process.env.VETHCAP_DEBUG === '1';
   const stdout = watchStdout();
+  const report = (error: unknown): number => {
+    const r = formatError(error, debug);
+    // Whatever the command wrote to stdout went out in whole lines: this one is the last.
+    if (jsonErrorWanted(argv) && !stdout.gone) process.stdout.write(JSON.stringify(r.json) + '\n');
+    process.stderr.write(r.lines.join('\n') + '\n');
+    return r.exitCode;
+  };
+  // An exception thrown where no one awaits it (a callback, an unawaited promise) is a bug:
+  // reported as one, exit 70, instead of Node's stack trace and exit 1. The tcpdumps' orphan
+  // guard ends them, as on any abrupt end.
+  process.once('uncaughtException', (error) => process.exit(report(error)));
   try {
     const ctx: CommandContext = { exitCode: EXIT.OK };
     await buildCli(argv, ctx).parseAsync();
@@ -105,8 +117,26 @@ export async function main(argv: string[]): Promise<number> {
     if (ctx.exitCode === EXIT.OK && stdout.gone) return EXIT.OUTPUT_CLOSED;
     return ctx.exitCode;
   } catch (error) {
-    const report = formatError(error, debug);
-    process.stderr.write(report.lines.join('\n') + '\n');
-    return report.exitCode;
+    return report(error);
   }
+}
+
+/** The commands that take --json; under it, an error is also one JSON object on stdout. */
+export const JSON_COMMANDS: readonly string[] = ['trace', 'merge', 'resolve', 'verify'];
+
+/**
+ * Whether a failed command line asked for --json, read from argv itself: the error may be
+ * yargs' own, before any handler saw the options. Not when a pcapng goes to stdout
+ * (-w -): no text may join it there. Options after trace's `--` are the command's.
+ */
+export function jsonErrorWanted(argv: readonly string[]): boolean {
+  const parsed = Parser([...argv], {
+    boolean: ['json'],
+    string: ['write', 'o'],
+    alias: { write: ['w'], o: ['output'] },
+    configuration: { 'populate--': true },
+  });
+  if (!JSON_COMMANDS.includes(String(parsed._[0] ?? '')) || parsed.json !== true) return false;
+  const writes = ([] as unknown[]).concat(parsed.write ?? [], parsed.o ?? []);
+  return !writes.includes('-');
 }

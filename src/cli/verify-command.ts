@@ -4,6 +4,7 @@ import { verify, type VerifyResult } from '../verify/verify.js';
 import { renderVerdictText, type ProbeKind } from '../verify/verdict.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { EXIT } from './exit-codes.js';
+import { formatError } from './report-error.js';
 import { parsedOnly } from './context.js';
 
 interface VerifyArgs {
@@ -87,8 +88,11 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
       } catch (error) {
         const sig = interrupt.signalName();
         if (sig && error instanceof VethcapError && error.code === 'INTERRUPTED') {
+          // Reported as main() reports errors, with the signal's exit code (130 or 143).
           ctx.exitCode = signalExitCode(sig);
-          process.stderr.write(`vethcap: ${error.message}\n`);
+          const report = formatError(error);
+          if (args.json) process.stdout.write(JSON.stringify(report.json) + '\n');
+          process.stderr.write(`${report.lines[0]}\n`);
           return;
         }
         throw error;

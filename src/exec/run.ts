@@ -1,5 +1,8 @@
-import { execa } from 'execa';
 import { VethcapError } from '../errors.js';
+import { spawnTool } from './spawn.js';
+
+// Where they were first defined; src/verify imports them from here.
+export { commandLine, displayCommand } from './spawn.js';
 
 export interface RunOptions {
   /** Run inside this network namespace (a path such as /proc/PID/ns/net) via nsenter. */
@@ -7,74 +10,43 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-/** The argv actually executed: nsenter-wrapped when a namespace is given. */
-export function commandLine(file: string, args: readonly string[], options: RunOptions = {}): string[] {
-  return options.netns ? ['nsenter', `--net=${options.netns}`, '--', file, ...args] : [file, ...args];
-}
-
-/** Quotes an argv for display in an error message (never executed through a shell). */
-export function displayCommand(argv: readonly string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
-
 /**
- * Runs a program (no shell) and returns its stdout. Failures become VethcapErrors:
- * a missing program is MISSING_TOOL, an EPERM from nsenter is PERMISSION, anything
- * else COMMAND_FAILED with the command line and its stderr.
+ * Runs a program (no shell) to its end and returns its stdout (without the final
+ * newline). Failures become VethcapErrors: a program that cannot be run is MISSING_TOOL
+ * or PERMISSION (toolError), an EPERM it reports is PERMISSION, a namespace gone under
+ * nsenter TARGET_NOT_RUNNING, anything else COMMAND_FAILED with the command line and
+ * its stderr.
  */
 export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
-  const [bin, ...rest] = commandLine(file, args, options) as [string, ...string[]];
-  const shown = displayCommand([bin, ...rest]);
-  const result = await execa(bin, rest, {
-    reject: false,
-    timeout: options.timeoutMs ?? 15_000,
-    stdin: 'ignore',
-    env: { LC_ALL: 'C' },
-  });
-  if (result.exitCode === 0 && !result.failed) return result.stdout;
-  const code = (result as { code?: string }).code;
-  if (code === 'ENOENT') {
-    throw new VethcapError('MISSING_TOOL', `${bin} is not installed or not on PATH.`, {
-      hint: toolHint(bin),
-      command: shown,
-    });
-  }
-  const stderr = result.stderr ?? '';
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const spawned = spawnTool(file, args, { netns: options.netns, timeoutMs });
+  const { child, command } = spawned;
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const end = await spawned.ended;
+  if (end.exitCode === 0 && !end.timedOut) return stdout.replace(/\r?\n$/, '');
+  const unrunnable = spawned.toolError(end, stderr);
+  if (unrunnable) throw unrunnable;
+  const bin = spawned.argv[0]!;
   if (/Operation not permitted|Permission denied/i.test(stderr)) {
     throw new VethcapError('PERMISSION', `${bin} was refused the privileges it needs: run vethcap as root (or with CAP_SYS_ADMIN and CAP_NET_RAW).`, {
-      command: shown,
+      command,
       stderr,
     });
-  }
-  if (options.netns && /nsenter: failed to execute/.test(stderr)) {
-    throw new VethcapError('MISSING_TOOL', `${file} is not installed or not on PATH.`, { hint: toolHint(file), command: shown, stderr });
   }
   if (options.netns && /nsenter: /.test(stderr) && /No such file|reassociate/i.test(stderr)) {
     throw new VethcapError('TARGET_NOT_RUNNING', `the network namespace ${options.netns} went away (did the process exit?).`, {
-      command: shown,
+      command,
       stderr,
     });
   }
-  if (result.timedOut) {
-    throw new VethcapError('COMMAND_FAILED', `${shown} did not answer within ${options.timeoutMs ?? 15_000} ms.`, { command: shown, stderr });
+  if (end.timedOut) {
+    throw new VethcapError('COMMAND_FAILED', `${command} did not answer within ${timeoutMs} ms.`, { command, stderr });
   }
-  throw new VethcapError('COMMAND_FAILED', `${shown} failed (exit ${result.exitCode ?? 'signal ' + String(result.signal)}).`, {
-    command: shown,
+  throw new VethcapError('COMMAND_FAILED', `${command} failed (exit ${end.exitCode ?? 'signal ' + String(end.signal)}).`, {
+    command,
     stderr,
   });
-}
-
-const PACKAGES: Record<string, string> = {
-  ip: 'iproute2',
-  bridge: 'iproute2',
-  nsenter: 'util-linux',
-  tcpdump: 'tcpdump',
-  tshark: 'tshark',
-  ping: 'iputils-ping',
-  iptables: 'iptables',
-};
-
-export function toolHint(bin: string): string {
-  const pkg = PACKAGES[bin];
-  return pkg ? `install it (Debian/Ubuntu: apt-get install ${pkg}).` : 'install it and make sure it is on PATH.';
 }

@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { VethcapError } from '../errors.js';
-import { toolHint } from './run.js';
+import { toolHint } from './tool-error.js';
 
 /** The full path of an executable on PATH, or undefined. */
 export async function findOnPath(bin: string, pathVar = process.env.PATH ?? ''): Promise<string | undefined> {

@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
-import { execa } from 'execa';
 import { VethcapError } from '../errors.js';
-import { commandLine, displayCommand } from '../exec/run.js';
+import { displayCommand, spawnTool } from '../exec/spawn.js';
 import type { StopTrigger } from '../pipeline/stop.js';
 
 export interface CommandRun {
@@ -16,23 +15,25 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 
 
 /**
  * Runs `-- CMD ARGS` inside a namespace (host binaries, as nsenter gives them), or on the
- * host when `netns` is undefined; no shell. Its output goes to `output` (vethcap's stderr
- * unless told), so that stdout stays the timeline (or NDJSON).
+ * host when `netns` is undefined; no shell, in the user's locale. Its output goes to
+ * `output` (vethcap's stderr unless told), so that stdout stays the timeline (or NDJSON).
  */
 export function runInNamespace(netns: string | undefined, argv: readonly string[], output: Writable = process.stderr): CommandRun {
   const [file, ...args] = argv as [string, ...string[]];
-  const full = commandLine(file, args, netns ? { netns } : {});
-  const [bin, ...rest] = full as [string, ...string[]];
-  const child = execa(bin, rest, { reject: false, stdin: 'ignore', stdout: ['pipe'], stderr: ['pipe'], buffer: false, detached: true });
+  const spawned = spawnTool(file, args, { netns, detached: true, locale: 'inherit' });
+  const child = spawned.child;
   child.stdout?.pipe(output, { end: false });
   child.stderr?.pipe(output, { end: false });
-  const done = child.then((result) => {
-    // nsenter exits 127 when it cannot execute the command.
-    if (result.exitCode === 127 || (result as { code?: string }).code === 'ENOENT') {
-      throw new VethcapError('MISSING_TOOL', `${file} is not installed or not on PATH on the host (commands after -- run host binaries inside the namespace).`, { command: displayCommand(full) });
+  const done = spawned.ended.then((end) => {
+    // Not installed, not executable (a failed spawn, or nsenter's exit 127 / 126).
+    const unrunnable = spawned.toolError(end);
+    if (unrunnable && netns && end.spawnError === undefined) {
+      // What nsenter could not run is looked for on the host, not in the container.
+      throw new VethcapError(unrunnable.code, unrunnable.message, { hint: `${unrunnable.hint ?? ''} Commands after -- are the host's programs, run inside the namespace.`.trim(), command: spawned.command, cause: unrunnable });
     }
-    if (result.signal) return 128 + (SIGNAL_NUMBERS[result.signal] ?? 0);
-    return result.exitCode ?? 1;
+    if (unrunnable) throw unrunnable;
+    if (end.signal) return 128 + (SIGNAL_NUMBERS[end.signal] ?? 0);
+    return end.exitCode ?? 1;
   });
   return {
     command: displayCommand(argv),

@@ -126,6 +126,6 @@ describe.runIf(dockerAvailable())('resolve against a real Docker engine', () => 
   it('says so when the Docker daemon cannot be reached (exit 4)', async () => {
     const r = await runCli(['resolve', scope.name('a')], { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
     expect(r.exitCode).toBe(4);
-    expect(r.stderr).toMatch(/^vethcap: cannot reach the Docker daemon at unix:\/\/\/nonexistent\/docker.sock/);
+    expect(r.stderr).toMatch(/^vethcap: \[DOCKER_UNAVAILABLE\] cannot reach the Docker daemon at unix:\/\/\/nonexistent\/docker.sock/);
   });
 });

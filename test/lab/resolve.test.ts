@@ -85,7 +85,7 @@ describe.runIf(privileged())('resolve on a lab of namespaces', () => {
   it('names a missing ip or nsenter before doing anything (exit 4)', async () => {
     const bare = await runCli(['resolve', `netns:${lab().host('box').netns}`], { env: { PATH: '/nonexistent' }, extendEnv: false });
     expect(bare.exitCode).toBe(4);
-    expect(bare.stderr).toMatch(/^vethcap: vethcap needs ip, nsenter, which are not installed or not on PATH\./);
+    expect(bare.stderr).toMatch(/^vethcap: \[MISSING_TOOL\] vethcap needs ip, nsenter, which are not installed or not on PATH\./);
   });
 
   it('names the privileges it needs when run unprivileged (exit 5)', async () => {

@@ -290,7 +290,7 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
     const file = join(dir, 'bad.pcapng');
     const r = await runCli(['trace', ...targets(), '--filter', 'icmp and and', '-w', file]);
     expect(r.exitCode).toBe(6);
-    expect(r.stderr).toMatch(/^vethcap: capture point \S+ failed to start: can't parse filter expression: syntax error\./);
+    expect(r.stderr).toMatch(/^vethcap: \[CAPTURE_FAILED\] capture point \S+ failed to start: can't parse filter expression: syntax error\./);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(file)).toBe(false);
   });
@@ -298,6 +298,6 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
   it('names a missing tcpdump before starting anything (exit 4)', async () => {
     const r = await runCli(['trace', ...targets()], { env: { PATH: '/nonexistent' }, extendEnv: false });
     expect(r.exitCode).toBe(4);
-    expect(r.stderr).toMatch(/^vethcap: vethcap needs ip, nsenter, tcpdump, which are not installed/);
+    expect(r.stderr).toMatch(/^vethcap: \[MISSING_TOOL\] vethcap needs ip, nsenter, tcpdump, which are not installed/);
   });
 });

@@ -12,7 +12,7 @@ describe('formatError', () => {
       new VethcapError('CAPTURE_FAILED', 'box:eth0 did not start.', { hint: 'check the filter.', command: 'tcpdump -i eth0', stderr: 'a\nb\ntcpdump: syntax error\n' }),
     );
     expect(report.exitCode).toBe(EXIT.CAPTURE);
-    expect(report.lines).toEqual(['vethcap: box:eth0 did not start.', '  hint: check the filter.', '  command: tcpdump -i eth0', '  | a', '  | b', '  | tcpdump: syntax error']);
+    expect(report.lines).toEqual(['vethcap: [CAPTURE_FAILED] box:eth0 did not start.', '  hint: check the filter.', '  command: tcpdump -i eth0', '  | a', '  | b', '  | tcpdump: syntax error']);
   });
   it('calls anything else an internal error with exit 70 and no stack unless debugging', () => {
     const report = formatError(new TypeError('x is undefined'));
@@ -48,7 +48,7 @@ describe('file errors in words', () => {
     const input = new URL('../../../fixtures/sessions/icmp', import.meta.url).pathname;
     const r = await runCli(['merge', input, '-q', '-w', '/nonexistent-vethcap-dir/out.pcapng']);
     expect(r.exitCode, r.stderr).toBe(7);
-    expect(r.stderr.trim()).toBe('vethcap: cannot write /nonexistent-vethcap-dir/out.pcapng: no such directory.');
+    expect(r.stderr.trim()).toBe('vethcap: [IO] cannot write /nonexistent-vethcap-dir/out.pcapng: no such directory.');
   });
 });
 
@@ -57,7 +57,7 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping']))('demo', () => {
     const r = await runCli(['demo', '-w', '/nonexistent-vethcap-dir/demo.pcapng']);
     expect(r.exitCode, r.stderr).toBe(7);
     expect(r.stdout).toBe('');
-    expect(r.stderr.trim()).toBe('vethcap: cannot write /nonexistent-vethcap-dir/demo.pcapng: no such directory.');
+    expect(r.stderr.trim()).toBe('vethcap: [IO] cannot write /nonexistent-vethcap-dir/demo.pcapng: no such directory.');
   });
 });
 
@@ -66,9 +66,9 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping']))('demo', () => {
 describe('usage mistakes against bugs', () => {
   const session = new URL('../../../fixtures/sessions/icmp', import.meta.url).pathname;
   it.each([
-    [['merge', session, '--json', '--quiet'], 'vethcap: --json and --quiet do not go together: --json already prints only data.'],
-    [['merge', session, '--window', '0'], 'vethcap: --window takes a number of milliseconds above 0.'],
-    [['trace', 'box', '--json', '-q'], 'vethcap: --json and --quiet do not go together: --json already prints only data.'],
+    [['merge', session, '--json', '--quiet'], 'vethcap: [USAGE] --json and --quiet do not go together: --json already prints only data.'],
+    [['merge', session, '--window', '0'], 'vethcap: [USAGE] --window takes a number of milliseconds above 0.'],
+    [['trace', 'box', '--json', '-q'], 'vethcap: [USAGE] --json and --quiet do not go together: --json already prints only data.'],
   ])('%j: exit 2, one sentence, no "internal error"', async (args, sentence) => {
     const r = await runCli(args);
     expect(r.exitCode, r.stderr).toBe(2);
@@ -79,7 +79,7 @@ describe('usage mistakes against bugs', () => {
     expect(exitCodeFor('INTERNAL')).toBe(EXIT.INTERNAL);
     const report = formatError(new VethcapError('INTERNAL', 'no host gw in lab abc'));
     expect(report.exitCode).toBe(70);
-    expect(report.lines[0]).toBe('vethcap: internal error: no host gw in lab abc');
+    expect(report.lines[0]).toBe('vethcap: [INTERNAL] internal error: no host gw in lab abc');
     expect(report.lines[1]).toMatch(/this is a bug in vethcap/);
   });
   it('no other code is reported as exit 70', () => {

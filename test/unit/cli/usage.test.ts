@@ -28,10 +28,10 @@ describe('numeric options', () => {
 // A command without its target says what it needs, in vethcap's words, not yargs'.
 describe('missing arguments', () => {
   it.each([
-    [['trace'], /^vethcap: trace needs a target: a container/],
-    [['resolve'], /^vethcap: resolve needs a target/],
-    [['verify', '--to', 'web'], /^vethcap: verify needs a source/],
-    [['merge'], /^vethcap: merge needs capture files/],
+    [['trace'], /^vethcap: \[USAGE\] trace needs a target: a container/],
+    [['resolve'], /^vethcap: \[USAGE\] resolve needs a target/],
+    [['verify', '--to', 'web'], /^vethcap: \[USAGE\] verify needs a source/],
+    [['merge'], /^vethcap: \[USAGE\] merge needs capture files/],
   ])('%j', async (args, message) => {
     const r = await runCli(args);
     expect(r.exitCode, r.stderr).toBe(2);

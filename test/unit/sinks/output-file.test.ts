@@ -50,7 +50,7 @@ describe('output files', () => {
     symlinkSync(target, join(dir, 'link.pcapng'));
     const r = await merge(join(dir, 'link.pcapng'));
     expect(r.exitCode, r.stderr).toBe(7);
-    expect(r.stderr.trim()).toBe(`vethcap: cannot write ${join(dir, 'link.pcapng')}: it is a symbolic link, and vethcap does not write through one (give the path of the file itself).`);
+    expect(r.stderr.trim()).toBe(`vethcap: [IO] cannot write ${join(dir, 'link.pcapng')}: it is a symbolic link, and vethcap does not write through one (give the path of the file itself).`);
     expect(readFileSync(target, 'utf8')).toBe('keep me');
     expect(mode(target)).toBe(0o644);
   });
@@ -69,7 +69,7 @@ describe('output files', () => {
   ])('refuses %s: %s', async (name, reason) => {
     const r = await runCli(['merge', SESSION, '-q', '-w', name], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(7);
-    expect(r.stderr.trim()).toBe(`vethcap: cannot write ${name}: ${reason}.`);
+    expect(r.stderr.trim()).toBe(`vethcap: [IO] cannot write ${name}: ${reason}.`);
   });
 
   it('refuses a file with other hard links (writing would change them too)', async () => {
@@ -123,7 +123,7 @@ describe('output files', () => {
       chownSync(out, NOBODY, NOBODY);
       const r = await merge(out);
       expect(r.exitCode, r.stderr).toBe(7);
-      expect(r.stderr.trim()).toBe(`vethcap: cannot write ${out}: it belongs to another user (uid ${NOBODY}); remove it or choose another name.`);
+      expect(r.stderr.trim()).toBe(`vethcap: [IO] cannot write ${out}: it belongs to another user (uid ${NOBODY}); remove it or choose another name.`);
       expect(readFileSync(out, 'utf8')).toBe('planted');
     });
   });

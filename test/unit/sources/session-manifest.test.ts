@@ -48,7 +48,7 @@ describe('session manifest', () => {
       writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ vethcap: 1, points: [{ file: 'a.pcap' }] }));
       const r = await runCli(['merge', dir, '-q']);
       expect(r.exitCode, r.stderr).toBe(7);
-      expect(r.stderr.trim()).toBe(`vethcap: ${join(dir, 'manifest.json')}: point 1 has no "label" (text).`);
+      expect(r.stderr.trim()).toBe(`vethcap: [BAD_CAPTURE] ${join(dir, 'manifest.json')}: point 1 has no "label" (text).`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
