@@ -16,6 +16,9 @@ export interface Interrupt {
   dispose(): void;
 }
 
+/** A signal that comes after the command finished stopping: nothing is left to stop. */
+const ignore = (): void => undefined;
+
 export function catchInterrupts(): Interrupt {
   const controller = new AbortController();
   const urgent = new AbortController();
@@ -40,6 +43,12 @@ export function catchInterrupts(): Interrupt {
     dispose() {
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
+      // Once stopping, the command's end is near: a late second Ctrl-C (a user pressing twice)
+      // must not kill vethcap while it prints the summary. Ignored from now on.
+      if (received) {
+        process.on('SIGINT', ignore);
+        process.on('SIGTERM', ignore);
+      }
     },
   };
 }
