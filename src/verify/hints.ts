@@ -1,201 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
-import { run } from '../exec/run.js';
+import type { CounterRule, HintContext, HostSnapshot } from './host-state.js';
+import { acceptsBridge } from './parse-iptables.js';
 import { failLine, type Verdict } from './verdict.js';
 
 /**
- * Hints for `vethcap verify`: what the host's own state says about why packets vanished.
- * Everything here only reads (ip, bridge, tc, nft, iptables-save, /proc/sys); vethcap never
- * changes the host's configuration. A snapshot is taken before and after the run so
- * that counters which grew during it (nftables/iptables rules, qdisc drops) can be named.
+ * Hints for `vethcap verify`: what the host's own state says about why packets vanished,
+ * from snapshots taken before and after the run (host-snapshot.ts reads them; the
+ * parse-*.ts modules read the tools' output). Pure.
  */
-
-/** One interface on the expected path. */
-export interface PathInterface {
-  /** Capture point label: box:eth0, host:veth854b6a5. */
-  label: string;
-  ifname: string;
-  /** The namespace to read it in; undefined on the host. */
-  netns?: string;
-}
-
-export interface HintContext {
-  /** The bridge between source and destination, if any. */
-  bridge: string | null;
-  /** Interfaces along the expected path, in order (source first). */
-  interfaces: PathInterface[];
-  /** The destination's MAC and host veth (its bridge port), when vethcap knows them. */
-  dstMac: string | null;
-  dstPort: string | null;
-  /** Size of each probe as an IP packet (bytes), for MTU questions; null when not probing. */
-  probeBytes: number | null;
-}
-
-export interface LinkState {
-  mtu: number;
-  /** Administratively up (IFF_UP). */
-  up: boolean;
-  operstate: string;
-  noCarrier: boolean;
-}
-
-export interface CounterRule {
-  /** Where it lives: "bridge filter forward" (nft) or "FORWARD" (iptables). */
-  where: string;
-  text: string;
-  packets: number;
-  drops: boolean;
-}
-
-export interface QdiscState {
-  kind: string;
-  drops: number;
-  /** netem's loss in percent, when it has one. */
-  lossPercent: number | null;
-}
-
-export interface HostSnapshot {
-  links: Record<string, LinkState>;
-  /** Bridge port state by host interface name. */
-  ports: Record<string, string>;
-  /** FDB entries of the bridge: MAC → port names (lower-case MAC). */
-  fdb: Record<string, string[]>;
-  /** nftables rules with a counter, by a stable key. */
-  nft: Record<string, CounterRule>;
-  /** iptables rules (filter table) by a stable key. */
-  iptables: Record<string, CounterRule>;
-  /** iptables filter chain policies with their counters. */
-  policies: Record<string, { policy: string; packets: number }>;
-  /** /proc/sys/net/bridge/bridge-nf-call-iptables: '1', '0', or null when br_netfilter is not loaded. */
-  brNfCallIptables: string | null;
-  qdiscs: Record<string, QdiscState[]>;
-  /** Readers that failed (a tool missing): their hints are not available. */
-  unavailable: string[];
-}
-
-async function tryRun<T>(what: string, unavailable: string[], fn: () => Promise<T>, fallback: T): Promise<T> {
-  try {
-    return await fn();
-  } catch {
-    unavailable.push(what);
-    return fallback;
-  }
-}
-
-interface IpLink {
-  ifname: string;
-  mtu: number;
-  flags?: string[];
-  operstate?: string;
-}
-
-interface TcQdisc {
-  kind: string;
-  drops?: number;
-  options?: Record<string, unknown>;
-}
-
-/** Reads everything the hints look at. Never throws: a reader that fails is listed in `unavailable`. */
-export async function snapshot(ctx: HintContext): Promise<HostSnapshot> {
-  const unavailable: string[] = [];
-  const snap: HostSnapshot = { links: {}, ports: {}, fdb: {}, nft: {}, iptables: {}, policies: {}, brNfCallIptables: null, qdiscs: {}, unavailable };
-  await Promise.all(
-    ctx.interfaces.map(async (iface) => {
-      const opts = iface.netns ? { netns: iface.netns } : {};
-      const links = await tryRun(`ip link ${iface.label}`, unavailable, async () => JSON.parse(await run('ip', ['-j', '-d', 'link', 'show', 'dev', iface.ifname], opts)) as IpLink[], []);
-      const l = links[0];
-      if (l) {
-        const flags = l.flags ?? [];
-        snap.links[iface.label] = { mtu: l.mtu, up: flags.includes('UP'), operstate: l.operstate ?? 'UNKNOWN', noCarrier: flags.includes('NO-CARRIER') };
-      }
-      const qdiscs = await tryRun(`tc ${iface.label}`, unavailable, async () => JSON.parse(await run('tc', ['-s', '-j', 'qdisc', 'show', 'dev', iface.ifname], opts)) as TcQdisc[], []);
-      snap.qdiscs[iface.label] = qdiscs.map((q) => ({ kind: q.kind, drops: q.drops ?? 0, lossPercent: netemLoss(q) }));
-    }),
-  );
-  if (ctx.bridge) {
-    const ports = await tryRun('bridge link', unavailable, async () => JSON.parse(await run('bridge', ['-j', 'link', 'show'])) as Array<{ ifname: string; master?: string; state?: string }>, []);
-    for (const p of ports) if (p.master === ctx.bridge && p.state) snap.ports[p.ifname] = p.state;
-    const fdb = await tryRun('bridge fdb', unavailable, async () => JSON.parse(await run('bridge', ['-j', 'fdb', 'show', 'br', ctx.bridge!])) as Array<{ mac: string; ifname: string; flags?: string[] }>, []);
-    for (const e of fdb) {
-      if ((e.flags ?? []).includes('self')) continue; // the bridge's own entries
-      (snap.fdb[e.mac.toLowerCase()] ??= []).push(e.ifname);
-    }
-  }
-  const nft = await tryRun('nft', unavailable, async () => {
-    const r = await execa('nft', ['-a', 'list', 'ruleset'], { reject: false, stdin: 'ignore', env: { LC_ALL: 'C' } });
-    if (r.exitCode !== 0) throw new Error(r.stderr);
-    return { text: r.stdout, warnings: r.stderr };
-  }, { text: '', warnings: '' });
-  snap.nft = parseNftRuleset(nft.text, managedTables(nft.warnings));
-  const ipt = await tryRun('iptables-save', unavailable, () => run('iptables-save', ['-c', '-t', 'filter']), '');
-  const parsed = parseIptablesSave(ipt);
-  snap.iptables = parsed.rules;
-  snap.policies = parsed.policies;
-  snap.brNfCallIptables = (await readFile('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').catch(() => null))?.trim() ?? null;
-  return snap;
-}
-
-function netemLoss(q: TcQdisc): number | null {
-  if (q.kind !== 'netem' || !q.options) return null;
-  const loss = (q.options['loss-random'] as { loss?: number } | undefined)?.loss ?? (q.options.loss as number | undefined);
-  return typeof loss === 'number' ? Math.round(loss * 1000) / 10 : null;
-}
-
-/** Tables nft says iptables-nft manages: their rules are read through iptables-save instead. */
-export function managedTables(warnings: string): Set<string> {
-  const out = new Set<string>();
-  for (const m of warnings.matchAll(/table (\S+) (\S+) is managed by iptables-nft/g)) out.add(`${m[1]} ${m[2]}`);
-  return out;
-}
-
-/** Rules with a counter from `nft -a list ruleset`, keyed by family, table, chain and handle. */
-export function parseNftRuleset(text: string, skipTables: ReadonlySet<string> = new Set()): Record<string, CounterRule> {
-  const out: Record<string, CounterRule> = {};
-  let table = '';
-  let chain = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    const t = /^table (\S+) (\S+) \{/.exec(line);
-    if (t) {
-      table = `${t[1]} ${t[2]}`;
-      chain = '';
-      continue;
-    }
-    const c = /^chain (\S+) \{/.exec(line);
-    if (c) {
-      chain = c[1]!;
-      continue;
-    }
-    if (!table || !chain || skipTables.has(table)) continue;
-    const counter = /counter packets (\d+) bytes \d+/.exec(line);
-    if (!counter) continue;
-    const handle = /# handle (\d+)$/.exec(line)?.[1] ?? line;
-    const text = line.replace(/\s*# handle \d+$/, '').replace(/counter packets \d+ bytes \d+ ?/, 'counter ').trim();
-    out[`${table} ${chain} ${handle}`] = { where: `${table} chain ${chain}`, text, packets: Number(counter[1]), drops: /\b(drop|reject)\b/.test(text) };
-  }
-  return out;
-}
-
-/** Rules and policies with counters from `iptables-save -c -t filter`. */
-export function parseIptablesSave(text: string): { rules: Record<string, CounterRule>; policies: Record<string, { policy: string; packets: number }> } {
-  const rules: Record<string, CounterRule> = {};
-  const policies: Record<string, { policy: string; packets: number }> = {};
-  const seen = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const p = /^:(\S+) (\S+) \[(\d+):\d+\]/.exec(line);
-    if (p) {
-      if (p[2] !== '-') policies[p[1]!] = { policy: p[2]!, packets: Number(p[3]) };
-      continue;
-    }
-    const r = /^\[(\d+):\d+\] (-A (\S+) .*)$/.exec(line);
-    if (!r) continue;
-    const ruleText = r[2]!;
-    const n = (seen.get(ruleText) ?? 0) + 1;
-    seen.set(ruleText, n);
-    rules[`${ruleText}#${n}`] = { where: r[3]!, text: `iptables ${ruleText}`, packets: Number(r[1]), drops: /-j (DROP|REJECT)\b/.test(ruleText) };
-  }
-  return { rules, policies };
-}
 
 function grown(before: Record<string, CounterRule>, after: Record<string, CounterRule>): Array<CounterRule & { delta: number }> {
   const out: Array<CounterRule & { delta: number }> = [];
@@ -246,12 +57,13 @@ export function explain(before: HostSnapshot, after: HostSnapshot, ctx: HintCont
       }
     });
   }
-  for (const r of grown(before.nft, after.nft)) hints.push(`nftables rule in ${r.where} matched ${r.delta} packets during the run: ${r.text}`);
-  for (const r of grown(before.iptables, after.iptables)) hints.push(`iptables rule matched ${r.delta} packets during the run: ${r.text}`);
+  for (const r of grown(before.nft, after.nft)) hints.push(`nftables rule in ${r.family} ${r.table} chain ${r.chain} matched ${r.delta} packets during the run: ${r.rule}`);
+  for (const r of grown(before.iptables, after.iptables)) hints.push(`iptables rule matched ${r.delta} packets during the run: iptables ${r.rule}`);
   const fwd = after.policies.FORWARD;
   if (atBridge && ctx.bridge && after.brNfCallIptables === '1' && fwd && fwd.policy === 'DROP') {
     const delta = fwd.packets - (before.policies.FORWARD?.packets ?? 0);
-    const accepts = Object.values(after.iptables).some((r) => r.where === 'FORWARD' || r.where === 'DOCKER-USER' ? new RegExp(`-[io] ${ctx.bridge}\\b[^!]*-j ACCEPT`).test(r.text) : false);
+    const bridge = ctx.bridge;
+    const accepts = Object.values(after.iptables).some((r) => (r.chain === 'FORWARD' || r.chain === 'DOCKER-USER') && acceptsBridge(r, bridge));
     if (delta > 0 || !accepts) {
       hints.push(
         `net.bridge.bridge-nf-call-iptables = 1 (br_netfilter, which Docker loads): frames the bridge ${ctx.bridge} forwards pass iptables FORWARD, whose policy is DROP${delta > 0 ? ` (it counted ${delta} packets during the run)` : ''}, and no rule there accepts ${ctx.bridge}'s traffic. A bridge Docker does not manage stops forwarding once Docker runs; an explicit rule lets it through, e.g. iptables -I DOCKER-USER -i ${ctx.bridge} -o ${ctx.bridge} -j ACCEPT.`,

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { explain, managedTables, parseIptablesSave, parseNftRuleset, refineReasons, type HintContext, type HostSnapshot } from '../../../src/verify/hints.js';
+import { explain, refineReasons } from '../../../src/verify/hints.js';
+import { emptySnapshot, type HintContext, type HostSnapshot } from '../../../src/verify/host-state.js';
+import { parseIptablesSave } from '../../../src/verify/parse-iptables.js';
+import { managedTables, parseNftRuleset } from '../../../src/verify/parse-nft.js';
 import type { Verdict } from '../../../src/verify/verdict.js';
 
 const NFT = `table bridge vf1 { # handle 9
@@ -24,7 +27,7 @@ const IPT = `*filter
 [0:0] -A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
 COMMIT`;
 
-const empty = (): HostSnapshot => ({ links: {}, ports: {}, fdb: {}, nft: {}, iptables: {}, policies: {}, brNfCallIptables: null, qdiscs: {}, unavailable: [] });
+const empty = (): HostSnapshot => emptySnapshot();
 
 const ctx: HintContext = {
   bridge: 'br0',
@@ -58,14 +61,14 @@ describe('verify hints', () => {
     expect([...skip]).toEqual(['ip filter']);
     const rules = parseNftRuleset(NFT, skip);
     expect(Object.keys(rules)).toEqual(['bridge vf1 f 2', 'bridge vf1 f 3']);
-    expect(rules['bridge vf1 f 2']).toEqual({ where: 'bridge vf1 chain f', text: 'ether daddr 02:42:52:ba:00:03 counter drop', packets: 3, drops: true });
+    expect(rules['bridge vf1 f 2']).toEqual({ family: 'bridge', table: 'vf1', chain: 'f', handle: 2, rule: 'ether daddr 02:42:52:ba:00:03 counter drop', packets: 3, drops: true });
     expect(rules['bridge vf1 f 3']!.drops).toBe(false);
   });
 
   it('reads iptables-save counters and policies', () => {
     const { rules, policies } = parseIptablesSave(IPT);
     expect(policies).toEqual({ INPUT: { policy: 'ACCEPT', packets: 0 }, FORWARD: { policy: 'DROP', packets: 3 } });
-    expect(Object.values(rules).map((r) => [r.where, r.packets, r.drops])).toEqual([
+    expect(Object.values(rules).map((r) => [r.chain, r.packets, r.drops])).toEqual([
       ['FORWARD', 10, false],
       ['FORWARD', 2, false],
       ['DOCKER-ISOLATION-STAGE-2', 0, true],
