@@ -10,7 +10,10 @@ import { trace, type TraceResult } from '../trace/trace.js';
 import { connectDocker, runningContainers, type DockerApi } from '../targets/docker.js';
 import { listNamedNetns, namedNetns } from '../targets/namespace.js';
 import { VerdictBuilder, type ProbeKind, type Verdict, type VerifyExpectation } from './verdict.js';
-import { explain, refineReasons } from './hints.js';
+import { describeVerdict } from './verdict-text.js';
+import { explain, refineCauses } from './hints.js';
+import type { HintFinding } from './hint-findings.js';
+import { hintText } from './hint-text.js';
 import type { HintContext } from './host-state.js';
 import { readHostSnapshot } from './host-snapshot.js';
 import { probeCommand, probeDeadlineMs, probeIpBytes, type ProbeSpec } from './probe.js';
@@ -43,6 +46,9 @@ export interface VerifyOptions {
 
 export interface VerifyResult {
   verdict: Verdict;
+  /** What the host shows, as data (hint-findings.ts): decide on these. */
+  findings: HintFinding[];
+  /** The same, one sentence each (hints[i] says findings[i]): for people. */
   hints: string[];
   expectation: VerifyExpectation;
   points: PlannedPoint[];
@@ -222,9 +228,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const drops = new Map(result.points.map((p, i) => [p.label, result.stats[i]?.droppedByKernel ?? null] as const));
   // ping's own word for which replies reached the source ("64 bytes from …: icmp_seq=3").
   const received = kind === 'icmp' ? new Set([...probeOutput.matchAll(/ icmp_seq=(\d+) /g)].map((m) => Number(m[1]))) : new Set<number>();
-  const verdict = refineReasons(builder.result(drops, received), before, after, hintContext);
-  const hints = explain(before, after, hintContext, verdict);
-  return { verdict, hints, expectation, points: result.points, probeOutput, probeExitCode, trace: result, notes };
+  const facts = refineCauses(builder.result(drops, received), before, after, hintContext);
+  const findings = explain(before, after, hintContext, facts);
+  const verdict = describeVerdict(facts, expectation);
+  return { verdict, findings, hints: findings.map(hintText), expectation, points: result.points, probeOutput, probeExitCode, trace: result, notes };
 }
 
 async function runProbe(netns: string, spec: ProbeSpec): Promise<{ output: string; exitCode: number | null }> {

@@ -45,7 +45,7 @@ describe('the shape of src/', () => {
     expect(GRAPH.get('trace/trace.ts')).toContain('pipeline/runner.ts');
     expect(GRAPH.get('capture/capture-session.ts')).toEqual(expect.arrayContaining(['capture/tcpdump.ts']));
     // verify's pure modules are guarded, and the host's I/O is where the guard expects it.
-    expect(ALL.filter((m) => PURE.some((p) => p.test(m)) && m.startsWith('verify/'))).toEqual(expect.arrayContaining(['verify/verdict.ts', 'verify/hints.ts', 'verify/parse-nft.ts']));
+    expect(ALL.filter((m) => PURE.some((p) => p.test(m)) && m.startsWith('verify/'))).toEqual(expect.arrayContaining(['verify/verdict.ts', 'verify/hints.ts', 'verify/hint-text.ts', 'verify/parse-nft.ts']));
     expect(GRAPH.get('verify/host-snapshot.ts')).toEqual(expect.arrayContaining(['execa', 'node:fs/promises']));
   });
 
