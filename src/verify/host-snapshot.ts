@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import { run } from '../exec/run.js';
+import { spawnTool } from '../exec/spawn.js';
 import { emptySnapshot, type HintContext, type HostSnapshot } from './host-state.js';
 import { parseBridgeFdb, parseBridgePorts, parseIpLink, parseTcQdiscs } from './parse-iproute.js';
 import { parseIptablesSave } from './parse-iptables.js';
@@ -24,11 +24,19 @@ async function tryRead<T>(what: string, unavailable: string[], read: () => Promi
   }
 }
 
-/** `nft -a list ruleset` and its warnings (which name the tables iptables-nft manages). */
+/**
+ * `nft -a list ruleset` and its warnings, which name the tables iptables-nft manages: on
+ * stderr of a run that succeeds, so not run(), which keeps only stdout.
+ */
 async function readNftRuleset(): Promise<{ text: string; warnings: string }> {
-  const r = await execa('nft', ['-a', 'list', 'ruleset'], { reject: false, stdin: 'ignore', env: { LC_ALL: 'C' } });
-  if (r.exitCode !== 0) throw new Error(r.stderr);
-  return { text: r.stdout, warnings: r.stderr };
+  const nft = spawnTool('nft', ['-a', 'list', 'ruleset'], { timeoutMs: 15_000 });
+  let text = '';
+  let warnings = '';
+  nft.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  nft.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (warnings += chunk));
+  const end = await nft.ended;
+  if (end.exitCode !== 0 || end.timedOut) throw nft.toolError(end, warnings) ?? new Error(`${nft.command} failed: ${warnings}`);
+  return { text, warnings };
 }
 
 /** Reads everything the hints look at. Never throws: a reader that fails is listed in `unavailable`. */
