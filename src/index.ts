@@ -25,6 +25,10 @@ export { TcpdumpProcess, type TcpdumpOptions } from './capture/tcpdump.js';
 export type { CaptureStats } from './capture/tcpdump-output.js';
 export { trace, type TraceOptions, type TraceResult } from './trace/trace.js';
 export { verify, type VerifyOptions, type VerifyResult } from './verify/verify.js';
+// verify's findings: decide on these codes (docs/json.md, "vethcap verify --json"), not on the words.
+export { HINT_CODES, type HintCode, type HintFinding } from './verify/hint-findings.js';
+export { LOSS_CAUSE_CODES, PROBLEM_CODES, type LossCause, type LossCauseCode, type ProblemCode, type VerdictProblem } from './verify/verdict-findings.js';
+export type { Verdict, VerdictFacts, LossReport, DescribedLoss } from './verify/verdict.js';
 export { mergeFiles, type MergeResult } from './offline/merge-files.js';
 export { PathOutput, type PathOutputOptions } from './sinks/path-output.js';
 export { OrderedPcapngWriter } from './sinks/ordered-pcapng.js';

@@ -1,7 +1,9 @@
 import type { CommandModule } from './context.js';
 import { VethcapError } from '../errors.js';
 import { verify, type VerifyResult } from '../verify/verify.js';
-import { renderVerdictText, type ProbeKind } from '../verify/verdict.js';
+import type { ProbeKind } from '../verify/verdict.js';
+import { renderVerdictText } from '../verify/verdict-text.js';
+import { verifyJson } from '../verify/verify-json.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { EXIT } from './exit-codes.js';
 import { formatError } from './report-error.js';
@@ -41,7 +43,7 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
         .option('duration', { alias: 'd', type: 'number', describe: 'Passive mode: seconds to watch (default 10).' })
         .option('filter', { alias: 'f', type: 'string', describe: 'Passive mode: only packets that also match this pcap filter.' })
         .option('buffer-size', { alias: 'B', type: 'number', describe: 'Kernel capture buffer per point in KiB (tcpdump -B; default 8192). Raise it if verify says UNDETERMINED (exit 8).' })
-        .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object (ok, verdict, probes, hops, lost, undetermined, hints; README.md).' })
+        .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object (ok, verdict, probes, hops, lost, undetermined, hints and their findings; docs/json.md).' })
         .check((argv) => {
           if (!(Number(argv.count) > 0 && Number.isInteger(Number(argv.count)))) throw new VethcapError('USAGE', '--count takes a whole number of probes above 0.');
           if (argv.size !== undefined && !(Number(argv.size) >= 0 && Number.isInteger(Number(argv.size)) && Number(argv.size) <= 65507)) throw new VethcapError('USAGE', '--size takes a number of bytes from 0 to 65507.');
@@ -101,17 +103,7 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
       }
       const { verdict, hints, notes } = result;
       if (args.json) {
-        process.stdout.write(
-          JSON.stringify({
-            ...verdict,
-            source: result.expectation.src,
-            destination: result.expectation.dst,
-            path: result.expectation.forward,
-            hints,
-            notes,
-            capture: result.points.map((p, i) => ({ point: p.label, captured: result.trace.stats[i]?.captured ?? null, droppedByKernel: result.trace.stats[i]?.droppedByKernel ?? null })),
-          }) + '\n',
-        );
+        process.stdout.write(JSON.stringify(verifyJson({ ...result, stats: result.trace.stats })) + '\n');
       } else {
         for (const n of notes) process.stderr.write(`vethcap: ${n}\n`);
         process.stdout.write(renderVerdictText(verdict, hints));

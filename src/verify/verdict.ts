@@ -2,12 +2,13 @@ import { hopBefore } from '../correlate/branches.js';
 import type { PacketPath } from '../correlate/path.js';
 import { percentile } from '../model/stats.js';
 import type { CapturePoint } from '../model/topology.js';
-import { formatDuration } from '../render/format.js';
+import type { LossCause, VerdictProblem } from './verdict-findings.js';
 
 /**
  * The verdict of `vethcap verify`, computed from packet paths and the path the packets
- * should take (pure: no processes, no clock). The JSON of `verify --json` is `Verdict`
- * plus the hints (README.md, "vethcap verify").
+ * should take (pure: no processes, no clock, no words). The logic gives `VerdictFacts`;
+ * verdict-text.ts adds the words (`line`, each loss's `reason`, the problems as sentences)
+ * to make `Verdict`, which with the hints is the JSON of `verify --json` (docs/json.md).
  */
 
 export type ProbeKind = 'icmp' | 'udp' | 'tcp' | 'arp';
@@ -65,7 +66,15 @@ export interface LossReport {
   count: number;
   direction: string;
   kind: PacketKind;
-  /** What did not do its job, for people: "the bridge br0 did not forward them". */
+  /** What did not do its job: the bridge, a veth pair, … (verdict-text.ts says it as `reason`). */
+  cause: LossCause;
+  /** Points between `after` and `before` with no copy either, whose captures dropped packets then. */
+  notCapturedAt: string[];
+}
+
+/** A loss with its reason in words, as `verify --json` prints it. */
+export interface DescribedLoss extends LossReport {
+  /** `cause` for people: "the bridge br0 did not forward them". */
   reason: string;
 }
 
@@ -77,7 +86,8 @@ export interface Undetermined {
   points: Array<{ point: string; droppedByKernel: number | null }>;
 }
 
-export interface Verdict {
+/** The verdict as the logic gives it: counts, losses and their causes, problems; no words. */
+export interface VerdictFacts {
   /** True for a pass: every packet crossed every hop. */
   ok: boolean;
   /** pass, fail (a loss or a problem: exit 1), or undetermined (no loss seen, but capture drops leave packets unchecked: exit 8). */
@@ -102,8 +112,16 @@ export interface Verdict {
   checked: number;
   hops: HopRow[];
   lost: LossReport[];
-  /** Other reasons the verdict is not a pass (unanswered probes, nothing seen). */
+  /** Other reasons the verdict is not a pass (unanswered probes, ARP never resolved). */
+  problems: VerdictProblem[];
+}
+
+/** The verdict with its words (verdict-text.ts `describeVerdict`): what `verify --json` prints, hints aside. */
+export interface Verdict extends Omit<VerdictFacts, 'lost' | 'problems'> {
+  lost: DescribedLoss[];
+  /** `problemFindings` for people, one sentence each. */
   problems: string[];
+  problemFindings: VerdictProblem[];
   /** The verdict in one line: PASS: ... or FAIL: ... */
   line: string;
 }
@@ -130,22 +148,22 @@ function newTally(direction: string, kind: PacketKind, hops: readonly string[]):
   return { direction, kind, hops, packets: 0, seen: hops.map(() => 0), missed: hops.map(() => 0), samples: hops.map(() => []), losses: new Map() };
 }
 
-/** Why packets seen at `after` never reached `before`, from the two points' roles. */
-export function lossReason(after: string, before: string, points: readonly CapturePoint[]): string {
+/** What lost packets seen at `after` that never reached `before`, from the two points' roles. */
+export function lossCause(after: string, before: string, points: readonly CapturePoint[]): LossCause {
   const a = points.find((p) => p.label === after);
   const b = points.find((p) => p.label === before);
-  if (!a) return `they never appeared on ${before}: the sender did not put them on the wire, or its interface's queue discipline dropped them`;
-  if (!b) return `they left ${after} and no capture point saw them again`;
+  if (!a) return { code: 'NEVER_APPEARED', point: before };
+  if (!b) return { code: 'NOT_SEEN_AGAIN', point: after };
   if (a.role === 'host-veth' && b.role === 'host-veth' && a.bridge && a.bridge === b.bridge) {
-    return `the bridge ${a.bridge.replace(/^host:/, '')} did not forward them`;
+    return { code: 'BRIDGE_DID_NOT_FORWARD', bridge: a.bridge.replace(/^host:/, '') };
   }
-  if (a.role === 'host-veth' && b.role === 'host-veth') return `the host did not pass them from ${a.ifname} to ${b.ifname}`;
+  if (a.role === 'host-veth' && b.role === 'host-veth') return { code: 'HOST_DID_NOT_PASS', fromInterface: a.ifname, toInterface: b.ifname };
   if ((a.peer === b.label || b.peer === a.label) && a.role !== b.role) {
     const ns = a.role === 'namespace-end' ? a : b;
     const host = a.role === 'namespace-end' ? b : a;
-    return `the veth pair ${ns.label} ⇄ ${host.ifname} did not carry them`;
+    return { code: 'VETH_DID_NOT_CARRY', namespaceEnd: ns.label, hostInterface: host.ifname };
   }
-  return `they were lost between ${after} and ${before}`;
+  return { code: 'LOST_BETWEEN', after, before };
 }
 
 /**
@@ -153,7 +171,7 @@ export function lossReason(after: string, before: string, points: readonly Captu
  * or back; ARP too), counts per hop, locates each loss as the last expected hop that saw
  * the packet and the next one, and says pass or where the packets vanished.
  */
-export function computeVerdict(paths: readonly PacketPath[], exp: VerifyExpectation): Verdict {
+export function computeVerdict(paths: readonly PacketPath[], exp: VerifyExpectation): VerdictFacts {
   const builder = new VerdictBuilder(exp);
   for (const path of paths) builder.add(path);
   return builder.result();
@@ -270,9 +288,8 @@ export class VerdictBuilder {
       const loss = tally.losses.get(key);
       if (loss) loss.count++;
       else {
-        const between = tally.hops.slice(last + 1, next);
-        const reason = lossReason(after, before, exp.points) + (between.length === 0 ? '' : ` (no copy at ${between.join(', ')} either, whose capture dropped packets then)`);
-        tally.losses.set(key, { after, before, count: 1, direction: tally.direction, kind: tally.kind, reason });
+        const notCapturedAt = tally.hops.slice(last + 1, next);
+        tally.losses.set(key, { after, before, count: 1, direction: tally.direction, kind: tally.kind, cause: lossCause(after, before, exp.points), notCapturedAt });
       }
     }
   }
@@ -300,7 +317,7 @@ export class VerdictBuilder {
    * An echo request whose last copies a capture missed arrived if a reply to it was seen; a
    * reply did if ping received it: neither leaves the verdict undetermined.
    */
-  result(droppedByKernel: ReadonlyMap<string, number | null> = new Map(), repliesReceived: ReadonlySet<number> = new Set()): Verdict {
+  result(droppedByKernel: ReadonlyMap<string, number | null> = new Map(), repliesReceived: ReadonlySet<number> = new Set()): VerdictFacts {
     const { tallies, exp, fwdName, arpRequests, arpReplies } = this;
     let unsure = this.unsure;
     for (const seq of this.unsureRequests) if (this.repliesSeen.has(seq) || repliesReceived.has(seq)) unsure--;
@@ -309,7 +326,7 @@ export class VerdictBuilder {
     const probeKind: PacketKind = exp.probe === 'arp' ? 'arp' : 'ip';
     const hops: HopRow[] = [];
     const lost: LossReport[] = [];
-    const problems: string[] = [];
+    const problems: VerdictProblem[] = [];
     const order = exp.probe === 'arp' ? [tallies.fwdArp, tallies.revArp, tallies.fwdIp, tallies.revIp] : [tallies.fwdIp, tallies.revIp, tallies.fwdArp, tallies.revArp];
     for (const t of order) {
       const isProbe = exp.mode === 'active' && t.kind === probeKind && t.direction === fwdName;
@@ -328,7 +345,6 @@ export class VerdictBuilder {
     const seen = fwd.seen[0] ?? 0;
     const delivered = fwd.seen[fwd.seen.length - 1] ?? 0;
     const answered = tallies.revIp.seen[0] ?? 0;
-    const destinationName = exp.reachesDestination ? exp.dst.name : exp.dst.ip;
 
     if (exp.mode === 'active') {
       const probeTally = exp.probe === 'arp' ? tallies.fwdArp : fwd;
@@ -342,9 +358,7 @@ export class VerdictBuilder {
       } else if (missing > 0) {
         const arpLost = tallies.fwdArp.losses.size + tallies.revArp.losses.size > 0;
         if (exp.probe !== 'arp' && arpRequests > 0 && (arpLost || arpReplies === 0)) {
-          problems.push(
-            `${missing} of ${exp.sent} probes never left ${exp.src.name}: ${arpLost ? `its ARP requests for ${exp.dst.ip}, or the replies, were lost` : `nobody answered its ARP requests for ${exp.dst.ip}`}, so it had no MAC address to send them to`,
-          );
+          problems.push({ code: 'ARP_UNRESOLVED', source: exp.src.name, ip: exp.dst.ip, missing, sent: exp.sent, arpLost });
         } else {
           const first = probeTally.hops[0]!;
           lost.unshift({
@@ -353,16 +367,17 @@ export class VerdictBuilder {
             count: missing,
             direction: fwdName,
             kind: probeTally.kind,
-            reason: lossReason(`${exp.src.name} (sender)`, first, exp.points),
+            cause: lossCause(`${exp.src.name} (sender)`, first, exp.points),
+            notCapturedAt: [],
           });
         }
       }
       if (exp.probe === 'arp') {
         if (arpRequests > 0 && arpReplies === 0 && tallies.fwdArp.losses.size === 0 && exp.reachesDestination) {
-          problems.push(`${destinationName} did not answer ARP for ${exp.dst.ip}: the requests reached ${exp.forward[exp.forward.length - 1]} and no reply left`);
+          problems.push({ code: 'NO_ARP_ANSWER', destination: exp.dst.name, ip: exp.dst.ip, reached: exp.forward[exp.forward.length - 1]! });
         }
       } else if (delivered > 0 && answered === 0 && exp.reachesDestination) {
-        problems.push(`${destinationName} did not answer: ${delivered} probes reached ${exp.forward[exp.forward.length - 1]} and no answer left it`);
+        problems.push({ code: 'NO_ANSWER', destination: exp.dst.name, delivered, reached: exp.forward[exp.forward.length - 1]! });
       }
     }
     const checked = Object.values(tallies).reduce((n, t) => n + t.packets, 0);
@@ -373,7 +388,6 @@ export class VerdictBuilder {
     };
     const verdict = failed ? 'fail' : undetermined.count > 0 ? 'undetermined' : 'pass';
     lost.sort((a, b) => b.count - a.count);
-    const line = verdict === 'pass' ? passLine(exp, { seen, delivered, answered, checked }) : verdict === 'fail' ? failLine(lost, problems) : undeterminedLine(undetermined);
     return {
       ok: verdict === 'pass',
       verdict,
@@ -384,62 +398,6 @@ export class VerdictBuilder {
       hops,
       lost,
       problems,
-      line,
     };
   }
-
-}
-
-function undeterminedLine(u: Undetermined): string {
-  const where = u.points.map((p) => `${p.point}${p.droppedByKernel === null ? '' : ` (${p.droppedByKernel} dropped by its kernel)`}`).join(', ');
-  return `UNDETERMINED: no loss seen, but ${u.count} packets could not be checked: the capture at ${where} dropped packets, so whether they arrived is unknown; raise -B or send fewer probes at once`;
-}
-
-function passLine(exp: VerifyExpectation, n: { seen: number; delivered: number; answered: number; checked: number }): string {
-  const through = exp.forward.join(', ');
-  const end = exp.reachesDestination ? '' : ` (${exp.dst.ip} is not a target vethcap resolved: checked as far as ${exp.forward[exp.forward.length - 1]})`;
-  if (exp.mode === 'passive') {
-    if (n.checked === 0) return `PASS (nothing to check): no packets between ${exp.src.name} and ${exp.dst.name} were seen during the run${end}`;
-    return `PASS: all ${n.checked} packets between ${exp.src.name} and ${exp.dst.name} crossed every hop (${through})${end}`;
-  }
-  if (exp.probe === 'arp') return `PASS: ${exp.sent} ARP requests ${exp.src.name} → ${exp.dst.name} and their replies crossed every hop (${through})${end}`;
-  return `PASS: ${exp.sent}/${exp.sent} ${exp.probe} probes ${exp.src.name} → ${exp.dst.name} and ${n.answered} answers crossed every hop (${through})${end}`;
-}
-
-export function failLine(lost: readonly LossReport[], problems: readonly string[]): string {
-  const parts = lost.map((l) => `${l.count} ${l.kind === 'arp' ? 'ARP' : 'IP'} packets ${l.direction} lost after ${l.after}, before ${l.before}: ${l.reason}`);
-  return `FAIL: ${[...parts, ...problems].join('; ')}`;
-}
-
-/** The verdict as a table per direction and hop, then the one line. */
-export function renderVerdictText(v: Verdict, hints: readonly string[] = []): string {
-  const rows = v.hops.map((h) => [
-    `${h.direction} ${h.kind === 'arp' ? 'arp' : v.probes.kind && v.probes.kind !== 'arp' ? v.probes.kind : 'ip'}`,
-    h.point,
-    String(h.sent),
-    String(h.seen),
-    String(h.lost),
-    h.p50Ns === null ? '' : formatDuration(h.p50Ns),
-    h.p99Ns === null ? '' : formatDuration(h.p99Ns),
-    ...(v.hops.some((x) => x.notCaptured > 0) ? [String(h.notCaptured)] : []),
-  ]);
-  // "not captured" only when a point's capture missed copies: the usual table stays as it was.
-  const head = ['direction', 'hop', 'sent', 'seen', 'lost', 'p50', 'p99', ...(v.hops.some((x) => x.notCaptured > 0) ? ['not captured'] : [])];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const numeric = new Set([2, 3, 4, 7]);
-  const fmt = (r: string[]) =>
-    r
-      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  let prevDir = '';
-  const body = rows.map((r) => {
-    const dir = r[0]!;
-    const shown = dir === prevDir ? [''.padEnd(dir.length), ...r.slice(1)] : r;
-    prevDir = dir;
-    return fmt(shown);
-  });
-  const lines = [fmt(head), ...body, '', v.line];
-  for (const h of hints) lines.push(`hint: ${h}`);
-  return lines.join('\n') + '\n';
 }

@@ -10,7 +10,12 @@ import { trace, type TraceResult } from '../trace/trace.js';
 import { connectDocker, runningContainers, type DockerApi } from '../targets/docker.js';
 import { listNamedNetns, namedNetns } from '../targets/namespace.js';
 import { VerdictBuilder, type ProbeKind, type Verdict, type VerifyExpectation } from './verdict.js';
-import { explain, refineReasons, snapshot, type HintContext } from './hints.js';
+import { describeVerdict } from './verdict-text.js';
+import { explain, refineCauses } from './hints.js';
+import type { HintFinding } from './hint-findings.js';
+import { hintText } from './hint-text.js';
+import type { HintContext } from './host-state.js';
+import { readHostSnapshot } from './host-snapshot.js';
 import { probeCommand, probeDeadlineMs, probeIpBytes, type ProbeSpec } from './probe.js';
 
 export interface VerifyOptions {
@@ -41,6 +46,9 @@ export interface VerifyOptions {
 
 export interface VerifyResult {
   verdict: Verdict;
+  /** What the host shows, as data (hint-findings.ts): decide on these. */
+  findings: HintFinding[];
+  /** The same, one sentence each (hints[i] says findings[i]): for people. */
   hints: string[];
   expectation: VerifyExpectation;
   points: PlannedPoint[];
@@ -171,7 +179,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
   if (!passive) await clearFailedNeighbour(src.netns.path, srcIf.name, dstIp, src.name, notes);
   const builder = new VerdictBuilder(expectation);
-  const before = await snapshot(hintContext);
+  const before = await readHostSnapshot(hintContext);
   // tcpdump cannot open an interface that is down; nothing crosses it either, so such a
   // point stays in the expected path (seen 0) but is not captured.
   const down = hintContext.interfaces.filter((i) => before.links[i.label] && !before.links[i.label]!.up).map((i) => i.label);
@@ -216,13 +224,14 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   await probeDone;
   if (probeError) throw probeError;
   if (options.signal?.aborted) throw new VethcapError('INTERRUPTED', 'verify was interrupted before it could give a verdict.');
-  const after = await snapshot(hintContext);
+  const after = await readHostSnapshot(hintContext);
   const drops = new Map(result.points.map((p, i) => [p.label, result.stats[i]?.droppedByKernel ?? null] as const));
   // ping's own word for which replies reached the source ("64 bytes from …: icmp_seq=3").
   const received = kind === 'icmp' ? new Set([...probeOutput.matchAll(/ icmp_seq=(\d+) /g)].map((m) => Number(m[1]))) : new Set<number>();
-  const verdict = refineReasons(builder.result(drops, received), before, after, hintContext);
-  const hints = explain(before, after, hintContext, verdict);
-  return { verdict, hints, expectation, points: result.points, probeOutput, probeExitCode, trace: result, notes };
+  const facts = refineCauses(builder.result(drops, received), before, after, hintContext);
+  const findings = explain(before, after, hintContext, facts);
+  const verdict = describeVerdict(facts, expectation);
+  return { verdict, findings, hints: findings.map(hintText), expectation, points: result.points, probeOutput, probeExitCode, trace: result, notes };
 }
 
 async function runProbe(netns: string, spec: ProbeSpec): Promise<{ output: string; exitCode: number | null }> {

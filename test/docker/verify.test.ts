@@ -10,6 +10,7 @@ interface VerifyJson {
   path: string[];
   lost: Array<{ after: string; before: string; count: number }>;
   hints: string[];
+  findings: Array<{ code: string; [field: string]: unknown }>;
 }
 
 async function verifyJson(...args: string[]): Promise<{ exitCode: number; v: VerifyJson; stderr: string }> {
@@ -64,8 +65,8 @@ describe.runIf(dockerAvailable())('verify against real Docker containers', () =>
       // Between the two bridge ports: a → b, and b's own ARP towards a when it has one to refresh.
       expect(v.lost).toContainEqual(expect.objectContaining({ after: path[1], before: path[2] }));
       for (const l of v.lost) expect([l.after, l.before].sort()).toEqual([path[1], path[2]].sort());
-      expect(v.hints.join('\n')).toContain(`bridge port ${port} of`);
-      expect(v.hints.join('\n')).toContain('is in state disabled');
+      expect(v.findings).toContainEqual(expect.objectContaining({ code: 'PORT_STATE', port, state: 'disabled' }));
+      expect(v.findings).toHaveLength(v.hints.length);
     } finally {
       await execa('bridge', ['link', 'set', 'dev', port, 'state', '3']);
     }
@@ -83,7 +84,7 @@ describe.runIf(dockerAvailable())('verify against real Docker containers', () =>
       // Not vacuous: exit 1 for another reason (no answer, say) must not pass the loop below.
       expect(v.lost.length).toBeGreaterThan(0);
       for (const l of v.lost) expect([l.after, l.before]).toEqual([path[1], path[2]]);
-      expect(v.hints.join('\n')).toContain(`nftables rule in bridge ${table} chain f matched`);
+      expect(v.findings).toContainEqual(expect.objectContaining({ code: 'NFT_DROP', family: 'bridge', table, chain: 'f' }));
     } finally {
       await execa('nft', ['delete', 'table', 'bridge', table], { reject: false });
     }

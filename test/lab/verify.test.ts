@@ -30,8 +30,10 @@ function expectLostBetween(r: VerifyResult, after: string, before: string): void
   // The forward loss is there; a reverse one (the destination's own ARP) may sit between the same two points.
   expect(r.verdict.lost).toContainEqual(expect.objectContaining({ after, before }));
   for (const l of r.verdict.lost) expect([l.after, l.before].sort()).toEqual([after, before].sort());
-  expect(r.verdict.line).toContain(`lost after ${after}, before ${before}`);
 }
+
+/** The findings with this code (verify's hints as data). */
+const found = (r: VerifyResult, code: string) => r.findings.filter((f) => f.code === code);
 
 function sysctl(path: string): string | null {
   try {
@@ -91,16 +93,18 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'bridge', 'nft', 
         await run('nft', [`add table bridge ${table}; add chain bridge ${table} f { type filter hook forward priority 0 ; } ; add rule bridge ${table} f ether daddr ${web.mac} counter drop`]);
         const r = await check(lab);
         expectLostBetween(r, `host:${box.hostIf}`, `host:${web.hostIf}`);
-        expect(r.verdict.line).toContain(`the bridge ${lab.bridge} did not forward them`);
-        expect(r.hints.join('\n')).toMatch(new RegExp(`nftables rule in bridge ${table} chain f matched \\d+ packets during the run: ether daddr ${web.mac} counter drop`));
+        expect(r.verdict.lost).toContainEqual(expect.objectContaining({ cause: { code: 'BRIDGE_DID_NOT_FORWARD', bridge: lab.bridge } }));
+        expect(found(r, 'NFT_DROP')).toContainEqual(expect.objectContaining({ family: 'bridge', table, chain: 'f', rule: `ether daddr ${web.mac} counter drop`, delta: expect.any(Number) }));
         // The CLI says the same with exit 1 and the lost list in JSON.
         const { source, to } = targets(lab);
         const cli = await runCli(['verify', source, '--to', to, '-c', '2', '-W', '1', '--json']);
         expect(cli.exitCode).toBe(1);
-        const v = JSON.parse(cli.stdout) as { ok: boolean; lost: Array<{ after: string; before: string; count: number }> };
+        const v = JSON.parse(cli.stdout) as { ok: boolean; lost: Array<{ after: string; before: string; count: number }>; hints: string[]; findings: Array<{ code: string; table?: string }> };
         expect(v.ok).toBe(false);
         expect(v.lost[0]).toMatchObject({ after: `host:${box.hostIf}`, before: `host:${web.hostIf}` });
         expect(v.lost[0]!.count).toBeGreaterThan(0);
+        expect(v.findings).toHaveLength(v.hints.length);
+        expect(v.findings).toContainEqual(expect.objectContaining({ code: 'NFT_DROP', table }));
       } finally {
         await run('nft', ['delete', 'table', 'bridge', table]).catch(() => undefined);
       }
@@ -116,7 +120,7 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'bridge', 'nft', 
       try {
         const r = await check(lab);
         expectLostBetween(r, `host:${box.hostIf}`, `host:${web.hostIf}`);
-        expect(r.hints.join('\n')).toContain(`bridge port ${web.hostIf} of ${lab.bridge} is in state disabled, not forwarding`);
+        expect(found(r, 'PORT_STATE')).toEqual([{ code: 'PORT_STATE', bridge: lab.bridge, port: web.hostIf, state: 'disabled' }]);
       } finally {
         await run('bridge', ['link', 'set', 'dev', web.hostIf, 'state', '3']);
       }
@@ -130,7 +134,7 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'bridge', 'nft', 
       const web = lab.host('web');
       const r = await check(lab);
       expectLostBetween(r, `host:${box.hostIf}`, `host:${web.hostIf}`);
-      expect(r.hints.join('\n')).toMatch(new RegExp(`net.bridge.bridge-nf-call-iptables = 1 .*the bridge ${lab.bridge} forwards pass iptables FORWARD, whose policy is DROP`));
+      expect(found(r, 'BR_NETFILTER')).toEqual([expect.objectContaining({ sysctl: 'net.bridge.bridge-nf-call-iptables', value: '1', bridge: lab.bridge, chain: 'FORWARD', policy: 'DROP' })]);
       const rule = ['FORWARD', '-i', lab.bridge, '-o', lab.bridge, '-j', 'ACCEPT', '-m', 'comment', '--comment', `vethcap verify test ${lab.bridge}`];
       await run('iptables', ['-w', '-I', ...rule]);
       try {
@@ -149,8 +153,8 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'bridge', 'nft', 
       try {
         const r = await check(lab);
         expectLostBetween(r, `host:${box.hostIf}`, `host:${web.hostIf}`);
-        expect(r.verdict.line).toContain(`the ${kind} qdisc on host:${web.hostIf}'s egress dropped them`);
-        expect(r.hints.join('\n')).toMatch(new RegExp(`the ${kind} qdisc on host:${web.hostIf}.* dropped \\d+ packets during the run`));
+        expect(r.verdict.lost).toContainEqual(expect.objectContaining({ cause: { code: 'QDISC_DROPS', point: `host:${web.hostIf}`, qdisc: kind } }));
+        expect(found(r, 'QDISC_DROPS')).toContainEqual(expect.objectContaining({ point: `host:${web.hostIf}`, interface: web.hostIf, qdisc: kind }));
       } finally {
         await run('tc', ['qdisc', 'del', 'dev', web.hostIf, 'root']).catch(() => undefined);
       }
@@ -167,8 +171,8 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'bridge', 'nft', 
       try {
         const r = await check(lab);
         expectLostBetween(r, `host:${box.hostIf}`, `host:${web.hostIf}`);
-        expect(r.verdict.line).toContain(`host:${web.hostIf} is down`);
-        expect(r.hints.join('\n')).toContain(`link host:${web.hostIf} is down (administratively)`);
+        expect(r.verdict.lost).toContainEqual(expect.objectContaining({ cause: { code: 'LINK_DOWN', point: `host:${web.hostIf}` } }));
+        expect(found(r, 'LINK_DOWN')).toEqual([{ code: 'LINK_DOWN', point: `host:${web.hostIf}`, interface: web.hostIf, inNamespace: false }]);
         expect(r.notes.join('\n')).toContain('not captured there');
       } finally {
         await run('ip', ['link', 'set', web.hostIf, 'up']);
@@ -185,9 +189,9 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'bridge', 'nft', 
       try {
         const r = await check(lab, { size: 1400 });
         expectLostBetween(r, `host:${web.hostIf}`, `${web.netns}:eth0`);
-        expect(r.verdict.line).toContain(`the veth pair ${web.netns}:eth0 ⇄ ${web.hostIf} did not carry them`);
-        expect(r.hints.join('\n')).toContain(`${web.netns}:eth0 has MTU 1000, smaller than the 1428-byte probes`);
-        expect(r.hints.join('\n')).toContain('MTU mismatch along the path');
+        expect(r.verdict.lost).toContainEqual(expect.objectContaining({ cause: { code: 'VETH_DID_NOT_CARRY', namespaceEnd: `${web.netns}:eth0`, hostInterface: web.hostIf } }));
+        expect(found(r, 'MTU')).toEqual([{ code: 'MTU', point: `${web.netns}:eth0`, interface: 'eth0', inNamespace: true, mtu: 1000, packetBytes: 1428 }]);
+        expect(found(r, 'MTU_MISMATCH')).toHaveLength(1);
         // Small probes still pass: the verdict is about the size.
         expect((await check(lab)).verdict.ok).toBe(true);
       } finally {

@@ -1,30 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { explain, managedTables, parseIptablesSave, parseNftRuleset, refineReasons, type HintContext, type HostSnapshot } from '../../../src/verify/hints.js';
-import type { Verdict } from '../../../src/verify/verdict.js';
-
-const NFT = `table bridge vf1 { # handle 9
-	chain f { # handle 1
-		type filter hook forward priority filter; policy accept;
-		ether daddr 02:42:52:ba:00:03 counter packets 3 bytes 294 drop # handle 2
-		counter packets 40 bytes 1 accept # handle 3
-	}
-}
-table ip filter { # handle 2
-	chain FORWARD { # handle 6
-		counter packets 10 bytes 840 jump DOCKER-USER # handle 93
-	}
-}`;
-
-const IPT = `*filter
-:INPUT ACCEPT [0:0]
-:FORWARD DROP [3:252]
-:DOCKER-USER - [0:0]
-[10:840] -A FORWARD -j DOCKER-USER
-[2:168] -A FORWARD -i docker0 -o docker0 -j ACCEPT
-[0:0] -A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
-COMMIT`;
-
-const empty = (): HostSnapshot => ({ links: {}, ports: {}, fdb: {}, nft: {}, iptables: {}, policies: {}, brNfCallIptables: null, qdiscs: {}, unavailable: [] });
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { explain, refineCauses } from '../../../src/verify/hints.js';
+import { HINT_CODES, type HintCode, type HintFinding } from '../../../src/verify/hint-findings.js';
+import { emptySnapshot, type HintContext, type HostSnapshot, type LinkState } from '../../../src/verify/host-state.js';
+import { parseIptablesSave } from '../../../src/verify/parse-iptables.js';
+import { parseNftRuleset } from '../../../src/verify/parse-nft.js';
+import type { VerdictFacts } from '../../../src/verify/verdict.js';
+import { LOSS_CAUSE_CODES, PROBLEM_CODES, type LossCause, type VerdictProblem } from '../../../src/verify/verdict-findings.js';
+import { IPTABLES, NFT } from './scenarios.js';
 
 const ctx: HintContext = {
   bridge: 'br0',
@@ -39,7 +21,7 @@ const ctx: HintContext = {
   probeBytes: 1428,
 };
 
-const failing: Verdict = {
+const atBridge: VerdictFacts = {
   ok: false,
   verdict: 'fail',
   undetermined: { count: 0, points: [] },
@@ -47,60 +29,153 @@ const failing: Verdict = {
   probes: { kind: 'icmp', sent: 3, seen: 3, delivered: 0, answered: 0, arpRequests: 0, arpReplies: 0 },
   checked: 3,
   hops: [],
-  lost: [{ after: 'host:vA', before: 'host:vB', count: 3, direction: 'box → web', kind: 'ip', reason: 'the bridge br0 did not forward them' }],
+  lost: [{ after: 'host:vA', before: 'host:vB', count: 3, direction: 'box → web', kind: 'ip', cause: { code: 'BRIDGE_DID_NOT_FORWARD', bridge: 'br0' }, notCapturedAt: [] }],
   problems: [],
-  line: 'FAIL: …',
 };
+/** The same loss, located on the veth pair into the destination: not the bridge's. */
+const onVeth: VerdictFacts = { ...atBridge, lost: [{ ...atBridge.lost[0]!, after: 'host:vB', before: 'web:eth0', cause: { code: 'VETH_DID_NOT_CARRY', namespaceEnd: 'web:eth0', hostInterface: 'vB' } }] };
 
-describe('verify hints', () => {
-  it('reads nft rules with counters, leaving out tables iptables-nft manages', () => {
-    const skip = managedTables('# Warning: table ip filter is managed by iptables-nft, do not touch!\n');
-    expect([...skip]).toEqual(['ip filter']);
-    const rules = parseNftRuleset(NFT, skip);
-    expect(Object.keys(rules)).toEqual(['bridge vf1 f 2', 'bridge vf1 f 3']);
-    expect(rules['bridge vf1 f 2']).toEqual({ where: 'bridge vf1 chain f', text: 'ether daddr 02:42:52:ba:00:03 counter drop', packets: 3, drops: true });
-    expect(rules['bridge vf1 f 3']!.drops).toBe(false);
+const up = (mtu = 1500): LinkState => ({ mtu, up: true, operstate: 'UP', noCarrier: false });
+const codes = (fs: HintFinding[]): HintCode[] => fs.map((f) => f.code);
+/** A snapshot whose FDB knows the destination where it is (so that no FDB finding joins in), with `over`. */
+const snap = (over: Partial<HostSnapshot>): HostSnapshot => ({ ...emptySnapshot(), fdb: { '02:00:00:00:00:03': ['vB'] }, ...over });
+
+describe('the codes', () => {
+  it('list every finding, loss cause and problem type once', () => {
+    expectTypeOf<HintFinding['code']>().toEqualTypeOf<HintCode>();
+    expectTypeOf<LossCause['code']>().toEqualTypeOf<(typeof LOSS_CAUSE_CODES)[number]>();
+    expectTypeOf<VerdictProblem['code']>().toEqualTypeOf<(typeof PROBLEM_CODES)[number]>();
+    for (const list of [HINT_CODES, LOSS_CAUSE_CODES, PROBLEM_CODES]) expect(new Set(list).size).toBe(list.length);
+  });
+});
+
+describe('explain', () => {
+  it('says nothing for a pass', () => {
+    const after = snap({ ports: { vB: 'disabled' } });
+    expect(explain(emptySnapshot(), after, ctx, { ...atBridge, ok: true, verdict: 'pass', lost: [] })).toEqual([]);
   });
 
-  it('reads iptables-save counters and policies', () => {
-    const { rules, policies } = parseIptablesSave(IPT);
-    expect(policies).toEqual({ INPUT: { policy: 'ACCEPT', packets: 0 }, FORWARD: { policy: 'DROP', packets: 3 } });
-    expect(Object.values(rules).map((r) => [r.where, r.packets, r.drops])).toEqual([
-      ['FORWARD', 10, false],
-      ['FORWARD', 2, false],
-      ['DOCKER-ISOLATION-STAGE-2', 0, true],
+  it('names a link down, one without carrier, and a port not forwarding (never a namespace end as a port)', () => {
+    const after = snap({
+      links: { 'box:eth0': up(), 'host:vA': { mtu: 1500, up: false, operstate: 'DOWN', noCarrier: false }, 'host:vB': up(), 'web:eth0': { mtu: 1500, up: true, operstate: 'LOWERLAYERDOWN', noCarrier: true } },
+      ports: { vA: 'forwarding', vB: 'blocking', eth0: 'disabled' },
+    });
+    expect(explain(emptySnapshot(), after, ctx, atBridge)).toEqual([
+      { code: 'LINK_DOWN', point: 'host:vA', interface: 'vA', inNamespace: false },
+      { code: 'NO_CARRIER', point: 'web:eth0', interface: 'eth0', inNamespace: true, operstate: 'LOWERLAYERDOWN' },
+      { code: 'PORT_STATE', bridge: 'br0', port: 'vB', state: 'blocking' },
     ]);
   });
 
-  it('names a grown drop rule, a port not forwarding, an MTU below the probe, br_netfilter with FORWARD DROP, and a stale FDB entry', () => {
-    const before = empty();
-    before.nft = parseNftRuleset(NFT.replace('packets 3 bytes 294', 'packets 0 bytes 0'));
-    before.policies = { FORWARD: { policy: 'DROP', packets: 0 } };
-    const after = empty();
-    after.nft = parseNftRuleset(NFT);
-    after.policies = { FORWARD: { policy: 'DROP', packets: 3 } };
-    after.brNfCallIptables = '1';
-    after.ports = { vA: 'forwarding', vB: 'disabled' };
-    after.links = { 'box:eth0': { mtu: 1500, up: true, operstate: 'UP', noCarrier: false }, 'web:eth0': { mtu: 1000, up: true, operstate: 'UP', noCarrier: false } };
-    after.fdb = { '02:00:00:00:00:03': ['vA'] };
-    const hints = explain(before, after, ctx, failing).join('\n');
-    expect(hints).toContain('bridge port vB of br0 is in state disabled, not forwarding');
-    expect(hints).toContain('web:eth0 has MTU 1000, smaller than the 1428-byte probes');
-    expect(hints).toContain('MTU mismatch along the path: box:eth0 1500, web:eth0 1000.');
-    expect(hints).toContain('nftables rule in bridge vf1 chain f matched 3 packets during the run: ether daddr 02:42:52:ba:00:03 counter drop');
-    expect(hints).toContain('policy is DROP (it counted 3 packets during the run)');
-    expect(hints).toContain('stale FDB entry: the bridge br0 sends 02:00:00:00:00:03 to vA, not to vB');
-    expect(explain(before, after, ctx, { ...failing, ok: true, lost: [] })).toEqual([]);
+  it('names an MTU below the probes and a mismatch along the path; no MTU finding without probes', () => {
+    const after = snap({ links: { 'box:eth0': up(1500), 'host:vA': up(1500), 'web:eth0': up(1000) } });
+    expect(explain(emptySnapshot(), after, ctx, onVeth)).toEqual([
+      { code: 'MTU', point: 'web:eth0', interface: 'eth0', inNamespace: true, mtu: 1000, packetBytes: 1428 },
+      {
+        code: 'MTU_MISMATCH',
+        mtus: [
+          { point: 'box:eth0', interface: 'eth0', mtu: 1500 },
+          { point: 'host:vA', interface: 'vA', mtu: 1500 },
+          { point: 'web:eth0', interface: 'eth0', mtu: 1000 },
+        ],
+      },
+    ]);
+    expect(codes(explain(emptySnapshot(), after, { ...ctx, probeBytes: null }, onVeth))).toEqual(['MTU_MISMATCH']);
   });
 
+  it('names qdisc drops during the run, netem with a loss rate even without drops, and counts from the same qdisc only', () => {
+    const before = snap({ qdiscs: { 'host:vB': [{ kind: 'pfifo', drops: 5, lossPercent: null }], 'web:eth0': [{ kind: 'noqueue', drops: 0, lossPercent: null }] } });
+    const after = snap({
+      qdiscs: {
+        'host:vB': [{ kind: 'pfifo', drops: 5, lossPercent: null }],
+        'web:eth0': [{ kind: 'netem', drops: 0, lossPercent: 30 }],
+        'box:eth0': [{ kind: 'fq_codel', drops: 2, lossPercent: null }],
+      },
+    });
+    expect(explain(before, after, ctx, onVeth)).toEqual([
+      { code: 'QDISC_DROPS', point: 'box:eth0', interface: 'eth0', inNamespace: true, qdisc: 'fq_codel', delta: 2, lossPercent: null },
+      { code: 'QDISC_DROPS', point: 'web:eth0', interface: 'eth0', inNamespace: true, qdisc: 'netem', delta: 0, lossPercent: 30 },
+    ]);
+  });
+
+  it('names drop rules whose counters grew: nft with family, table, chain and handle; iptables with table and chain', () => {
+    const before = snap({ nft: parseNftRuleset(NFT(0)), iptables: parseIptablesSave(IPTABLES(0, 1)).rules });
+    const after = snap({ nft: parseNftRuleset(NFT(3)), iptables: parseIptablesSave(IPTABLES(0, 4)).rules });
+    expect(explain(before, after, ctx, onVeth)).toEqual([
+      { code: 'NFT_DROP', family: 'bridge', table: 'vf1', chain: 'f', handle: 2, rule: 'ether daddr 02:42:c6:12:00:03 counter drop', delta: 3 },
+      { code: 'IPTABLES_DROP', table: 'filter', chain: 'DOCKER-USER', rule: '-A DOCKER-USER -s 198.18.0.2/32 -d 198.18.0.3/32 -j DROP', delta: 3 },
+    ]);
+  });
+
+  describe('br_netfilter with FORWARD policy DROP', () => {
+    const policies = (n: number) => parseIptablesSave(IPTABLES(n, 0)).policies;
+    const accepting = parseIptablesSave(`*filter\n:FORWARD DROP [9:0]\n[2:168] -A DOCKER-USER -i br0 -o br0 -j ACCEPT\nCOMMIT`).rules;
+
+    it('is named when the bridge lost the packets and no rule accepts the bridge', () => {
+      const after = snap({ brNfCallIptables: '1', policies: policies(0) });
+      expect(explain(snap({ policies: policies(0) }), after, ctx, atBridge)).toEqual([
+        { code: 'BR_NETFILTER', sysctl: 'net.bridge.bridge-nf-call-iptables', value: '1', bridge: 'br0', chain: 'FORWARD', policy: 'DROP', delta: 0, acceptRule: false },
+      ]);
+    });
+
+    it('is named with a rule accepting the bridge only when the policy counted packets during the run', () => {
+      const after = snap({ brNfCallIptables: '1', policies: policies(7), iptables: accepting });
+      expect(explain(snap({ policies: policies(7) }), after, ctx, atBridge)).toEqual([]);
+      expect(explain(snap({ policies: policies(4) }), after, ctx, atBridge)).toMatchObject([{ code: 'BR_NETFILTER', delta: 3, acceptRule: true }]);
+    });
+
+    it('is not named when the loss is elsewhere, or when br_netfilter is off or not loaded', () => {
+      const after = snap({ brNfCallIptables: '1', policies: policies(3) });
+      expect(explain(snap({ policies: policies(0) }), after, ctx, onVeth)).toEqual([]);
+      for (const value of ['0', null]) expect(explain(snap({ policies: policies(0) }), { ...after, brNfCallIptables: value }, ctx, atBridge)).toEqual([]);
+    });
+  });
+
+  it('names a missing FDB entry only when the bridge lost the packets, and a stale one always', () => {
+    expect(explain(emptySnapshot(), emptySnapshot(), ctx, atBridge)).toEqual([{ code: 'FDB_MISSING', bridge: 'br0', mac: '02:00:00:00:00:03' }]);
+    expect(explain(emptySnapshot(), emptySnapshot(), ctx, onVeth)).toEqual([]);
+    const stale = snap({ fdb: { '02:00:00:00:00:03': ['vA'] } });
+    expect(explain(emptySnapshot(), stale, ctx, onVeth)).toEqual([{ code: 'FDB_STALE', bridge: 'br0', mac: '02:00:00:00:00:03', ports: ['vA'], expectedPort: 'vB' }]);
+    expect(explain(emptySnapshot(), snap({ fdb: { '02:00:00:00:00:03': ['vB'] } }), ctx, atBridge)).toEqual([]);
+  });
+
+  it('names unanswered ARP, and whether ARP was lost on the way', () => {
+    const arp: VerdictFacts = { ...onVeth, probes: { ...onVeth.probes, arpRequests: 2, arpReplies: 0 } };
+    expect(explain(emptySnapshot(), emptySnapshot(), ctx, arp)).toEqual([{ code: 'ARP_UNANSWERED', requests: 2, lostOnPath: false }]);
+    const arpLost: VerdictFacts = { ...arp, lost: [{ ...arp.lost[0]!, kind: 'arp' }] };
+    expect(explain(emptySnapshot(), emptySnapshot(), ctx, arpLost)).toEqual([{ code: 'ARP_UNANSWERED', requests: 2, lostOnPath: true }]);
+  });
+
+  it('lists the readers that failed, last', () => {
+    const after = snap({ unavailable: ['nft', 'tc web:eth0'], ports: { vB: 'disabled' } });
+    expect(explain(emptySnapshot(), after, ctx, onVeth)).toEqual([
+      { code: 'PORT_STATE', bridge: 'br0', port: 'vB', state: 'disabled' },
+      { code: 'NOT_CHECKED', readers: ['nft', 'tc web:eth0'] },
+    ]);
+  });
+
+  it('gives identical findings once', () => {
+    const q = { kind: 'pfifo_fast', drops: 4, lossPercent: null };
+    expect(explain(emptySnapshot(), snap({ qdiscs: { 'host:vB': [q, q, q] } }), ctx, onVeth)).toHaveLength(1);
+  });
+});
+
+describe('refineCauses', () => {
   it('puts a qdisc that dropped on the missing hop into the loss itself', () => {
-    const before = empty();
-    before.qdiscs = { 'host:vB': [{ kind: 'pfifo', drops: 1, lossPercent: null }] };
-    const after = empty();
-    after.qdiscs = { 'host:vB': [{ kind: 'pfifo', drops: 7, lossPercent: null }] };
-    const v = refineReasons(failing, before, after, ctx);
-    expect(v.lost[0]!.reason).toBe("the pfifo qdisc on host:vB's egress dropped them");
-    expect(v.line).toBe("FAIL: 3 IP packets box → web lost after host:vA, before host:vB: the pfifo qdisc on host:vB's egress dropped them");
-    expect(explain(before, after, ctx, v).join('\n')).toContain('the pfifo qdisc on host:vB dropped 6 packets during the run');
+    const before = snap({ qdiscs: { 'host:vB': [{ kind: 'pfifo', drops: 1, lossPercent: null }] } });
+    const after = snap({ qdiscs: { 'host:vB': [{ kind: 'pfifo', drops: 7, lossPercent: null }] } });
+    const v = refineCauses(atBridge, before, after, ctx);
+    expect(v.lost[0]!.cause).toEqual({ code: 'QDISC_DROPS', point: 'host:vB', qdisc: 'pfifo' });
+    expect(explain(before, after, ctx, v)).toContainEqual({ code: 'QDISC_DROPS', point: 'host:vB', interface: 'vB', inNamespace: false, qdisc: 'pfifo', delta: 6, lossPercent: null });
+  });
+
+  it('puts a link down on the missing hop into the loss, before any qdisc', () => {
+    const after = snap({ links: { 'host:vB': { mtu: 1500, up: false, operstate: 'DOWN', noCarrier: false } }, qdiscs: { 'host:vB': [{ kind: 'pfifo', drops: 3, lossPercent: null }] } });
+    expect(refineCauses(atBridge, emptySnapshot(), after, ctx).lost[0]!.cause).toEqual({ code: 'LINK_DOWN', point: 'host:vB' });
+  });
+
+  it('leaves the cause when the host shows nothing on the missing hop', () => {
+    const after = snap({ links: { 'host:vB': up() }, qdiscs: { 'host:vA': [{ kind: 'pfifo', drops: 3, lossPercent: null }] } });
+    expect(refineCauses(atBridge, emptySnapshot(), after, ctx)).toBe(atBridge);
   });
 });

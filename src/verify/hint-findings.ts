@@ -1,0 +1,176 @@
+/**
+ * What the host's state says about a failed `vethcap verify`, as data: one finding per
+ * hint, a stable `code` and the fields that hint rests on. The code is the interface
+ * (scripts and `explain`'s callers branch on it, `verify --json` prints it under
+ * `findings`); the words are hint-text.ts's and may change. Codes are never renamed or
+ * reused; docs/json.md lists each with its fields.
+ */
+
+/** Every hint code, in the order verify lists its hints. */
+export const HINT_CODES = [
+  'LINK_DOWN',
+  'NO_CARRIER',
+  'PORT_STATE',
+  'MTU',
+  'MTU_MISMATCH',
+  'QDISC_DROPS',
+  'NFT_DROP',
+  'IPTABLES_DROP',
+  'BR_NETFILTER',
+  'FDB_MISSING',
+  'FDB_STALE',
+  'ARP_UNANSWERED',
+  'NOT_CHECKED',
+] as const;
+
+export type HintCode = (typeof HINT_CODES)[number];
+
+/** An interface on the expected path: its capture point label and its name where it lives. */
+interface OnPath {
+  /** Capture point label: box:eth0, host:veth854b6a5. */
+  point: string;
+  interface: string;
+  /** The interface is inside a container's or named namespace (commands on it need nsenter). */
+  inNamespace: boolean;
+}
+
+/** An interface administratively down (IFF_UP clear): nothing crosses it. */
+export interface LinkDownFinding extends OnPath {
+  code: 'LINK_DOWN';
+}
+
+/** An interface up but without carrier: the other end of its veth pair is down. */
+export interface NoCarrierFinding extends OnPath {
+  code: 'NO_CARRIER';
+  /** The kernel's operstate: LOWERLAYERDOWN, DOWN, … */
+  operstate: string;
+}
+
+/** A bridge port on the path whose STP state is not forwarding. */
+export interface PortStateFinding {
+  code: 'PORT_STATE';
+  bridge: string;
+  port: string;
+  /** As `bridge link` prints it: disabled, blocking, listening, learning. */
+  state: string;
+}
+
+/** An interface whose MTU is below the probes' size: the frames are dropped, not fragmented. */
+export interface MtuFinding extends OnPath {
+  code: 'MTU';
+  mtu: number;
+  /** One probe as an IP packet, in bytes. */
+  packetBytes: number;
+}
+
+/** Interfaces along the path with different MTUs. */
+export interface MtuMismatchFinding {
+  code: 'MTU_MISMATCH';
+  /** Every interface on the path whose MTU was read, in path order. */
+  mtus: Array<{ point: string; interface: string; mtu: number }>;
+}
+
+/** A qdisc that dropped packets during the run (or is netem with a loss rate), on that interface's egress. */
+export interface QdiscDropsFinding extends OnPath {
+  code: 'QDISC_DROPS';
+  /** Its kind: netem, pfifo, fq_codel, … */
+  qdisc: string;
+  /** Packets it dropped during the run. */
+  delta: number;
+  /** netem's loss in percent; null for other qdiscs. */
+  lossPercent: number | null;
+}
+
+/** An nftables rule that drops or rejects and whose counter grew during the run. */
+export interface NftDropFinding {
+  code: 'NFT_DROP';
+  family: string;
+  table: string;
+  chain: string;
+  /** The rule's handle (`nft -a`); null if nft printed none. */
+  handle: number | null;
+  /** The rule as nft prints it, counter values left out. */
+  rule: string;
+  /** Packets it matched during the run. */
+  delta: number;
+}
+
+/** An iptables rule that drops or rejects and whose counter grew during the run. */
+export interface IptablesDropFinding {
+  code: 'IPTABLES_DROP';
+  table: string;
+  chain: string;
+  /** The rule as iptables-save prints it: `-A CHAIN …`. */
+  rule: string;
+  delta: number;
+}
+
+/**
+ * br_netfilter passes bridged frames through iptables, whose FORWARD policy drops: a
+ * bridge Docker does not manage stops forwarding once Docker runs. Only when the loss is
+ * at the bridge.
+ */
+export interface BrNetfilterFinding {
+  code: 'BR_NETFILTER';
+  /** net.bridge.bridge-nf-call-iptables */
+  sysctl: string;
+  /** Its value: '1'. */
+  value: string;
+  bridge: string;
+  /** The iptables chain and its policy: FORWARD, DROP. */
+  chain: string;
+  policy: string;
+  /** Packets the policy dropped during the run (any bridge's or interface's). */
+  delta: number;
+  /** A FORWARD or DOCKER-USER rule accepts the bridge's traffic (then `delta` says some of it still falls to the policy). */
+  acceptRule: boolean;
+}
+
+/** The bridge has no FDB entry for the destination's MAC (unknown unicast is flooded). Only when the loss is at the bridge. */
+export interface FdbMissingFinding {
+  code: 'FDB_MISSING';
+  bridge: string;
+  mac: string;
+}
+
+/** The bridge's FDB sends the destination's MAC to ports other than the one it is on. */
+export interface FdbStaleFinding {
+  code: 'FDB_STALE';
+  bridge: string;
+  mac: string;
+  /** The ports the FDB names for it. */
+  ports: string[];
+  /** The port the destination is on. */
+  expectedPort: string;
+}
+
+/** The source asked for the destination's MAC and got no reply. */
+export interface ArpUnansweredFinding {
+  code: 'ARP_UNANSWERED';
+  /** ARP requests from the source for the destination seen at the first hop. */
+  requests: number;
+  /** Some of the ARP traffic was lost on the way (it is in `lost`). */
+  lostOnPath: boolean;
+}
+
+/** Readers that failed (a tool missing or refusing): the hints they feed could not be checked. */
+export interface NotCheckedFinding {
+  code: 'NOT_CHECKED';
+  /** `ip link <point>`, `tc <point>`, `bridge link`, `bridge fdb`, `nft`, `iptables-save`. */
+  readers: string[];
+}
+
+export type HintFinding =
+  | LinkDownFinding
+  | NoCarrierFinding
+  | PortStateFinding
+  | MtuFinding
+  | MtuMismatchFinding
+  | QdiscDropsFinding
+  | NftDropFinding
+  | IptablesDropFinding
+  | BrNetfilterFinding
+  | FdbMissingFinding
+  | FdbStaleFinding
+  | ArpUnansweredFinding
+  | NotCheckedFinding;

@@ -1,0 +1,42 @@
+import type { HintFinding } from './hint-findings.js';
+
+/**
+ * The words of `vethcap verify`'s hints: one sentence per finding, with the command that
+ * shows (or, for a port disabled by hand, undoes) what it names. Pure, and the only place
+ * hints are worded: the text output prints these after `hint:`, and `verify --json` keeps
+ * them as `hints` beside `findings`. Nothing decides on them.
+ */
+export function hintText(f: HintFinding): string {
+  const inside = (inNamespace: boolean) => (inNamespace ? ' inside its namespace' : '');
+  switch (f.code) {
+    case 'LINK_DOWN':
+      return `link ${f.point} is down (administratively): nothing crosses it until it is up again (ip link set ${f.interface} up${inside(f.inNamespace)}).`;
+    case 'NO_CARRIER':
+      return `link ${f.point} has no carrier (operstate ${f.operstate}): the other end of its veth pair is down.`;
+    case 'PORT_STATE':
+      return `bridge port ${f.port} of ${f.bridge} is in state ${f.state}, not forwarding: the bridge sends nothing through it (see bridge link show dev ${f.port}; a port disabled by hand comes back with bridge link set dev ${f.port} state 3).`;
+    case 'MTU':
+      return `${f.point} has MTU ${f.mtu}, smaller than the ${f.packetBytes}-byte probes: a frame larger than the receiving interface's MTU is dropped (veth and bridge do not fragment).`;
+    case 'MTU_MISMATCH':
+      return `MTU mismatch along the path: ${f.mtus.map((m) => `${m.point} ${m.mtu}`).join(', ')}.`;
+    case 'QDISC_DROPS':
+      return `the ${f.qdisc} qdisc on ${f.point}${f.lossPercent !== null ? ` (loss ${f.lossPercent}%)` : ''} dropped ${f.delta} packets during the run, on that interface's egress (tc -s qdisc show dev ${f.interface}${inside(f.inNamespace)}).`;
+    case 'NFT_DROP':
+      return `nftables rule in ${f.family} ${f.table} chain ${f.chain} matched ${f.delta} packets during the run: ${f.rule}`;
+    case 'IPTABLES_DROP':
+      return `iptables rule matched ${f.delta} packets during the run: iptables ${f.rule}`;
+    case 'BR_NETFILTER': {
+      const counted = f.delta > 0 ? ` (it counted ${f.delta} packets during the run)` : '';
+      const accepted = f.acceptRule ? `; a rule there accepts some of ${f.bridge}'s traffic, and the rest falls to the policy` : `, and no rule there accepts ${f.bridge}'s traffic`;
+      return `${f.sysctl} = ${f.value} (br_netfilter, which Docker loads): frames the bridge ${f.bridge} forwards pass iptables ${f.chain}, whose policy is ${f.policy}${counted}${accepted}. A bridge Docker does not manage stops forwarding once Docker runs; an explicit rule lets it through, e.g. iptables -I DOCKER-USER -i ${f.bridge} -o ${f.bridge} -j ACCEPT.`;
+    }
+    case 'FDB_MISSING':
+      return `the bridge ${f.bridge} has no FDB entry for ${f.mac}: frames to it are flooded to every port (unknown unicast); if they still do not arrive, the port or a filter drops them.`;
+    case 'FDB_STALE':
+      return `stale FDB entry: the bridge ${f.bridge} sends ${f.mac} to ${f.ports.join(', ')}, not to ${f.expectedPort} where it lives now (bridge fdb show br ${f.bridge}).`;
+    case 'ARP_UNANSWERED':
+      return `unanswered ARP: ${f.requests} ARP requests for the destination got no reply${f.lostOnPath ? ' (they were lost on the way, above)' : ''}.`;
+    case 'NOT_CHECKED':
+      return `not checked (tool missing or failed): ${f.readers.join(', ')}.`;
+  }
+}

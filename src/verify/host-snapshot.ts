@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { run } from '../exec/run.js';
+import { spawnTool } from '../exec/spawn.js';
+import { emptySnapshot, type HintContext, type HostSnapshot } from './host-state.js';
+import { parseBridgeFdb, parseBridgePorts, parseIpLink, parseTcQdiscs } from './parse-iproute.js';
+import { parseIptablesSave } from './parse-iptables.js';
+import { managedTables, parseNftRuleset } from './parse-nft.js';
+
+/**
+ * Reads what verify's hints look at: ip, bridge, tc, nft, iptables-save and one sysctl.
+ * Everything here only reads; vethcap never changes the host's configuration. verify reads
+ * before and after the run, so that counters that grew during it can be named. This module
+ * runs the commands; the parse-*.ts modules read their output.
+ */
+
+const BR_NF_CALL_IPTABLES = '/proc/sys/net/bridge/bridge-nf-call-iptables';
+
+async function tryRead<T>(what: string, unavailable: string[], read: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await read();
+  } catch {
+    unavailable.push(what);
+    return fallback;
+  }
+}
+
+/**
+ * `nft -a list ruleset` and its warnings, which name the tables iptables-nft manages: on
+ * stderr of a run that succeeds, so not run(), which keeps only stdout.
+ */
+async function readNftRuleset(): Promise<{ text: string; warnings: string }> {
+  const nft = spawnTool('nft', ['-a', 'list', 'ruleset'], { timeoutMs: 15_000 });
+  let text = '';
+  let warnings = '';
+  nft.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  nft.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (warnings += chunk));
+  const end = await nft.ended;
+  if (end.exitCode !== 0 || end.timedOut) throw nft.toolError(end, warnings) ?? new Error(`${nft.command} failed: ${warnings}`);
+  return { text, warnings };
+}
+
+/** Reads everything the hints look at. Never throws: a reader that fails is listed in `unavailable`. */
+export async function readHostSnapshot(ctx: HintContext): Promise<HostSnapshot> {
+  const snap = emptySnapshot();
+  const { unavailable } = snap;
+  await Promise.all(
+    ctx.interfaces.map(async (iface) => {
+      const opts = iface.netns ? { netns: iface.netns } : {};
+      const link = await tryRead(`ip link ${iface.label}`, unavailable, async () => parseIpLink(await run('ip', ['-j', '-d', 'link', 'show', 'dev', iface.ifname], opts)), null);
+      if (link) snap.links[iface.label] = link;
+      snap.qdiscs[iface.label] = await tryRead(`tc ${iface.label}`, unavailable, async () => parseTcQdiscs(await run('tc', ['-s', '-j', 'qdisc', 'show', 'dev', iface.ifname], opts)), []);
+    }),
+  );
+  if (ctx.bridge) {
+    const bridge = ctx.bridge;
+    snap.ports = await tryRead('bridge link', unavailable, async () => parseBridgePorts(await run('bridge', ['-j', 'link', 'show']), bridge), {});
+    snap.fdb = await tryRead('bridge fdb', unavailable, async () => parseBridgeFdb(await run('bridge', ['-j', 'fdb', 'show', 'br', bridge])), {});
+  }
+  const nft = await tryRead('nft', unavailable, readNftRuleset, { text: '', warnings: '' });
+  snap.nft = parseNftRuleset(nft.text, managedTables(nft.warnings));
+  const ipt = parseIptablesSave(await tryRead('iptables-save', unavailable, () => run('iptables-save', ['-c', '-t', 'filter']), ''));
+  snap.iptables = ipt.rules;
+  snap.policies = ipt.policies;
+  // Absent when br_netfilter is not loaded: null, not a failure.
+  snap.brNfCallIptables = (await readFile(BR_NF_CALL_IPTABLES, 'utf8').catch(() => null))?.trim() ?? null;
+  return snap;
+}

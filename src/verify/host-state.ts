@@ -1,0 +1,88 @@
+/**
+ * The host's state as `vethcap verify` reads it before and after a run (host-snapshot.ts
+ * reads it, the parse-*.ts modules turn the tools' output into it, hints.ts compares the
+ * two snapshots). Types only: what the hints look at, nothing about how it was read.
+ */
+
+/** One interface on the expected path. */
+export interface PathInterface {
+  /** Capture point label: box:eth0, host:veth854b6a5. */
+  label: string;
+  ifname: string;
+  /** The namespace to read it in; undefined on the host. */
+  netns?: string;
+}
+
+/** What verify knows about the path the hints are about. */
+export interface HintContext {
+  /** The bridge between source and destination, if any. */
+  bridge: string | null;
+  /** Interfaces along the expected path, in order (source first). */
+  interfaces: PathInterface[];
+  /** The destination's MAC and host veth (its bridge port), when vethcap knows them. */
+  dstMac: string | null;
+  dstPort: string | null;
+  /** Size of each probe as an IP packet (bytes), for MTU questions; null when not probing. */
+  probeBytes: number | null;
+}
+
+export interface LinkState {
+  mtu: number;
+  /** Administratively up (IFF_UP). */
+  up: boolean;
+  operstate: string;
+  noCarrier: boolean;
+}
+
+/** A rule with a counter: nftables (`family` set) or iptables (`family` null). */
+export interface CounterRule {
+  /** nftables family (bridge, ip, inet, …); null for an iptables rule. */
+  family: string | null;
+  /** nftables table name; for iptables the table iptables-save listed (filter). */
+  table: string;
+  chain: string;
+  /** nftables rule handle; null for iptables (and an nft rule printed without one). */
+  handle: number | null;
+  /** The rule without its counter values: nft's text, or iptables-save's `-A CHAIN …`. */
+  rule: string;
+  packets: number;
+  /** Its verdict drops or rejects. */
+  drops: boolean;
+}
+
+export interface ChainPolicy {
+  policy: string;
+  packets: number;
+}
+
+export interface QdiscState {
+  kind: string;
+  drops: number;
+  /** netem's loss in percent, when it has one. */
+  lossPercent: number | null;
+}
+
+export interface HostSnapshot {
+  /** By point label. */
+  links: Record<string, LinkState>;
+  /** Bridge port state by host interface name. */
+  ports: Record<string, string>;
+  /** FDB entries of the bridge: MAC → port names (lower-case MAC). */
+  fdb: Record<string, string[]>;
+  /** nftables rules with a counter, by a stable key (family, table, chain, handle). */
+  nft: Record<string, CounterRule>;
+  /** iptables rules (filter table) by a stable key (the rule and its occurrence). */
+  iptables: Record<string, CounterRule>;
+  /** iptables filter chain policies with their counters. */
+  policies: Record<string, ChainPolicy>;
+  /** /proc/sys/net/bridge/bridge-nf-call-iptables: '1', '0', or null when br_netfilter is not loaded. */
+  brNfCallIptables: string | null;
+  /** By point label, in the order tc lists them. */
+  qdiscs: Record<string, QdiscState[]>;
+  /** Readers that failed (a tool missing): their hints are not available. */
+  unavailable: string[];
+}
+
+export function emptySnapshot(): HostSnapshot {
+  return { links: {}, ports: {}, fdb: {}, nft: {}, iptables: {}, policies: {}, brNfCallIptables: null, qdiscs: {}, unavailable: [] };
+}
