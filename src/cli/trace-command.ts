@@ -116,26 +116,28 @@ export const traceCommand: CommandModule = (cli, ctx) =>
       } finally {
         interrupt.dispose();
       }
-      report(result, args);
-      const sig = interrupt.signalName();
-      const gone = result.endedEarly.filter((e) => {
+      // A point whose namespace went away: its container or process stopped (exit 3), else its tcpdump failed (exit 6).
+      const endedEarly = result.endedEarly.map((e) => {
         const point = result.points.find((p) => p.label === e.label);
-        return point?.netnsPath !== undefined && !existsSync(point.netnsPath);
+        const gone = point?.netnsPath !== undefined && !existsSync(point.netnsPath);
+        return gone
+          ? { point: e.label, code: 'TARGET_NOT_RUNNING' as const, reason: 'its namespace went away (the container or process stopped)' }
+          : { point: e.label, code: 'CAPTURE_FAILED' as const, reason: e.reason };
       });
+      report(result, args, endedEarly);
+      const sig = interrupt.signalName();
       if (result.skippedBytes > 0 && interrupt.urgent.aborted) {
         process.stderr.write(`vethcap: skipped ${formatMiB(result.skippedBytes)} of capture not read yet; the timeline${args.write ? ' and the pcapng' : ''} end at the last packet read.\n`);
       }
-      for (const e of result.endedEarly) {
-        process.stderr.write(`vethcap: capture at ${e.label} ended before the trace did: ${gone.includes(e) ? 'its namespace went away (the container or process stopped)' : e.reason}.\n`);
-      }
+      for (const e of endedEarly) process.stderr.write(`vethcap: [${e.code}] capture at ${e.point} ended before the trace did: ${e.reason}.\n`);
       if (sig) ctx.exitCode = signalExitCode(sig);
       else if (result.stopReason === 'output-closed') ctx.exitCode = EXIT.OUTPUT_CLOSED;
-      else if (gone.length > 0) ctx.exitCode = EXIT.TARGET;
-      else if (result.endedEarly.length > 0) ctx.exitCode = EXIT.CAPTURE;
+      else if (endedEarly.some((e) => e.code === 'TARGET_NOT_RUNNING')) ctx.exitCode = EXIT.TARGET;
+      else if (endedEarly.length > 0) ctx.exitCode = EXIT.CAPTURE;
     },
   );
 
-function report(result: TraceResult, args: OutputArgs & { save?: string }): void {
+function report(result: TraceResult, args: OutputArgs & { save?: string }, endedEarly: ReadonlyArray<{ point: string; code: string; reason: string }>): void {
   const perPoint = result.points.map((p, i) => ({
     point: p.label,
     captured: result.stats[i]?.captured ?? null,
@@ -147,7 +149,7 @@ function report(result: TraceResult, args: OutputArgs & { save?: string }): void
     return;
   }
   if (args.json) {
-    process.stdout.write(JSON.stringify({ summary: { ...result.summary, capture: perPoint, stopReason: result.stopReason, commandExitCode: result.commandExitCode, outsideWindow: result.outsideWindow } }) + '\n');
+    process.stdout.write(JSON.stringify({ summary: { ...result.summary, capture: perPoint, stopReason: result.stopReason, commandExitCode: result.commandExitCode, outsideWindow: result.outsideWindow, endedEarly } }) + '\n');
     return;
   }
   if (args.write === '-') return;

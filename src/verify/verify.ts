@@ -1,7 +1,7 @@
-import { execa } from 'execa';
 import { isIPv4 } from 'node:net';
 import { VethcapError } from '../errors.js';
-import { commandLine, run } from '../exec/run.js';
+import { run } from '../exec/run.js';
+import { spawnTool } from '../exec/spawn.js';
 import { requireTools } from '../exec/tools.js';
 import { resolveTargets, readLinks } from '../resolve/resolve.js';
 import type { ResolveResult, ResolvedInterface, ResolvedTarget } from '../resolve/types.js';
@@ -235,12 +235,16 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 }
 
 async function runProbe(netns: string, spec: ProbeSpec): Promise<{ output: string; exitCode: number | null }> {
-  const [bin, ...args] = commandLine(probeCommand(spec)[0]!, probeCommand(spec).slice(1), { netns }) as [string, ...string[]];
-  const r = await execa(bin, args, { reject: false, stdin: 'ignore', all: true, timeout: probeDeadlineMs(spec), env: { LC_ALL: 'C' } });
-  if (r.exitCode === 127 || (r as { code?: string }).code === 'ENOENT') {
-    throw new VethcapError('MISSING_TOOL', `the ${spec.kind} probe could not run: ${probeCommand(spec)[0]} is not installed on the host.`, { stderr: r.all ?? '' });
-  }
-  return { output: r.all ?? '', exitCode: r.exitCode ?? null };
+  const [file, ...args] = probeCommand(spec) as [string, ...string[]];
+  const probe = spawnTool(file, args, { netns, timeoutMs: probeDeadlineMs(spec) });
+  // Its stdout and stderr as one text, in the order they came (ping's replies and errors).
+  let output = '';
+  probe.child.stdout?.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  probe.child.stderr?.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  const end = await probe.ended;
+  const cannotRun = probe.toolError(end, output);
+  if (cannotRun) throw cannotRun;
+  return { output, exitCode: end.exitCode };
 }
 
 /**

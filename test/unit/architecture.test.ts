@@ -105,9 +105,7 @@ describe('the shape of src/', () => {
   it('one module starts processes (src/exec/spawn.ts), so a program that cannot be run is reported the same everywhere', () => {
     // A value import of child_process or execa; `import type { ChildProcess }` is fine.
     const STARTS = /(?:^|\n)\s*import\s+(?!type\s)[^'"]*?from\s*['"](?:(?:node:)?child_process|execa)['"]/;
-    // src/verify's probe still calls execa itself (issue 13: to move); its nft reader no longer does.
-    const NOT_YET = ['verify/verify.ts'];
     const starters = ALL.filter((m) => STARTS.test(readFileSync(join(SRC, m), 'utf8')));
-    expect(starters.filter((m) => !NOT_YET.includes(m))).toEqual(['exec/spawn.ts']);
+    expect(starters).toEqual(['exec/spawn.ts']);
   });
 });
