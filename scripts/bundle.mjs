@@ -1,4 +1,4 @@
-// Bundles the CLI (dist/cli/main.js, built by tsc) with yargs and execa into one file,
+// Bundles the CLI (dist/cli/main.js, built by tsc) with yargs into one file,
 // dist/vethcap.js, which bin/vethcap loads. Why: node resolving and compiling ~150 small
 // ES modules took ~110 ms of every start (measured: import of dist/cli/main.js 184 ms,
 // of the bundle 78 ms), and start-up is part of the time to "armed". The library
