@@ -3,10 +3,14 @@
  * paths across the routing step while the host forwards, and requests lost in the
  * host's routing step, between the two host veths, once a firewall rule drops them.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { privileged } from '../helpers/env.js';
 import { runCli } from '../helpers/cli.js';
 import { hopLabels, parseNdjson } from '../helpers/paths.js';
+import { expectReplayEqual } from '../helpers/replay.js';
 import { createRoutedLab, type RoutedLab } from '../../src/lab/routed-lab.js';
 import { run } from '../../src/exec/run.js';
 
@@ -15,7 +19,9 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'nft', 'iptables'
   beforeAll(async () => {
     lab = await createRoutedLab();
   });
+  const dir = mkdtempSync(join(tmpdir(), 'vethcap-routed-test-'));
   afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
     await lab?.destroy();
   });
   const l = (): RoutedLab => {
@@ -44,7 +50,8 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'nft', 'iptables'
     const [b0, b1] = l().bridges;
     await run('nft', [`add table inet ${table}; add chain inet ${table} routedfwd { type filter hook forward priority -10 ; } ; add rule inet ${table} routedfwd iifname "${b0}" oifname "${b1}" counter drop comment "vethcap routed test ${l().id}"`]);
     try {
-      const r = await runCli(['trace', ...targets(), '--filter', 'icmp', '--json', '--', 'ping', '-c', '2', '-i', '0.2', '-W', '1', l().host('web').ip]);
+      const saved = join(dir, 'dropped');
+      const r = await runCli(['trace', ...targets(), '--filter', 'icmp', '--json', '--save', saved, '--', 'ping', '-c', '2', '-i', '0.2', '-W', '1', l().host('web').ip]);
       expect(r.exitCode, r.stderr).toBe(0);
       const { paths, summary } = parseNdjson(r.stdout);
       expect(paths).toHaveLength(2);
@@ -56,6 +63,11 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'nft', 'iptables'
       }
       expect(summary.complete).toBe(0);
       expect(summary.lost).toBe(2);
+      // The manifest keeps the targets' addresses: a replay expects the routed path too.
+      expect(await expectReplayEqual(r.stdout, saved)).toBe(2);
+      // In words: the loss and where it is.
+      const text = await runCli(['merge', saved]);
+      expect(text.stdout).toContain(`lost between ${veth('box')} and ${veth('web')} (in the host's routing step between the bridges)`);
     } finally {
       await run('nft', ['delete', 'table', 'inet', table]);
     }
