@@ -4,7 +4,7 @@ import { DecodedFrame } from '../decode/frame.js';
 import { isGroupMac } from '../decode/format.js';
 import { DIRECTION, type CaptureRecord, type Direction } from '../model/record.js';
 import { directionAt, tieRank } from './direction.js';
-import { expectSegment, type ExpectedPath } from './expected-path.js';
+import { expectSegment, routedDestination, type ExpectedPath } from './expected-path.js';
 import { judgePath } from './verdict.js';
 import { LazyPacketPath, LazyPathCopy } from './lazy-path.js';
 import type { Loss, MacRewrite, NatRewrite, PacketPath, PathBranch, PathCopy, TtlChange } from './path.js';
@@ -39,6 +39,12 @@ export class PathBuilder {
   private readonly seen: Uint8Array;
   private readonly branchOf: Int32Array;
   private readonly expectations = new Map<number, Map<number, ExpectedPath>>();
+  /**
+   * Single-header expectations of frames to a router's MAC whose destination address is a
+   * traced target's, by source MAC then that target's namespace end: the MAC pair alone
+   * does not tell them from frames the router sends elsewhere.
+   */
+  private readonly routedExpectations = new Map<number, Map<number, ExpectedPath>>();
   private cached = 0;
   /** The last single-header expectation, checked before the map (flows repeat their MACs). */
   private lastSrc = -2;
@@ -244,7 +250,11 @@ export class PathBuilder {
       const f = frames[order[k]!]!;
       if (f.srcMac !== first.srcMac || f.dstMac !== first.dstMac) single = false;
     }
-    if (single) {
+    const routedTo = single ? routedDestination(topo, first) : -1;
+    if (routedTo >= 0) {
+      const hit = this.routedExpectations.get(first.srcMac)?.get(routedTo);
+      if (hit !== undefined) return hit;
+    } else if (single) {
       if (this.lastExpected !== null && first.srcMac === this.lastSrc && first.dstMac === this.lastDst) return this.lastExpected;
       const hit = this.expectations.get(first.srcMac)?.get(first.dstMac);
       if (hit !== undefined) return this.remember(first.srcMac, first.dstMac, hit);
@@ -262,7 +272,15 @@ export class PathBuilder {
     if (single) {
       if (this.cached >= MAX_CACHED_EXPECTATIONS) {
         this.expectations.clear();
+        this.routedExpectations.clear();
         this.cached = 0;
+      }
+      if (routedTo >= 0) {
+        let bySrc = this.routedExpectations.get(first.srcMac);
+        if (bySrc === undefined) this.routedExpectations.set(first.srcMac, (bySrc = new Map()));
+        bySrc.set(routedTo, expected);
+        this.cached++;
+        return expected;
       }
       let bySrc = this.expectations.get(first.srcMac);
       if (bySrc === undefined) this.expectations.set(first.srcMac, (bySrc = new Map()));

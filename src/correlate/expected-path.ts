@@ -7,12 +7,29 @@ import type { TopologyIndex } from './topology-index.js';
  * namespace end → its host veth → the destination's host veth → its namespace end)
  * and, for a broadcast/multicast frame, one branch per other port of the bridge (the
  * port, then its namespace end). Bridge devices are observation points and are left out.
+ *
+ * A packet to a traced target's IP address on another bridge crosses the host's routing
+ * step between the two host veths: the MAC it carries on the source side is the
+ * router's (the source bridge's), so the destination comes from the IP address.
  */
 export interface ExpectedPath {
   trunk: number[];
   branches: number[][];
+  /** Set when the trunk crosses the host's routing step; absent on a same-bridge path. */
+  routed?: RoutedStep;
   /** Labels of trunk then branch points, filled in by whoever first needs them. */
   labels?: readonly string[];
+}
+
+/**
+ * Where the host routes a packet from one bridge to another: between the source's host
+ * veth (`after`) and the destination's (`before`); `bridge` is the destination's bridge
+ * device point, -1 when it is not captured. All point indexes.
+ */
+export interface RoutedStep {
+  after: number;
+  before: number;
+  bridge: number;
 }
 
 function pushUnique(list: number[], p: number): void {
@@ -41,11 +58,50 @@ export function expectSegment(topo: TopologyIndex, f: DecodedFrame, into: Expect
   }
   const dstVeth = topo.hostVethOf(f.dstMac);
   const dstNs = topo.namespaceEndOf(f.dstMac);
-  if (dstVeth < 0 && dstNs < 0) return; // to the host or a router we do not capture
+  if (dstVeth < 0 && dstNs < 0) {
+    // To the host or a router: on to a traced target when its IP address is the destination.
+    expectRouted(topo, f, srcVeth, bridgeLabel, into);
+    return;
+  }
   const fromOutside = srcNs < 0 && srcVeth < 0;
   const sameBridge = dstVeth >= 0 && bridgeLabel !== '' && topo.point(dstVeth).bridgeLabel === bridgeLabel;
   if (fromOutside || sameBridge) {
     pushUnique(into.trunk, dstVeth);
     pushUnique(into.trunk, dstNs);
   }
+}
+
+/**
+ * The namespace end a unicast frame to a router's MAC is headed for, by its IPv4
+ * destination: a traced target's address; -1 when it is none, or when the MAC is itself
+ * a traced endpoint's (then the MACs say where it goes).
+ */
+export function routedDestination(topo: TopologyIndex, f: DecodedFrame): number {
+  if (f.dst4 < 0 || f.dstMac < 0 || isGroupMac(f.dstMac)) return -1;
+  const ns = topo.namespaceEndOfIp4(f.dst4);
+  if (ns < 0 || topo.hostVethOf(f.dstMac) >= 0 || topo.namespaceEndOf(f.dstMac) >= 0) return -1;
+  return ns;
+}
+
+/**
+ * Extends the trunk across the host's routing step when the frame's destination address
+ * is a traced target's on another bridge than the source's: the host routes it to that
+ * bridge, whose port and namespace end come next. Decided from the topology (each
+ * target's bridge), not from the kernel's routes: a destination the host does not route
+ * there (no route, a policy rule) still counts as expected there, which is what the
+ * user asked for by tracing both targets.
+ */
+function expectRouted(topo: TopologyIndex, f: DecodedFrame, srcVeth: number, bridgeLabel: string, into: ExpectedPath): void {
+  if (srcVeth < 0 || bridgeLabel === '') return;
+  const dstNs = routedDestination(topo, f);
+  if (dstNs < 0) return;
+  const dstVeth = topo.point(dstNs).peer;
+  if (dstVeth < 0) return;
+  const dst = topo.point(dstVeth);
+  // On the same bridge the frame to the router's MAC is the host's own business (it may
+  // hairpin back): only across bridges is the host a hop of the path.
+  if (dst.bridgeLabel === '' || dst.bridgeLabel === bridgeLabel) return;
+  pushUnique(into.trunk, dstVeth);
+  pushUnique(into.trunk, dstNs);
+  into.routed ??= { after: srcVeth, before: dstVeth, bridge: dst.bridge };
 }

@@ -22,7 +22,7 @@ export function pathFindings(path: PacketPath): readonly PathFinding[] {
     return NONE;
   }
   const out: PathFinding[] = [];
-  for (const l of losses) out.push({ code: 'PATH_LOST', after: l.after, before: l.before, branch: branchOf(path, l) });
+  for (const l of losses) out.push({ code: 'PATH_LOST', after: l.after, before: l.before, branch: branchOf(path, l), where: l.where ?? null });
   if (verdict === 'after-stop') out.push({ code: 'AFTER_STOP' });
   else if (verdict === 'undetermined') out.push({ code: 'UNDETERMINED', missing: notCaptured.map(missingCopy) });
   else for (const n of notCaptured) out.push({ code: 'NOT_CAPTURED', ...missingCopy(n) });

@@ -44,7 +44,17 @@ export interface PathCopy {
 export interface Loss {
   after: string;
   before: string;
+  /**
+   * Present only when the two points are the host veths on either side of the host's
+   * routing step (different bridges) and the destination's bridge device, where
+   * captured, did not see the packet either: `host-routing`, the host's routing or
+   * firewall step dropped it.
+   */
+  where?: LossPlace;
 }
+
+/** Where in the host a loss happened, when vethcap can place it: its routing step between two bridges. */
+export type LossPlace = 'host-routing';
 
 /**
  * One branch of a flooded frame: the bridge port it left through (or should have) and

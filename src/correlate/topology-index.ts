@@ -25,6 +25,7 @@ export class TopologyIndex {
   private readonly nsEndByMac = new Map<number, number>();
   private readonly hostVethByMac = new Map<number, number>();
   private readonly portsByBridge = new Map<string, number[]>();
+  private readonly nsEndByIp4 = new Map<number, number>();
 
   constructor(topology: Topology) {
     const byLabel = new Map<string, number>();
@@ -45,6 +46,12 @@ export class TopologyIndex {
     for (const p of this.points) {
       if (p.endpointMac >= 0 && p.role === 'namespace-end') this.nsEndByMac.set(p.endpointMac, p.index);
       if (p.endpointMac >= 0 && p.role === 'host-veth') this.hostVethByMac.set(p.endpointMac, p.index);
+      if (p.role === 'namespace-end') {
+        for (const a of p.point.addresses ?? []) {
+          const ip = parseIpv4(a);
+          if (ip >= 0 && !this.nsEndByIp4.has(ip)) this.nsEndByIp4.set(ip, p.index);
+        }
+      }
       if (p.bridgeLabel !== '') {
         const ports = this.portsByBridge.get(p.bridgeLabel) ?? [];
         ports.push(p.index);
@@ -70,6 +77,11 @@ export class TopologyIndex {
     return this.hostVethByMac.get(mac) ?? -1;
   }
 
+  /** The namespace-end point that has this IPv4 address (an unsigned 32-bit integer), else -1. */
+  namespaceEndOfIp4(ip: number): number {
+    return this.nsEndByIp4.size === 0 ? -1 : (this.nsEndByIp4.get(ip) ?? -1);
+  }
+
   /** The host-veth ports of a bridge, in point order. */
   portsOf(bridgeLabel: string): readonly number[] {
     return this.portsByBridge.get(bridgeLabel) ?? [];
@@ -79,4 +91,16 @@ export class TopologyIndex {
 /** A topology of plain files: one point per input, role 'file', ties kept in input order. */
 export function fileTopology(labels: readonly string[]): Topology {
   return { points: labels.map((label) => ({ label, description: label, role: 'file' as const, ifname: label })) };
+}
+
+/** `198.18.0.2` or `198.18.0.2/24` as an unsigned 32-bit integer; -1 for anything else (IPv6). */
+function parseIpv4(text: string): number {
+  const parts = (text.split('/')[0] ?? '').split('.');
+  if (parts.length !== 4) return -1;
+  let ip = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return -1;
+    ip = ip * 256 + Number(part);
+  }
+  return ip;
 }

@@ -115,7 +115,10 @@ export function judgePath(path: PacketPath, topo: TopologyIndex, coverage: Captu
     if (clean >= 0) {
       const after = topo.point(chain[last]!).label;
       const before = topo.point(run[clean]!).label;
-      if (!losses.some((l) => l.after === after && l.before === before)) losses.push({ after, before });
+      const routed = exp.routed;
+      // Between the two bridges' host veths, and the destination bridge never sent it on: the host's routing step.
+      const inRouting = routed !== undefined && routed.after === chain[last] && routed.before === run[clean] && !(routed.bridge >= 0 && seen.has(routed.bridge));
+      if (!losses.some((l) => l.after === after && l.before === before)) losses.push(inRouting ? { after, before, where: 'host-routing' } : { after, before });
       continue;
     }
     for (const p of run) notCaptured.set(p, gapOf(p)!);

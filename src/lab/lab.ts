@@ -77,14 +77,14 @@ export interface LabNat {
 
 export const LAB_DEFAULT_SUBNET = '198.19.0.0';
 
-function assertBenchmarkRange(subnet: string): void {
+export function assertBenchmarkRange(subnet: string): void {
   const [a, b] = subnet.split('.').map(Number);
   if (a !== 198 || (b !== 18 && b !== 19)) {
     throw new VethcapError('INTERNAL', `lab subnet ${subnet} is outside 198.18.0.0/15, the only range vethcap's labs may use`);
   }
 }
 
-function macFor(id: string, index: number): string {
+export function macFor(id: string, index: number): string {
   // Locally administered unicast (02:...), unique per lab and host.
   return `02:${id.slice(0, 2)}:${id.slice(2, 4)}:${id.slice(4, 6)}:00:${(index + 2).toString(16).padStart(2, '0')}`;
 }

@@ -35,6 +35,12 @@ export interface PathLostFinding {
   readonly before: string;
   /** On a flooded frame's tree: the egress port of the branch the loss is on; null on the trunk and on any other path. */
   readonly branch: string | null;
+  /**
+   * `host-routing`: `after` and `before` are the host veths on either side of the host's
+   * routing step between two bridges, and the destination's bridge device (where
+   * captured) did not see it: the host's routing or firewall dropped it. Else null.
+   */
+  readonly where: 'host-routing' | null;
 }
 
 /**

@@ -37,6 +37,12 @@ export interface CapturePoint {
    * inbound at the host end. Lower-case, colon-separated.
    */
   endpointMac?: string;
+  /**
+   * For namespace-end: the interface's IP addresses as `ip addr` lists them
+   * (`198.18.0.2/24`). A packet to one of them is headed for this point, whichever MAC
+   * it carries: across a routing step (another bridge), the MAC is the router's.
+   */
+  addresses?: string[];
   /** For a host-veth that is a bridge port: the label of the bridge point. */
   bridge?: string;
   /** For namespace-end: the label of its host-veth peer point, and vice versa. */

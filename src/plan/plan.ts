@@ -59,6 +59,7 @@ export function planPoints(targets: readonly ResolvedTarget[], options: PlanOpti
         ifname: iface.name,
         owner: target.name,
         ...(iface.mac ? { endpointMac: iface.mac } : {}),
+        ...(iface.addresses.length > 0 ? { addresses: [...iface.addresses] } : {}),
         ...(hostLabel ? { peer: hostLabel } : {}),
         netnsPath: target.netns.path,
         netnsInode: target.netns.inode,

@@ -128,7 +128,7 @@ export function renderPathJson(p: PacketPath): string {
 }
 
 function lossJson(l: Loss | null): string {
-  return l === null ? 'null' : `{"after":${q(l.after)},"before":${q(l.before)}}`;
+  return l === null ? 'null' : `{"after":${q(l.after)},"before":${q(l.before)}${l.where === undefined ? '' : `,"where":${q(l.where)}`}}`;
 }
 
 function branchesJson(branches: readonly PathBranch[]): string {

@@ -249,6 +249,7 @@ function pointKeys(p: CapturePoint): CapturePoint {
     ifname: p.ifname,
     ...(p.owner !== undefined ? { owner: p.owner } : {}),
     ...(p.endpointMac !== undefined ? { endpointMac: p.endpointMac } : {}),
+    ...(p.addresses !== undefined ? { addresses: p.addresses } : {}),
     ...(p.peer !== undefined ? { peer: p.peer } : {}),
     ...(p.bridge !== undefined ? { bridge: p.bridge } : {}),
     ...(p.filter !== undefined ? { filter: p.filter } : {}),

@@ -90,6 +90,7 @@ function parsePoints<P>(raw: unknown[], where: string, finish: (p: Record<string
     for (const key of OPTIONAL_TEXT) {
       if (p[key] !== undefined && typeof p[key] !== 'string') throw bad(where, `${label}: "${key}" is not text`);
     }
+    if (p.addresses !== undefined && (!Array.isArray(p.addresses) || !p.addresses.every((a) => typeof a === 'string'))) throw bad(where, `${label}: "addresses" is not a list of text`);
     if (p.snaplen !== undefined && !isCount(p.snaplen, 1)) throw bad(where, `${label}: "snaplen" is not a whole number above 0`);
     if (p.linkType !== undefined && !isCount(p.linkType, 0)) throw bad(where, `${label}: "linkType" is not a whole number`);
     return finish(p, label);
@@ -112,6 +113,7 @@ function parsePointKeys(p: Record<string, unknown>): CapturePoint {
     ifname: p.ifname as string,
   };
   for (const key of OPTIONAL_TEXT) if (typeof p[key] === 'string') point[key] = p[key];
+  if (Array.isArray(p.addresses)) point.addresses = p.addresses as string[];
   if (typeof p.snaplen === 'number') point.snaplen = p.snaplen;
   if (typeof p.linkType === 'number') point.linkType = p.linkType;
   return point;

@@ -48,3 +48,33 @@ export function withUplink(): Topology {
     points: [...fivePoints().points, { label: 'host:eth1', description: 'uplink', role: 'uplink', ifname: 'eth1' }],
   };
 }
+
+/** Two bridges the host routes between, as two Docker networks on one host. */
+export const ROUTED = {
+  boxMac: MAC.box,
+  webMac: '02:42:c6:12:01:03',
+  gw0Mac: '02:42:5e:7a:10:01', // br0's own MAC: box's gateway
+  gw1Mac: '02:42:5e:7a:11:01', // br1's own MAC: web's gateway
+  box: '198.18.0.2',
+  web: '198.18.1.3',
+  elsewhere: '198.19.255.1', // routed by the host, to no traced target
+} as const;
+
+/**
+ * box on bridge br0 (198.18.0.0/24), web on bridge br1 (198.18.1.0/24), the host routing
+ * between them: 0 box:eth0, 1 host:vethA, 2 host:br0, 3 host:br1, 4 host:vethB, 5 web:eth0.
+ */
+export function twoBridges(): Topology {
+  const [boxNs, boxVeth] = container('box', ROUTED.boxMac, 'vethA') as [CapturePoint, CapturePoint];
+  const [webNs, webVeth] = container('web', ROUTED.webMac, 'vethB') as [CapturePoint, CapturePoint];
+  return {
+    points: [
+      { ...boxNs, addresses: [`${ROUTED.box}/24`] },
+      { ...boxVeth, bridge: 'host:br0' },
+      { label: 'host:br0', description: 'bridge br0', role: 'bridge', ifname: 'br0' },
+      { label: 'host:br1', description: 'bridge br1', role: 'bridge', ifname: 'br1' },
+      { ...webVeth, bridge: 'host:br1' },
+      { ...webNs, addresses: [`${ROUTED.web}/24`, 'fd00:1::3/64'] },
+    ],
+  };
+}

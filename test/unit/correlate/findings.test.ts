@@ -44,7 +44,7 @@ describe('pathFindings', () => {
   });
 
   it('PATH_LOST: where the network lost it, between which points', () => {
-    expect(pathFindings(requestAt([0, 1, 2]))).toEqual([{ code: 'PATH_LOST', after: 'host:vethA', before: 'host:vethB', branch: null }]);
+    expect(pathFindings(requestAt([0, 1, 2]))).toEqual([{ code: 'PATH_LOST', after: 'host:vethA', before: 'host:vethB', branch: null, where: null }]);
   });
 
   it('NOT_CAPTURED: kernel drops, with the count or without one', () => {
@@ -73,7 +73,7 @@ describe('pathFindings', () => {
     judgePath(p, topo, gaps({ 1: DROPS, 3: { reason: 'kernel-drops', dropped: 3 } }));
     expect(p.verdict).toBe('lost');
     expect(pathFindings(p)).toEqual([
-      { code: 'PATH_LOST', after: 'host:vethA', before: 'web:eth0', branch: null },
+      { code: 'PATH_LOST', after: 'host:vethA', before: 'web:eth0', branch: null, where: null },
       { code: 'NOT_CAPTURED', point: 'host:vethA', reason: 'kernel-drops', droppedByKernel: 12 },
     ]);
   });
@@ -145,10 +145,10 @@ describe('pathFindings', () => {
     ]);
     expect(pathFindings(full!)).toEqual([{ code: 'FLOODED', ports: ['host:vethC', 'host:vethB'] }]);
     expect(pathFindings(lostAtDb!)).toEqual([
-      { code: 'PATH_LOST', after: 'host:vethC', before: 'db:eth0', branch: 'host:vethC' },
+      { code: 'PATH_LOST', after: 'host:vethC', before: 'db:eth0', branch: 'host:vethC', where: null },
       { code: 'FLOODED', ports: ['host:vethB', 'host:vethC'] },
     ]);
-    expect(pathFindings(lostAtPort!)).toEqual([{ code: 'PATH_LOST', after: 'host:vethA', before: 'host:vethC', branch: 'host:vethC' }]);
+    expect(pathFindings(lostAtPort!)).toEqual([{ code: 'PATH_LOST', after: 'host:vethA', before: 'host:vethC', branch: 'host:vethC', where: null }]);
   });
 
   it('lists findings in PATH_FINDING_CODES order, each built from the path\'s own keys', () => {

@@ -37,6 +37,13 @@ describe('planPoints', () => {
     expect(planPoints([box, web], { bridge: false, interfaces: ['eth0'] }).map((p) => p.label)).toEqual(['box:eth0', 'host:vethA', 'host:vethB', 'web:eth0']);
   });
 
+  it("gives a namespace end its interface's addresses (a packet to one is headed there, whatever its MAC), and no other point", () => {
+    const addressed: ResolvedTarget = { ...web, interfaces: [{ ...web.interfaces[0]!, addresses: ['198.18.1.3/24', 'fd00:1::3/64'] }] };
+    const points = planPoints([box, addressed]);
+    expect(points.find((p) => p.label === 'web:eth0')!.addresses).toEqual(['198.18.1.3/24', 'fd00:1::3/64']);
+    expect(points.filter((p) => p.addresses !== undefined).map((p) => p.label)).toEqual(['web:eth0']);
+  });
+
   it('refuses an -i name no target has, and lists the interfaces there are', () => {
     const e = usageError(() => planPoints([box, web], { interfaces: ['eth9'] }));
     expect(e.code).toBe('USAGE');

@@ -22,7 +22,7 @@ function manifest(): SessionManifestV2 {
     points: [
       {
         label: 'box:eth0', description: 'box end', role: 'namespace-end', ifname: 'eth0', owner: 'box',
-        endpointMac: '02:00:00:00:00:02', peer: 'host:h0', filter: 'icmp', snaplen: 262144, linkType: 1,
+        endpointMac: '02:00:00:00:00:02', addresses: ['198.18.0.2/24', '2001:2::2/64'], peer: 'host:h0', filter: 'icmp', snaplen: 262144, linkType: 1,
         file: '01-box_eth0.pcap', stats: { captured: 6, droppedByKernel: 3 },
         coverage: { drops: [[null, T0 + 250.25, 1], [T0 + 500, T0 + 760.5, 2], [T0 + 1000, null, null]], cut: null },
       },

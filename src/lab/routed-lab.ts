@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { run } from '../exec/run.js';
+import { findOnPath } from '../exec/tools.js';
+import { VethcapError } from '../errors.js';
+import { assertBenchmarkRange, macFor, type LabHost } from './lab.js';
+
+/**
+ * Two namespaces on two Linux bridges of this host, the host routing between them: the
+ * shape of two Docker networks with a container on each, where the host's routing and
+ * firewall step decides. Each bridge gets the .1 of its /24 (the host is the hosts'
+ * gateway, so these subnets are in the host's routing table while the lab stands: they
+ * are picked at random in 198.19.100.0–198.19.199.0, away from docker0, the Docker
+ * tests' networks in 198.18.64+ and the one-bridge labs, which give the host no address).
+ * destroy() removes everything, the forwarding rules and a changed ip_forward included.
+ */
+export interface RoutedLab {
+  id: string;
+  /** The two bridges: box's, then web's. */
+  bridges: [string, string];
+  /** box on the first bridge, web on the second. */
+  hosts: [LabHost, LabHost];
+  host(name: string): LabHost;
+  exec(host: string, file: string, args: readonly string[], timeoutMs?: number): Promise<string>;
+  /** Removes everything the lab made; safe to call twice. */
+  destroy(): Promise<void>;
+}
+
+export interface RoutedLabOptions {
+  /** Prefix of every name (max 3 chars). */
+  prefix?: string;
+  /** A fixed id instead of a random one. */
+  id?: string;
+}
+
+export async function createRoutedLab(options: RoutedLabOptions = {}): Promise<RoutedLab> {
+  const prefix = options.prefix ?? 'vr';
+  const id = options.id ?? randomBytes(3).toString('hex');
+  const third = 100 + 2 * (parseInt(id.slice(0, 2), 16) % 50);
+  const subnets = [`198.19.${third}`, `198.19.${third + 1}`] as const;
+  for (const s of subnets) assertBenchmarkRange(`${s}.0`);
+  const bridges: [string, string] = [`${prefix}${id}b0`, `${prefix}${id}b1`];
+  const host = (name: string, i: number): LabHost => ({
+    name,
+    netns: `${prefix}-${id}-${name}`,
+    netnsPath: `/run/netns/${prefix}-${id}-${name}`,
+    ifname: 'eth0',
+    hostIf: `${prefix}${id}h${i}`,
+    ip: `${subnets[i]}.2`,
+    prefixLen: 24,
+    mac: macFor(id, i),
+    ip6: '',
+  });
+  const hosts: [LabHost, LabHost] = [host('box', 0), host('web', 1)];
+  const undo: Array<() => Promise<unknown>> = [];
+  let destroyed = false;
+  const lab: RoutedLab = {
+    id,
+    bridges,
+    hosts,
+    host(name) {
+      const h = hosts.find((x) => x.name === name);
+      if (!h) throw new VethcapError('INTERNAL', `no host ${name} in routed lab ${id}`);
+      return h;
+    },
+    exec(name, file, args, timeoutMs) {
+      return run(file, args, { netns: lab.host(name).netnsPath, timeoutMs: timeoutMs ?? 30_000 });
+    },
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      const errors: unknown[] = [];
+      for (const step of undo.reverse()) await step().catch((e: unknown) => errors.push(e));
+      if (errors.length) throw new VethcapError('COMMAND_FAILED', `routed lab ${id}: ${errors.length} clean-up steps failed: ${String(errors[0])}`, { cause: errors[0] });
+    },
+  };
+  try {
+    for (const [i, bridge] of bridges.entries()) {
+      await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
+      undo.push(() => run('ip', ['link', 'del', bridge]));
+      await run('ip', ['link', 'set', bridge, 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0']);
+      await run('ip', ['addr', 'add', `${subnets[i]!}.1/24`, 'dev', bridge]);
+      await run('ip', ['link', 'set', bridge, 'up']);
+    }
+    for (const [i, h] of hosts.entries()) {
+      await run('ip', ['netns', 'add', h.netns]);
+      undo.push(() => run('ip', ['netns', 'del', h.netns]));
+      await run('ip', ['link', 'add', h.hostIf, 'type', 'veth', 'peer', 'name', h.ifname, 'netns', h.netns]);
+      undo.push(() => run('ip', ['link', 'del', h.hostIf]).catch(() => undefined)); // gone with the netns already
+      await run('ip', ['link', 'set', h.hostIf, 'master', bridges[i]!, 'up']);
+      await run('ip', ['link', 'set', h.ifname, 'address', h.mac, 'up'], { netns: h.netnsPath });
+      await run('ip', ['link', 'set', 'lo', 'up'], { netns: h.netnsPath });
+      await run('ip', ['addr', 'add', `${h.ip}/${h.prefixLen}`, 'dev', h.ifname], { netns: h.netnsPath });
+      await run('ip', ['route', 'add', 'default', 'via', `${subnets[i]!}.1`], { netns: h.netnsPath });
+    }
+    await enableForwarding(undo);
+    await allowRoutedForwarding(bridges, undo);
+    return lab;
+  } catch (error) {
+    await lab.destroy().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The host must route: set net.ipv4.ip_forward when it is off, and put the old value back afterwards. */
+async function enableForwarding(undo: Array<() => Promise<unknown>>): Promise<void> {
+  const was = (await run('sysctl', ['-n', 'net.ipv4.ip_forward'])).trim();
+  if (was === '1') return;
+  await run('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+  undo.push(() => run('sysctl', ['-qw', `net.ipv4.ip_forward=${was}`]));
+}
+
+/**
+ * Docker sets the FORWARD policy to DROP: accept the lab's traffic from either bridge to
+ * the other there, only that, and remove the rules afterwards. The policy is never touched.
+ */
+async function allowRoutedForwarding(bridges: readonly [string, string], undo: Array<() => Promise<unknown>>): Promise<void> {
+  if (!(await findOnPath('iptables'))) return;
+  for (const [from, to] of [[bridges[0], bridges[1]], [bridges[1], bridges[0]]] as const) {
+    const rule = ['FORWARD', '-i', from, '-o', to, '-j', 'ACCEPT', '-m', 'comment', '--comment', `vethcap routed lab ${from}`];
+    await run('iptables', ['-w', '-I', ...rule]);
+    undo.push(() => run('iptables', ['-w', '-D', ...rule]));
+  }
+}

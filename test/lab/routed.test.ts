@@ -1,0 +1,75 @@
+/**
+ * Two namespaces on two bridges, the host routing between them (issue 14): complete
+ * paths across the routing step while the host forwards, and requests lost in the
+ * host's routing step, between the two host veths, once a firewall rule drops them.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { privileged } from '../helpers/env.js';
+import { runCli } from '../helpers/cli.js';
+import { hopLabels, parseNdjson } from '../helpers/paths.js';
+import { expectReplayEqual } from '../helpers/replay.js';
+import { createRoutedLab, type RoutedLab } from '../../src/lab/routed-lab.js';
+import { run } from '../../src/exec/run.js';
+
+describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'nft', 'iptables']))('trace across two bridges routed by the host', () => {
+  let lab: RoutedLab | undefined;
+  beforeAll(async () => {
+    lab = await createRoutedLab();
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'vethcap-routed-test-'));
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await lab?.destroy();
+  });
+  const l = (): RoutedLab => {
+    if (!lab) throw new Error('routed lab not built (beforeAll failed?)');
+    return lab;
+  };
+  const targets = () => [`box=netns:${l().host('box').netns}`, `web=netns:${l().host('web').netns}`];
+  const veth = (name: string) => `host:${l().host(name).hostIf}`;
+
+  it('while the host forwards: every request and reply complete, through both bridges, TTL one less', async () => {
+    const r = await runCli(['trace', ...targets(), '--filter', 'icmp', '--json', '--', 'ping', '-c', '3', '-i', '0.2', '-W', '1', l().host('web').ip]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { paths, summary } = parseNdjson(r.stdout);
+    expect(paths).toHaveLength(6);
+    for (const p of paths) expect(p.verdict, JSON.stringify(p)).toBe('complete');
+    const request = paths.find((p) => p.summary.includes('request'))!;
+    expect(hopLabels(request)).toEqual(['box:eth0', veth('box'), veth('web'), 'web:eth0']);
+    expect(request.hops.filter((h) => h.observer).map((h) => h.point)).toEqual([`host:${l().bridges[0]}`, `host:${l().bridges[1]}`]);
+    expect(request.ttl.map((t) => [t.from, t.to])).toEqual([[64, 63]]);
+    expect(request.macRewrites).toHaveLength(1);
+    expect(summary.complete).toBe(6);
+  });
+
+  it('with a forward drop between the bridges: the requests lost in the host routing step, between the two host veths', async () => {
+    const table = `vethcap_routed_${l().id}`;
+    const [b0, b1] = l().bridges;
+    await run('nft', [`add table inet ${table}; add chain inet ${table} routedfwd { type filter hook forward priority -10 ; } ; add rule inet ${table} routedfwd iifname "${b0}" oifname "${b1}" counter drop comment "vethcap routed test ${l().id}"`]);
+    try {
+      const saved = join(dir, 'dropped');
+      const r = await runCli(['trace', ...targets(), '--filter', 'icmp', '--json', '--save', saved, '--', 'ping', '-c', '2', '-i', '0.2', '-W', '1', l().host('web').ip]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const { paths, summary } = parseNdjson(r.stdout);
+      expect(paths).toHaveLength(2);
+      for (const p of paths) {
+        expect(p.verdict, JSON.stringify(p)).toBe('lost');
+        expect(p.complete).toBe(false);
+        expect(p.lost).toEqual({ after: veth('box'), before: veth('web'), where: 'host-routing' });
+        expect(p.findings).toContainEqual({ code: 'PATH_LOST', after: veth('box'), before: veth('web'), branch: null, where: 'host-routing' });
+      }
+      expect(summary.complete).toBe(0);
+      expect(summary.lost).toBe(2);
+      // The manifest keeps the targets' addresses: a replay expects the routed path too.
+      expect(await expectReplayEqual(r.stdout, saved)).toBe(2);
+      // In words: the loss and where it is.
+      const text = await runCli(['merge', saved]);
+      expect(text.stdout).toContain(`lost between ${veth('box')} and ${veth('web')} (in the host's routing step between the bridges)`);
+    } finally {
+      await run('nft', ['delete', 'table', 'inet', table]);
+    }
+  });
+});
