@@ -66,18 +66,18 @@ export interface Scenario {
 
 const FORWARD = ['box:eth0', 'host:vethA', 'host:vethB', 'web:eth0'];
 
-const request = (seq: number) => icmpFrame({ srcMac: MAC.box, dstMac: MAC.web, src: IP.box, dst: IP.web, ipId: 100 + seq, id: 7, seq });
-const reply = (seq: number) => icmpFrame({ srcMac: MAC.web, dstMac: MAC.box, src: IP.web, dst: IP.box, ipId: 900 + seq, id: 7, seq, reply: true });
-const arpRequest = ether({ src: MAC.box, dst: 'ff:ff:ff:ff:ff:ff', type: 0x0806 }, arp({ op: 1, senderMac: MAC.box, senderIp: IP.box, targetMac: '00:00:00:00:00:00', targetIp: IP.web }));
+export const request = (seq: number) => icmpFrame({ srcMac: MAC.box, dstMac: MAC.web, src: IP.box, dst: IP.web, ipId: 100 + seq, id: 7, seq });
+export const reply = (seq: number) => icmpFrame({ srcMac: MAC.web, dstMac: MAC.box, src: IP.web, dst: IP.box, ipId: 900 + seq, id: 7, seq, reply: true });
+export const arpRequest = ether({ src: MAC.box, dst: 'ff:ff:ff:ff:ff:ff', type: 0x0806 }, arp({ op: 1, senderMac: MAC.box, senderIp: IP.box, targetMac: '00:00:00:00:00:00', targetIp: IP.web }));
 
 /** Copies of request `seq` at the given points of fivePoints (0 box:eth0 … 4 web:eth0). */
-function requestRecords(seq: number, points: number[]): CaptureRecord[] {
+export function requestRecords(seq: number, points: number[]): CaptureRecord[] {
   const t = seq * 1_000_000;
   const at: Record<number, number> = { 0: 0, 1: 4_000, 2: 4_000, 3: 20_000, 4: 22_000 };
   return points.map((p) => rec(p, t + at[p]!, request(seq)));
 }
 
-function replyRecords(seq: number): CaptureRecord[] {
+export function replyRecords(seq: number): CaptureRecord[] {
   const t = seq * 1_000_000 + 500_000;
   return [rec(4, t, reply(seq)), rec(3, t + 2_000, reply(seq)), rec(2, t + 2_000, reply(seq)), rec(1, t + 18_000, reply(seq)), rec(0, t + 20_000, reply(seq))];
 }

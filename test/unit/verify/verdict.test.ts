@@ -4,10 +4,10 @@ import type { CaptureRecord } from '../../../src/model/record.js';
 import { computeVerdict, lossCause, VerdictBuilder, type VerifyExpectation } from '../../../src/verify/verdict.js';
 import { TopologyIndex } from '../../../src/correlate/topology-index.js';
 import { judgePath, markAfterStop, type CaptureCoverage } from '../../../src/correlate/verdict.js';
-import { arp, ether, icmpFrame } from '../../helpers/frames.js';
 import { rec } from '../../helpers/records.js';
 import type { Topology } from '../../../src/model/topology.js';
 import { IP, MAC, fivePoints, sevenPoints } from '../../helpers/topology.js';
+import { arpRequest, replyRecords, requestRecords } from './scenarios.js';
 
 function correlate(records: CaptureRecord[], topology: Topology = fivePoints()): PacketPath[] {
   const paths: PacketPath[] = [];
@@ -30,20 +30,6 @@ const expectation = (over: Partial<VerifyExpectation> = {}): VerifyExpectation =
   ...over,
 });
 
-const request = (seq: number) => icmpFrame({ srcMac: MAC.box, dstMac: MAC.web, src: IP.box, dst: IP.web, ipId: 100 + seq, id: 7, seq });
-const reply = (seq: number) => icmpFrame({ srcMac: MAC.web, dstMac: MAC.box, src: IP.web, dst: IP.box, ipId: 900 + seq, id: 7, seq, reply: true });
-const arpRequest = ether({ src: MAC.box, dst: 'ff:ff:ff:ff:ff:ff', type: 0x0806 }, arp({ op: 1, senderMac: MAC.box, senderIp: IP.box, targetMac: '00:00:00:00:00:00', targetIp: IP.web }));
-
-/** Copies of a request at points [0..upTo] and the bridge, 1 ms apart per probe. */
-function requestRecords(seq: number, points: number[]): CaptureRecord[] {
-  const t = seq * 1_000_000;
-  const at: Record<number, number> = { 0: 0, 1: 4_000, 2: 4_000, 3: 20_000, 4: 22_000 };
-  return points.map((p) => rec(p, t + at[p]!, request(seq)));
-}
-function replyRecords(seq: number): CaptureRecord[] {
-  const t = seq * 1_000_000 + 500_000;
-  return [rec(4, t, reply(seq)), rec(3, t + 2_000, reply(seq)), rec(2, t + 2_000, reply(seq)), rec(1, t + 18_000, reply(seq)), rec(0, t + 20_000, reply(seq))];
-}
 
 describe('verify verdict', () => {
   it('passes when every probe and answer crosses every hop, with latencies per hop', () => {
