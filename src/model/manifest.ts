@@ -88,6 +88,8 @@ export interface SessionManifestV2 {
   window: SessionWindow;
   /** The correlation window the trace used (ns); a replay uses the same unless told. */
   windowNs?: number;
+  /** The trace's -c N: its output held N paths, and so does the replay's. */
+  count?: number;
   /** The points in path order. */
   points: SessionPoint[];
 }

@@ -92,7 +92,9 @@ export async function mergeFiles(inputs: readonly FileInput[], options: MergeOpt
     ? undefined
     : await learnFileOrder(sources, topology, windowNs, options.read);
   const source = new FileSource(sources, options.read);
-  const pipeline = await Pipeline.open(source, { output: options, stdout, windowNs, ...(learnedOrder ? { learnedOrder } : {}) });
+  // A session saved by trace -c N replays to the same N paths.
+  const count = sources.session?.count;
+  const pipeline = await Pipeline.open(source, { output: options, stdout, windowNs, ...(learnedOrder ? { learnedOrder } : {}), ...(count !== undefined ? { count } : {}) });
   const run = await pipeline.run();
   const summary: MergeSummary = run.summary;
   if (sources.session) {

@@ -37,6 +37,8 @@ export interface SessionCloseInfo {
   argv?: readonly string[];
   /** The correlation window the trace used (ns). */
   windowNs?: number;
+  /** The trace's -c N, so the replay stops at as many paths. */
+  count?: number;
 }
 
 interface PointFile {
@@ -198,6 +200,7 @@ export class SessionFolder {
       ...(info.argv !== undefined ? { argv: [...info.argv] } : {}),
       window: { armedAtMs: info.window.armedAtMs, stopAtMs: info.window.stopAtMs, stopReason: info.window.stopReason },
       ...(info.windowNs !== undefined ? { windowNs: info.windowNs } : {}),
+      ...(info.count !== undefined ? { count: info.count } : {}),
       points: this.points.map((f, i) => {
         const stats = info.stats[i] ?? null;
         return {

@@ -38,6 +38,8 @@ export interface SavedSession {
   stopReason: SessionStopReason;
   /** The correlation window the trace used (ns). */
   windowNs?: number;
+  /** The trace's -c N. */
+  count?: number;
 }
 
 /**
@@ -112,6 +114,7 @@ async function planSessionFolder(dir: string): Promise<FileSources> {
     coverage: TraceCoverage.restore(manifest.points.map((p) => p.coverage)),
     stopReason: window.stopReason,
     ...(manifest.windowNs !== undefined ? { windowNs: manifest.windowNs } : {}),
+    ...(manifest.count !== undefined ? { count: manifest.count } : {}),
   };
   return { points, files, stats, session };
 }

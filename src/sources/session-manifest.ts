@@ -55,6 +55,7 @@ function parseV2(data: Record<string, unknown>, raw: unknown[], where: string): 
   if (typeof data.vethcapVersion !== 'string' || data.vethcapVersion === '') throw bad(where, 'no "vethcapVersion" (text)');
   if (data.argv !== undefined && (!Array.isArray(data.argv) || !data.argv.every((a) => typeof a === 'string'))) throw bad(where, '"argv" is not a list of text');
   if (data.windowNs !== undefined && !isCount(data.windowNs, 1)) throw bad(where, '"windowNs" is not a whole number above 0');
+  if (data.count !== undefined && !isCount(data.count, 1)) throw bad(where, '"count" is not a whole number above 0');
   const window = parseWindow(data.window, where);
   const points = parsePoints(raw, where, (p, label): SessionPoint => {
     if (p.stats === undefined) throw bad(where, `${label}: no "stats" (give null when tcpdump printed none)`);
@@ -68,6 +69,7 @@ function parseV2(data: Record<string, unknown>, raw: unknown[], where: string): 
     ...(Array.isArray(data.argv) ? { argv: data.argv as string[] } : {}),
     window,
     ...(data.windowNs !== undefined ? { windowNs: data.windowNs } : {}),
+    ...(data.count !== undefined ? { count: data.count } : {}),
     points,
   };
 }

@@ -168,6 +168,7 @@ function savedSession(pipeline: Pipeline, source: LiveSource, options: TraceOpti
     }),
     coverage: source.coverage.save(),
     windowNs,
+    ...(options.count !== undefined ? { count: options.count } : {}),
     ...(options.argv ? { argv: options.argv } : {}),
   };
 }

@@ -83,6 +83,14 @@ describe('trace --save, then merge DIR', () => {
     expect(statSync(join(dir, manifest.points[0]!.file)).mode & 0o777).toBe(0o600);
   }, 20_000);
 
+  it('-c N: the replay stops at the same N paths (the count is saved)', async () => {
+    const { live, liveLines, replay, replayLines } = await traceAndReplay({ count: 7 });
+    expect(live.stopReason).toBe('count');
+    expect(liveLines).toHaveLength(7);
+    expect(replayLines).toEqual(liveLines);
+    expectSameSummary(live, replay);
+  }, 20_000);
+
   it('kernel drops at a point: the replay calls the same copies not captured, with the drops saved over time', async () => {
     const { live, liveLines, replay, replayLines } = await traceAndReplay({ durationS: 2 }, { FAKE_TCPDUMP_DROP: 'sp4:200-239' });
     expect(live.stats[4]?.droppedByKernel).toBe(40);
