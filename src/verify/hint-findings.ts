@@ -14,6 +14,8 @@ export const HINT_CODES = [
   'MTU',
   'MTU_MISMATCH',
   'QDISC_DROPS',
+  'IP_FORWARD_OFF',
+  'DOCKER_ISOLATION',
   'NFT_DROP',
   'IPTABLES_DROP',
   'BR_NETFILTER',
@@ -95,6 +97,37 @@ export interface NftDropFinding {
   delta: number;
 }
 
+/** The host routes between the two bridges, and net.ipv4.ip_forward is off: it routes nothing. Only on a routed path. */
+export interface IpForwardOffFinding {
+  code: 'IP_FORWARD_OFF';
+  /** net.ipv4.ip_forward */
+  sysctl: string;
+  /** Its value: '0'. */
+  value: string;
+  fromBridge: string;
+  toBridge: string;
+}
+
+/**
+ * Docker's network isolation dropped the routed packets: a DROP rule of its
+ * DOCKER-ISOLATION-STAGE-1/2 chains whose counter grew during the run, on a path between
+ * two bridges. The documented ways through: a DOCKER-USER accept rule for each direction,
+ * or both containers on one network.
+ */
+export interface DockerIsolationFinding {
+  code: 'DOCKER_ISOLATION';
+  table: string;
+  chain: string;
+  /** The rule as iptables-save prints it: `-A DOCKER-ISOLATION-STAGE-2 -o br-… -j DROP`. */
+  rule: string;
+  delta: number;
+  fromBridge: string;
+  toBridge: string;
+  /** The source's and destination's addresses, as the DOCKER-USER rules would name them. */
+  sourceIp: string;
+  destinationIp: string;
+}
+
 /** An iptables rule that drops or rejects and whose counter grew during the run. */
 export interface IptablesDropFinding {
   code: 'IPTABLES_DROP';
@@ -167,6 +200,8 @@ export type HintFinding =
   | MtuFinding
   | MtuMismatchFinding
   | QdiscDropsFinding
+  | IpForwardOffFinding
+  | DockerIsolationFinding
   | NftDropFinding
   | IptablesDropFinding
   | BrNetfilterFinding

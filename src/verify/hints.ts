@@ -67,8 +67,18 @@ export function explain(before: HostSnapshot, after: HostSnapshot, ctx: HintCont
       if (delta > 0 || (q.lossPercent ?? 0) > 0) out.push({ code: 'QDISC_DROPS', ...onPath(iface), qdisc: q.kind, delta, lossPercent: q.lossPercent });
     });
   }
+  const routed = ctx.routed;
+  if (routed && after.ipForward === '0') {
+    out.push({ code: 'IP_FORWARD_OFF', sysctl: 'net.ipv4.ip_forward', value: after.ipForward, fromBridge: routed.fromBridge, toBridge: routed.toBridge });
+  }
+  const dropped = grown(before.iptables, after.iptables);
+  // On a routed path, Docker's isolation chains' drops are Docker's network isolation, said as such.
+  const isolation = (r: CounterRule) => routed !== undefined && /^DOCKER-ISOLATION-STAGE-[12]$/.test(r.chain);
+  for (const r of dropped.filter(isolation)) {
+    out.push({ code: 'DOCKER_ISOLATION', table: r.table, chain: r.chain, rule: r.rule, delta: r.delta, fromBridge: routed!.fromBridge, toBridge: routed!.toBridge, sourceIp: routed!.srcIp, destinationIp: routed!.dstIp });
+  }
   for (const r of grown(before.nft, after.nft)) out.push({ code: 'NFT_DROP', family: r.family ?? '', table: r.table, chain: r.chain, handle: r.handle, rule: r.rule, delta: r.delta });
-  for (const r of grown(before.iptables, after.iptables)) out.push({ code: 'IPTABLES_DROP', table: r.table, chain: r.chain, rule: r.rule, delta: r.delta });
+  for (const r of dropped.filter((x) => !isolation(x))) out.push({ code: 'IPTABLES_DROP', table: r.table, chain: r.chain, rule: r.rule, delta: r.delta });
   const brNetfilter = bridgeNetfilter(before, after, ctx, atBridge);
   if (brNetfilter) out.push(brNetfilter);
   if (ctx.dstMac && ctx.bridge) {
