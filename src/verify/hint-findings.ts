@@ -97,10 +97,14 @@ export interface NftDropFinding {
   delta: number;
 }
 
-/** The host routes between the two bridges, and net.ipv4.ip_forward is off: it routes nothing. Only on a routed path. */
+/**
+ * The host should route between the two bridges and forwarding is off: net.ipv4.ip_forward
+ * (it routes nothing), or one bridge's net.ipv4.conf.<bridge>.forwarding (nothing that
+ * comes in on it). Only on a routed path.
+ */
 export interface IpForwardOffFinding {
   code: 'IP_FORWARD_OFF';
-  /** net.ipv4.ip_forward */
+  /** net.ipv4.ip_forward, or net.ipv4.conf.<bridge>.forwarding when only that bridge's is off. */
   sysctl: string;
   /** Its value: '0'. */
   value: string;

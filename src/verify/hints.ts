@@ -68,8 +68,14 @@ export function explain(before: HostSnapshot, after: HostSnapshot, ctx: HintCont
     });
   }
   const routed = ctx.routed;
-  if (routed && after.ipForward === '0') {
-    out.push({ code: 'IP_FORWARD_OFF', sysctl: 'net.ipv4.ip_forward', value: after.ipForward, fromBridge: routed.fromBridge, toBridge: routed.toBridge });
+  if (routed) {
+    // The interface a packet comes in on decides whether the host forwards it: the global
+    // switch, else the source's bridge (requests) or the destination's (answers).
+    const off =
+      after.ipForward === '0'
+        ? 'net.ipv4.ip_forward'
+        : [routed.fromBridge, routed.toBridge].filter((b) => after.forwarding[b] === '0').map((b) => `net.ipv4.conf.${b}.forwarding`)[0];
+    if (off) out.push({ code: 'IP_FORWARD_OFF', sysctl: off, value: '0', fromBridge: routed.fromBridge, toBridge: routed.toBridge });
   }
   const dropped = grown(before.iptables, after.iptables);
   // On a routed path, Docker's isolation chains' drops are Docker's network isolation, said as such.

@@ -65,5 +65,9 @@ export async function readHostSnapshot(ctx: HintContext): Promise<HostSnapshot> 
   // Absent when br_netfilter is not loaded: null, not a failure.
   snap.brNfCallIptables = (await readFile(BR_NF_CALL_IPTABLES, 'utf8').catch(() => null))?.trim() ?? null;
   snap.ipForward = (await readFile(IP_FORWARD, 'utf8').catch(() => null))?.trim() ?? null;
+  for (const bridge of ctx.routed ? [ctx.routed.fromBridge, ctx.routed.toBridge] : []) {
+    const value = (await readFile(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, 'utf8').catch(() => null))?.trim();
+    if (value !== undefined) snap.forwarding[bridge] = value;
+  }
   return snap;
 }

@@ -81,6 +81,8 @@ export interface HostSnapshot {
   brNfCallIptables: string | null;
   /** /proc/sys/net/ipv4/ip_forward: '1', '0', or null when it could not be read. */
   ipForward: string | null;
+  /** Routed paths: /proc/sys/net/ipv4/conf/<bridge>/forwarding of the two bridges, by bridge name (the ingress interface's decides). */
+  forwarding: Record<string, string>;
   /** By point label, in the order tc lists them. */
   qdiscs: Record<string, QdiscState[]>;
   /** Readers that failed (a tool missing): their hints are not available. */
@@ -88,5 +90,5 @@ export interface HostSnapshot {
 }
 
 export function emptySnapshot(): HostSnapshot {
-  return { links: {}, ports: {}, fdb: {}, nft: {}, iptables: {}, policies: {}, brNfCallIptables: null, ipForward: null, qdiscs: {}, unavailable: [] };
+  return { links: {}, ports: {}, fdb: {}, nft: {}, iptables: {}, policies: {}, brNfCallIptables: null, ipForward: null, forwarding: {}, qdiscs: {}, unavailable: [] };
 }

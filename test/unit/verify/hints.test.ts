@@ -238,6 +238,13 @@ describe('explain, routed between two bridges (issue 14)', () => {
     expect(explain(after, off, sameBridge, atHost)).toEqual([]);
   });
 
+  it('names one bridge\'s forwarding off when the global switch is on', () => {
+    const off = { ...after, forwarding: { 'br-a4e7a6d552ef': '1', 'br-74228ebc7505': '0' } };
+    expect(explain(after, off, routedCtx, atHost)).toEqual([
+      { code: 'IP_FORWARD_OFF', sysctl: 'net.ipv4.conf.br-74228ebc7505.forwarding', value: '0', fromBridge: 'br-a4e7a6d552ef', toBridge: 'br-74228ebc7505' },
+    ]);
+  });
+
   it('says nothing for a pass', () => {
     expect(explain(before, after, routedCtx, { ...atHost, ok: true, verdict: 'pass', lost: [] })).toEqual([]);
   });
