@@ -91,15 +91,20 @@ async function addressOwners(ip: string, docker: DockerApi): Promise<string[]> {
   return out;
 }
 
-/** The owner of `ip` whose interface with it is a port of `bridge`, or null. */
+/**
+ * The owner of `ip` whose interface with it is a port of `bridge`; else one whose interface
+ * with it is a port of another bridge of this host (the host routes to it); else null.
+ */
 async function findAddressOwner(ip: string, bridge: string | undefined, docker: DockerApi): Promise<string | null> {
   if (!bridge) return null;
+  let routed: string | null = null;
   for (const spec of await addressOwners(ip, docker)) {
     const r = await resolveTargets([spec], { docker, discoverOwners: false }).catch(() => undefined);
-    const target = r?.targets[0];
-    if (target?.interfaces.some((i) => i.bridge?.name === bridge && i.addresses.some((a) => a.split('/')[0] === ip))) return spec;
+    const holding = r?.targets[0]?.interfaces.find((i) => i.bridge && i.addresses.some((a) => a.split('/')[0] === ip));
+    if (holding?.bridge?.name === bridge) return spec;
+    if (holding && routed === null) routed = spec;
   }
-  return null;
+  return routed;
 }
 
 /**

@@ -52,8 +52,8 @@ describe.runIf(dockerAvailable())('trace two containers on two Docker networks',
   });
 
   it('verify fails at the routing step naming Docker\'s isolation, and passes once DOCKER-USER accepts the pair both ways', async () => {
-    const verify = async () => {
-      const r = await runCli(['verify', a, '--to', b, '-c', '2', '-i', '0.2', '-W', '1', '--json']);
+    const verify = async (to = b) => {
+      const r = await runCli(['verify', a, '--to', to, '-c', '2', '-i', '0.2', '-W', '1', '--json']);
       if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`verify failed (${r.exitCode}): ${r.stderr}`);
       return { exitCode: r.exitCode, v: JSON.parse(r.stdout) as VerifyOut };
     };
@@ -74,6 +74,10 @@ describe.runIf(dockerAvailable())('trace two containers on two Docker networks',
       expect(passed.exitCode, JSON.stringify(passed.v.lost)).toBe(0);
       expect(passed.v.ok).toBe(true);
       expect(passed.v.findings).toEqual([]);
+      // B by its address: found on the other bridge, the same routed path.
+      const byAddress = await verify(bIp);
+      expect(byAddress.exitCode, JSON.stringify(byAddress.v.lost)).toBe(0);
+      expect(byAddress.v.path).toEqual(passed.v.path);
     } finally {
       for (const rule of rules) await execa('iptables', ['-D', 'DOCKER-USER', ...rule], { reject: false });
     }
