@@ -16,6 +16,7 @@ export const HINT_CODES = [
   'QDISC_DROPS',
   'IP_FORWARD_OFF',
   'DOCKER_ISOLATION',
+  'FORWARD_POLICY_DROP',
   'NFT_DROP',
   'IPTABLES_DROP',
   'BR_NETFILTER',
@@ -132,6 +133,21 @@ export interface DockerIsolationFinding {
   destinationIp: string;
 }
 
+/**
+ * On a routed path lost at the host's routing step, no rule accepted the packets and the
+ * iptables FORWARD policy DROP counted packets during the run (any interface's): none of
+ * Docker's isolation rules counted them.
+ */
+export interface ForwardPolicyDropFinding {
+  code: 'FORWARD_POLICY_DROP';
+  /** FORWARD, DROP */
+  chain: string;
+  policy: string;
+  delta: number;
+  fromBridge: string;
+  toBridge: string;
+}
+
 /** An iptables rule that drops or rejects and whose counter grew during the run. */
 export interface IptablesDropFinding {
   code: 'IPTABLES_DROP';
@@ -206,6 +222,7 @@ export type HintFinding =
   | QdiscDropsFinding
   | IpForwardOffFinding
   | DockerIsolationFinding
+  | ForwardPolicyDropFinding
   | NftDropFinding
   | IptablesDropFinding
   | BrNetfilterFinding

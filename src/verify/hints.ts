@@ -83,6 +83,12 @@ export function explain(before: HostSnapshot, after: HostSnapshot, ctx: HintCont
   for (const r of dropped.filter(isolation)) {
     out.push({ code: 'DOCKER_ISOLATION', table: r.table, chain: r.chain, rule: r.rule, delta: r.delta, fromBridge: routed!.fromBridge, toBridge: routed!.toBridge, sourceIp: routed!.srcIp, destinationIp: routed!.dstIp });
   }
+  const fwd = after.policies.FORWARD;
+  const fwdDelta = fwd ? fwd.packets - (before.policies.FORWARD?.packets ?? 0) : 0;
+  const atRouting = verdict.lost.some((l) => l.cause.code === 'HOST_DID_NOT_PASS');
+  if (routed && atRouting && fwd?.policy === 'DROP' && fwdDelta > 0 && !dropped.some(isolation)) {
+    out.push({ code: 'FORWARD_POLICY_DROP', chain: 'FORWARD', policy: fwd.policy, delta: fwdDelta, fromBridge: routed.fromBridge, toBridge: routed.toBridge });
+  }
   for (const r of grown(before.nft, after.nft)) out.push({ code: 'NFT_DROP', family: r.family ?? '', table: r.table, chain: r.chain, handle: r.handle, rule: r.rule, delta: r.delta });
   for (const r of dropped.filter((x) => !isolation(x))) out.push({ code: 'IPTABLES_DROP', table: r.table, chain: r.chain, rule: r.rule, delta: r.delta });
   const brNetfilter = bridgeNetfilter(before, after, ctx, atBridge);

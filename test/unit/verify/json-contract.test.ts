@@ -111,7 +111,8 @@ describe('verify --json keeps what it printed before hints had codes', () => {
     });
     expect(codes('ARP lost')).toEqual({ lost: ['BRIDGE_DID_NOT_FORWARD'], problems: ['ARP_UNRESOLVED'], hints: ['FDB_MISSING', 'ARP_UNANSWERED'] });
     expect(codes('a netem qdisc')).toEqual({ lost: ['QDISC_DROPS'], problems: [], hints: ['QDISC_DROPS', 'QDISC_DROPS'] });
-    expect(codes('routed between two bridges')).toEqual({ lost: ['HOST_DID_NOT_PASS'], problems: [], hints: ['IP_FORWARD_OFF', 'DOCKER_ISOLATION'] });
+    expect(codes('routed between two bridges: Docker')).toEqual({ lost: ['HOST_DID_NOT_PASS'], problems: [], hints: ['IP_FORWARD_OFF', 'DOCKER_ISOLATION'] });
+    expect(codes('routed between two bridges: no rule')).toEqual({ lost: ['HOST_DID_NOT_PASS'], problems: [], hints: ['FORWARD_POLICY_DROP'] });
     expect(codes('the destination port is down')).toEqual({ lost: ['LINK_DOWN'], problems: [], hints: ['LINK_DOWN', 'NO_CARRIER', 'PORT_STATE'] });
   });
 });

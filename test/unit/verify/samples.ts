@@ -23,6 +23,7 @@ export const HINTS: { [C in HintCode]: Extract<HintFinding, { code: C }> } = {
     sourceIp: '198.19.86.2',
     destinationIp: '198.19.87.2',
   },
+  FORWARD_POLICY_DROP: { code: 'FORWARD_POLICY_DROP', chain: 'FORWARD', policy: 'DROP', delta: 6, fromBridge: 'br-a', toBridge: 'br-b' },
   NFT_DROP: { code: 'NFT_DROP', family: 'bridge', table: 'vf1', chain: 'fwd', handle: 2, rule: 'ether daddr 02:00:00:00:00:03 counter drop', delta: 3 },
   IPTABLES_DROP: { code: 'IPTABLES_DROP', table: 'filter', chain: 'DOCKER-USER', rule: '-A DOCKER-USER -i br0 -j DROP', delta: 4 },
   BR_NETFILTER: { code: 'BR_NETFILTER', sysctl: 'net.bridge.bridge-nf-call-iptables', value: '1', bridge: 'br0', chain: 'FORWARD', policy: 'DROP', delta: 5, acceptRule: false },

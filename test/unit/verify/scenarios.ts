@@ -371,6 +371,17 @@ export const LATER_SCENARIOS: Scenario[] = [
     after: { ...healthy(), iptables: dockerIsolation('after'), ipForward: '0' },
     notes: [],
   },
+  {
+    name: 'routed between two bridges: no rule accepts them and the FORWARD policy DROP counted',
+    paths: correlate(allRequests(3, [0, 1, 2])),
+    expectation: expectation({ points: fivePoints().points.map((p): CapturePoint => (p.label === 'host:vethB' ? { ...p, bridge: 'host:br1' } : p)) }),
+    droppedByKernel: [],
+    received: [],
+    ctx: ctx({ dstMac: null, dstPort: null, routed: { fromBridge: 'vr0b0', toBridge: 'vr0b1', srcIp: IP.box, dstIp: IP.web } }),
+    before: { ...healthy(), iptables: IPTABLES(5, 0), ipForward: '1' },
+    after: { ...healthy(), iptables: IPTABLES(8, 0), ipForward: '1' },
+    notes: [],
+  },
 ];
 
 /** What `capture` says per point in every scenario: 10 copies each, the scenario's kernel drops. */

@@ -210,7 +210,8 @@ describe('verify verdict on a routed path whose host masquerades (Docker between
     copies: p.copies.map((c) => {
       if (c.label !== 'web:eth0' && c.label !== 'host:vethB') return c;
       const f = c.frame;
-      return { ...c, frame: f.dst4 === p.copies[0]!.frame.dst4 && f.icmpType === 0 ? { ...f, dst4: NAT } : { ...f, src4: NAT } };
+      // A copy of the decoded frame with one address changed (the decoder's own fields, spread).
+      return { ...c, frame: (f.dst4 === p.copies[0]!.frame.dst4 && f.icmpType === 0 ? { ...f, dst4: NAT } : { ...f, src4: NAT }) as typeof f };
     }),
   });
 
