@@ -14,6 +14,9 @@ export const HINT_CODES = [
   'MTU',
   'MTU_MISMATCH',
   'QDISC_DROPS',
+  'IP_FORWARD_OFF',
+  'DOCKER_ISOLATION',
+  'FORWARD_POLICY_DROP',
   'NFT_DROP',
   'IPTABLES_DROP',
   'BR_NETFILTER',
@@ -95,6 +98,56 @@ export interface NftDropFinding {
   delta: number;
 }
 
+/**
+ * The host should route between the two bridges and forwarding is off: net.ipv4.ip_forward
+ * (it routes nothing), or one bridge's net.ipv4.conf.<bridge>.forwarding (nothing that
+ * comes in on it). Only on a routed path.
+ */
+export interface IpForwardOffFinding {
+  code: 'IP_FORWARD_OFF';
+  /** net.ipv4.ip_forward, or net.ipv4.conf.<bridge>.forwarding when only that bridge's is off. */
+  sysctl: string;
+  /** Its value: '0'. */
+  value: string;
+  fromBridge: string;
+  toBridge: string;
+}
+
+/**
+ * Docker's network isolation dropped the routed packets: a DROP rule of its
+ * DOCKER-ISOLATION-STAGE-1/2 chains whose counter grew during the run, on a path between
+ * two bridges. The documented ways through: a DOCKER-USER accept rule for each direction,
+ * or both containers on one network.
+ */
+export interface DockerIsolationFinding {
+  code: 'DOCKER_ISOLATION';
+  table: string;
+  chain: string;
+  /** The rule as iptables-save prints it: `-A DOCKER-ISOLATION-STAGE-2 -o br-… -j DROP`. */
+  rule: string;
+  delta: number;
+  fromBridge: string;
+  toBridge: string;
+  /** The source's and destination's addresses, as the DOCKER-USER rules would name them. */
+  sourceIp: string;
+  destinationIp: string;
+}
+
+/**
+ * On a routed path lost at the host's routing step, no rule accepted the packets and the
+ * iptables FORWARD policy DROP counted packets during the run (any interface's): none of
+ * Docker's isolation rules counted them.
+ */
+export interface ForwardPolicyDropFinding {
+  code: 'FORWARD_POLICY_DROP';
+  /** FORWARD, DROP */
+  chain: string;
+  policy: string;
+  delta: number;
+  fromBridge: string;
+  toBridge: string;
+}
+
 /** An iptables rule that drops or rejects and whose counter grew during the run. */
 export interface IptablesDropFinding {
   code: 'IPTABLES_DROP';
@@ -167,6 +220,9 @@ export type HintFinding =
   | MtuFinding
   | MtuMismatchFinding
   | QdiscDropsFinding
+  | IpForwardOffFinding
+  | DockerIsolationFinding
+  | ForwardPolicyDropFinding
   | NftDropFinding
   | IptablesDropFinding
   | BrNetfilterFinding

@@ -21,6 +21,12 @@ export function hintText(f: HintFinding): string {
       return `MTU mismatch along the path: ${f.mtus.map((m) => `${m.point} ${m.mtu}`).join(', ')}.`;
     case 'QDISC_DROPS':
       return `the ${f.qdisc} qdisc on ${f.point}${f.lossPercent !== null ? ` (loss ${f.lossPercent}%)` : ''} dropped ${f.delta} packets during the run, on that interface's egress (tc -s qdisc show dev ${f.interface}${inside(f.inNamespace)}).`;
+    case 'IP_FORWARD_OFF':
+      return `${f.sysctl} = ${f.value}: the host does not route ${f.sysctl === 'net.ipv4.ip_forward' ? 'at all' : 'what comes in on that bridge'}, so packets between ${f.fromBridge} and ${f.toBridge} are dropped (sysctl -w ${f.sysctl}=1 turns forwarding on).`;
+    case 'DOCKER_ISOLATION':
+      return `Docker's network isolation dropped ${f.delta} packets from ${f.fromBridge} to ${f.toBridge} during the run, in its chain ${f.chain} (${f.rule}; iptables -t ${f.table} -L ${f.chain} -v -n shows the counters): containers on different Docker networks may not talk. Connect both containers to one network (docker network connect), or allow this pair: iptables -I DOCKER-USER -s ${f.sourceIp} -d ${f.destinationIp} -j ACCEPT and iptables -I DOCKER-USER -s ${f.destinationIp} -d ${f.sourceIp} -j ACCEPT.`;
+    case 'FORWARD_POLICY_DROP':
+      return `iptables ${f.chain} policy is ${f.policy} and counted ${f.delta} packets during the run (any interface's): no rule accepts the traffic the host routes from ${f.fromBridge} to ${f.toBridge}; an explicit pair lets it through, e.g. iptables -I DOCKER-USER -i ${f.fromBridge} -o ${f.toBridge} -j ACCEPT and iptables -I DOCKER-USER -i ${f.toBridge} -o ${f.fromBridge} -j ACCEPT.`;
     case 'NFT_DROP':
       return `nftables rule in ${f.family} ${f.table} chain ${f.chain} matched ${f.delta} packets during the run: ${f.rule}`;
     case 'IPTABLES_DROP':

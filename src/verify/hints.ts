@@ -67,8 +67,30 @@ export function explain(before: HostSnapshot, after: HostSnapshot, ctx: HintCont
       if (delta > 0 || (q.lossPercent ?? 0) > 0) out.push({ code: 'QDISC_DROPS', ...onPath(iface), qdisc: q.kind, delta, lossPercent: q.lossPercent });
     });
   }
+  const routed = ctx.routed;
+  if (routed) {
+    // The interface a packet comes in on decides whether the host forwards it: the global
+    // switch, else the source's bridge (requests) or the destination's (answers).
+    const off =
+      after.ipForward === '0'
+        ? 'net.ipv4.ip_forward'
+        : [routed.fromBridge, routed.toBridge].filter((b) => after.forwarding[b] === '0').map((b) => `net.ipv4.conf.${b}.forwarding`)[0];
+    if (off) out.push({ code: 'IP_FORWARD_OFF', sysctl: off, value: '0', fromBridge: routed.fromBridge, toBridge: routed.toBridge });
+  }
+  const dropped = grown(before.iptables, after.iptables);
+  // On a routed path, Docker's isolation chains' drops are Docker's network isolation, said as such.
+  const isolation = (r: CounterRule) => routed !== undefined && /^DOCKER-ISOLATION-STAGE-[12]$/.test(r.chain);
+  for (const r of dropped.filter(isolation)) {
+    out.push({ code: 'DOCKER_ISOLATION', table: r.table, chain: r.chain, rule: r.rule, delta: r.delta, fromBridge: routed!.fromBridge, toBridge: routed!.toBridge, sourceIp: routed!.srcIp, destinationIp: routed!.dstIp });
+  }
+  const fwd = after.policies.FORWARD;
+  const fwdDelta = fwd ? fwd.packets - (before.policies.FORWARD?.packets ?? 0) : 0;
+  const atRouting = verdict.lost.some((l) => l.cause.code === 'HOST_DID_NOT_PASS');
+  if (routed && atRouting && fwd?.policy === 'DROP' && fwdDelta > 0 && !dropped.some(isolation)) {
+    out.push({ code: 'FORWARD_POLICY_DROP', chain: 'FORWARD', policy: fwd.policy, delta: fwdDelta, fromBridge: routed.fromBridge, toBridge: routed.toBridge });
+  }
   for (const r of grown(before.nft, after.nft)) out.push({ code: 'NFT_DROP', family: r.family ?? '', table: r.table, chain: r.chain, handle: r.handle, rule: r.rule, delta: r.delta });
-  for (const r of grown(before.iptables, after.iptables)) out.push({ code: 'IPTABLES_DROP', table: r.table, chain: r.chain, rule: r.rule, delta: r.delta });
+  for (const r of dropped.filter((x) => !isolation(x))) out.push({ code: 'IPTABLES_DROP', table: r.table, chain: r.chain, rule: r.rule, delta: r.delta });
   const brNetfilter = bridgeNetfilter(before, after, ctx, atBridge);
   if (brNetfilter) out.push(brNetfilter);
   if (ctx.dstMac && ctx.bridge) {

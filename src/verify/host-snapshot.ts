@@ -14,6 +14,7 @@ import { managedTables, parseNftRuleset } from './parse-nft.js';
  */
 
 const BR_NF_CALL_IPTABLES = '/proc/sys/net/bridge/bridge-nf-call-iptables';
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
 async function tryRead<T>(what: string, unavailable: string[], read: () => Promise<T>, fallback: T): Promise<T> {
   try {
@@ -63,5 +64,10 @@ export async function readHostSnapshot(ctx: HintContext): Promise<HostSnapshot> 
   snap.policies = ipt.policies;
   // Absent when br_netfilter is not loaded: null, not a failure.
   snap.brNfCallIptables = (await readFile(BR_NF_CALL_IPTABLES, 'utf8').catch(() => null))?.trim() ?? null;
+  snap.ipForward = (await readFile(IP_FORWARD, 'utf8').catch(() => null))?.trim() ?? null;
+  for (const bridge of ctx.routed ? [ctx.routed.fromBridge, ctx.routed.toBridge] : []) {
+    const value = (await readFile(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, 'utf8').catch(() => null))?.trim();
+    if (value !== undefined) snap.forwarding[bridge] = value;
+  }
   return snap;
 }

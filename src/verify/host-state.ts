@@ -22,6 +22,8 @@ export interface HintContext {
   /** The destination's MAC and host veth (its bridge port), when vethcap knows them. */
   dstMac: string | null;
   dstPort: string | null;
+  /** Set when source and destination sit on different bridges and the host routes between them. */
+  routed?: { fromBridge: string; toBridge: string; srcIp: string; dstIp: string };
   /** Size of each probe as an IP packet (bytes), for MTU questions; null when not probing. */
   probeBytes: number | null;
 }
@@ -77,6 +79,10 @@ export interface HostSnapshot {
   policies: Record<string, ChainPolicy>;
   /** /proc/sys/net/bridge/bridge-nf-call-iptables: '1', '0', or null when br_netfilter is not loaded. */
   brNfCallIptables: string | null;
+  /** /proc/sys/net/ipv4/ip_forward: '1', '0', or null when it could not be read. */
+  ipForward: string | null;
+  /** Routed paths: /proc/sys/net/ipv4/conf/<bridge>/forwarding of the two bridges, by bridge name (the ingress interface's decides). */
+  forwarding: Record<string, string>;
   /** By point label, in the order tc lists them. */
   qdiscs: Record<string, QdiscState[]>;
   /** Readers that failed (a tool missing): their hints are not available. */
@@ -84,5 +90,5 @@ export interface HostSnapshot {
 }
 
 export function emptySnapshot(): HostSnapshot {
-  return { links: {}, ports: {}, fdb: {}, nft: {}, iptables: {}, policies: {}, brNfCallIptables: null, qdiscs: {}, unavailable: [] };
+  return { links: {}, ports: {}, fdb: {}, nft: {}, iptables: {}, policies: {}, brNfCallIptables: null, ipForward: null, forwarding: {}, qdiscs: {}, unavailable: [] };
 }

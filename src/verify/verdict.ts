@@ -217,20 +217,29 @@ export class VerdictBuilder {
     const { tallies, srcIp, dstIp, exp } = this;
     // Began after the trace was asked to stop: no verdict to count.
     if (path.verdict === 'after-stop') return;
-    const first = path.copies[0];
-    if (!first) return;
-    const f = first.frame;
+    if (!path.copies[0]) return;
+    // Which direction, from the first copy that carries the two addresses: a host that routes
+    // between two bridges may rewrite them on the way (Docker masquerades what leaves a network),
+    // so a reply's first copies can carry the NAT'd address and only the source's side the real one.
     let tally: Tally | undefined;
-    if (f.network === 'arp') {
-      if (f.arpSenderIp === srcIp && f.arpTargetIp === dstIp) tally = tallies.fwdArp;
-      else if (f.arpSenderIp === dstIp && f.arpTargetIp === srcIp) tally = tallies.revArp;
-      if (tally && f.arpOp === 1 && tally === tallies.fwdArp) this.arpRequests++;
-      if (tally && f.arpOp === 2 && tally === tallies.revArp) this.arpReplies++;
-    } else if (f.network === 'ipv4') {
-      if (f.src4 === srcIp && f.dst4 === dstIp) tally = tallies.fwdIp;
-      else if (f.src4 === dstIp && f.dst4 === srcIp) tally = tallies.revIp;
+    let f = path.copies[0].frame;
+    for (const c of path.copies) {
+      const g = c.frame;
+      if (g.network === 'arp') {
+        if (g.arpSenderIp === srcIp && g.arpTargetIp === dstIp) tally = tallies.fwdArp;
+        else if (g.arpSenderIp === dstIp && g.arpTargetIp === srcIp) tally = tallies.revArp;
+      } else if (g.network === 'ipv4') {
+        if (g.src4 === srcIp && g.dst4 === dstIp) tally = tallies.fwdIp;
+        else if (g.src4 === dstIp && g.dst4 === srcIp) tally = tallies.revIp;
+      }
+      if (tally) {
+        f = g;
+        break;
+      }
     }
     if (!tally) return;
+    if (f.network === 'arp' && f.arpOp === 1 && tally === tallies.fwdArp) this.arpRequests++;
+    if (f.network === 'arp' && f.arpOp === 2 && tally === tallies.revArp) this.arpReplies++;
     tally.packets++;
     const echo = f.network === 'ipv4' && f.ipProto === 1 ? f.icmpType : -1;
     if (echo === 0 && tally === tallies.revIp) this.repliesSeen.add(f.icmpSeq);

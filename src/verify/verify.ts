@@ -91,15 +91,20 @@ async function addressOwners(ip: string, docker: DockerApi): Promise<string[]> {
   return out;
 }
 
-/** The owner of `ip` whose interface with it is a port of `bridge`, or null. */
+/**
+ * The owner of `ip` whose interface with it is a port of `bridge`; else one whose interface
+ * with it is a port of another bridge of this host (the host routes to it); else null.
+ */
 async function findAddressOwner(ip: string, bridge: string | undefined, docker: DockerApi): Promise<string | null> {
   if (!bridge) return null;
+  let routed: string | null = null;
   for (const spec of await addressOwners(ip, docker)) {
     const r = await resolveTargets([spec], { docker, discoverOwners: false }).catch(() => undefined);
-    const target = r?.targets[0];
-    if (target?.interfaces.some((i) => i.bridge?.name === bridge && i.addresses.some((a) => a.split('/')[0] === ip))) return spec;
+    const holding = r?.targets[0]?.interfaces.find((i) => i.bridge && i.addresses.some((a) => a.split('/')[0] === ip));
+    if (holding?.bridge?.name === bridge) return spec;
+    if (holding && routed === null) routed = spec;
   }
-  return null;
+  return routed;
 }
 
 /**
@@ -130,10 +135,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   if (!srcIf) {
     throw new VethcapError('TARGET_UNSUPPORTED', `${src.name} has no interface with an IPv4 address on a bridge: verify checks the path through a bridge (its interfaces: ${src.interfaces.map((i) => i.name).join(', ') || 'none'}).`);
   }
+  // On another bridge than the source's, the host routes between the two bridges: the
+  // expected path is the routed one trace expects (both bridges' points, planned below).
   let dstIf = dst ? pickInterface(dst, srcIf.bridge!.name) : undefined;
-  if (dst && dstIf && dstIf.bridge?.name !== srcIf.bridge!.name) {
-    throw new VethcapError('USAGE', `${src.name} (bridge ${srcIf.bridge!.name}) and ${dst.name} (bridge ${dstIf.bridge!.name}) are not on one bridge: verify checks one bridge's forwarding; trace shows routed paths.`);
-  }
   if (dst && toIsIp && dstIf && ipv4Of(dstIf) !== options.to) {
     dstIf = dst.interfaces.find((i) => i.addresses.some((a) => a.split('/')[0] === options.to)) ?? dstIf;
   }
@@ -145,7 +149,11 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   resolved = {
     targets: [{ ...src, interfaces: [srcIf] }, ...(dst && dstIf ? [{ ...dst, interfaces: [dstIf] }] : [])],
   } satisfies ResolveResult;
-  const filter = `${options.filter ? `(${options.filter}) and ` : ''}host ${srcIp} and host ${dstIp}`;
+  // Routed between two bridges, the host may rewrite the source address on the destination's
+  // side (Docker masquerades what leaves a network): there only the destination's address is sure.
+  const routedTo = dstIf?.bridge && dstIf.bridge.name !== srcIf.bridge!.name ? dstIf.bridge.name : null;
+  const hosts = routedTo ? `host ${dstIp}` : `host ${srcIp} and host ${dstIp}`;
+  const filter = `${options.filter ? `(${options.filter}) and ` : ''}${hosts}`;
   const planOptions = { filter };
   const points = planPoints(resolved.targets, planOptions);
   const forward = points.filter((p) => p.role !== 'bridge').map((p) => p.label);
@@ -171,9 +179,11 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   };
   const hintContext: HintContext = {
     bridge: srcIf.bridge!.name,
+    ...(routedTo ? { routed: { fromBridge: srcIf.bridge!.name, toBridge: routedTo, srcIp, dstIp } } : {}),
     interfaces: points.filter((p) => p.role !== 'bridge').map((p) => ({ label: p.label, ifname: p.ifname, ...(p.netnsPath ? { netns: p.netnsPath } : {}) })),
-    dstMac: dstIf?.mac ?? null,
-    dstPort: dstIf?.peer?.name ?? null,
+    // Routed: the source's frames carry its bridge's (the router's) MAC, not the destination's.
+    dstMac: routedTo ? null : (dstIf?.mac ?? null),
+    dstPort: routedTo ? null : (dstIf?.peer?.name ?? null),
     probeBytes: passive ? null : probeIpBytes(spec),
   };
 

@@ -72,4 +72,30 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'nft', 'iptables'
       await run('nft', ['delete', 'table', 'inet', table]);
     }
   });
+
+  it('verify: passes while the host forwards; with the source bridge\'s forwarding off, fails at the routing step naming it, then passes again', async () => {
+    const [b0] = l().bridges;
+    const box = `netns:${l().host('box').netns}`;
+    const web = `netns:${l().host('web').netns}`;
+    const verify = async () => {
+      const r = await runCli(['verify', box, '--to', web, '-c', '2', '-i', '0.2', '-W', '1', '--json']);
+      if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`verify failed (${r.exitCode}): ${r.stderr}`);
+      return { exitCode: r.exitCode, v: JSON.parse(r.stdout) as { ok: boolean; path: string[]; lost: Array<{ after: string; before: string; cause: { code: string } }>; findings: Array<{ code: string; [k: string]: unknown }> } };
+    };
+    const passed = await verify();
+    expect(passed.exitCode, JSON.stringify(passed.v.lost)).toBe(0);
+    expect(passed.v.path).toHaveLength(4);
+    expect(passed.v.path.slice(1, 3)).toEqual([veth('box'), veth('web')]);
+    // Only this lab's bridge: the host's global ip_forward (Docker's, other labs') is left alone.
+    await run('sysctl', ['-qw', `net.ipv4.conf.${b0}.forwarding=0`]);
+    try {
+      const failed = await verify();
+      expect(failed.exitCode).toBe(1);
+      expect(failed.v.lost[0]).toMatchObject({ after: veth('box'), before: veth('web'), cause: { code: 'HOST_DID_NOT_PASS' } });
+      expect(failed.v.findings).toContainEqual({ code: 'IP_FORWARD_OFF', sysctl: `net.ipv4.conf.${b0}.forwarding`, value: '0', fromBridge: b0, toBridge: l().bridges[1] });
+    } finally {
+      await run('sysctl', ['-qw', `net.ipv4.conf.${b0}.forwarding=1`]);
+    }
+    expect((await verify()).exitCode).toBe(0);
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { explain, refineCauses } from '../../../src/verify/hints.js';
 import { HINT_CODES, type HintCode, type HintFinding } from '../../../src/verify/hint-findings.js';
 import { emptySnapshot, type HintContext, type HostSnapshot, type LinkState } from '../../../src/verify/host-state.js';
@@ -177,5 +178,74 @@ describe('refineCauses', () => {
   it('leaves the cause when the host shows nothing on the missing hop', () => {
     const after = snap({ links: { 'host:vB': up() }, qdiscs: { 'host:vA': [{ kind: 'pfifo', drops: 3, lossPercent: null }] } });
     expect(refineCauses(atBridge, emptySnapshot(), after, ctx)).toBe(atBridge);
+  });
+});
+
+describe('explain, routed between two bridges (issue 14)', () => {
+  /** Real iptables-save output around a ping between two user-defined Docker networks (fixtures/host/README.md). */
+  const captured = (name: string) => readFileSync(new URL(`fixtures/host/${name}`, import.meta.url), 'utf8');
+  const iptables = (name: string): HostSnapshot => {
+    const ipt = parseIptablesSave(captured(name));
+    return { ...emptySnapshot(), iptables: ipt.rules, policies: ipt.policies, ipForward: '1' };
+  };
+  const routedCtx: HintContext = {
+    bridge: 'br-a4e7a6d552ef',
+    routed: { fromBridge: 'br-a4e7a6d552ef', toBridge: 'br-74228ebc7505', srcIp: '198.18.201.2', dstIp: '198.18.202.2' },
+    interfaces: [
+      { label: 'a:eth0', ifname: 'eth0', netns: '/run/netns/a' },
+      { label: 'host:veth2135216', ifname: 'veth2135216' },
+      { label: 'host:veth717be36', ifname: 'veth717be36' },
+      { label: 'b:eth0', ifname: 'eth0', netns: '/run/netns/b' },
+    ],
+    dstMac: null,
+    dstPort: null,
+    probeBytes: 84,
+  };
+  const atHost: VerdictFacts = {
+    ...atBridge,
+    lost: [{ after: 'host:veth2135216', before: 'host:veth717be36', count: 3, direction: 'a → b', kind: 'ip', cause: { code: 'HOST_DID_NOT_PASS', fromInterface: 'veth2135216', toInterface: 'veth717be36' }, notCapturedAt: [] }],
+  };
+  const before = iptables('iptables-save-docker-isolation-before.txt');
+  const after = iptables('iptables-save-docker-isolation-after.txt');
+
+  it('names Docker\'s isolation rule whose counter grew, with both bridges and the pair to allow, instead of a bare iptables drop', () => {
+    expect(explain(before, after, routedCtx, atHost)).toEqual([
+      {
+        code: 'DOCKER_ISOLATION',
+        table: 'filter',
+        chain: 'DOCKER-ISOLATION-STAGE-2',
+        rule: '-A DOCKER-ISOLATION-STAGE-2 -o br-74228ebc7505 -j DROP',
+        delta: 3,
+        fromBridge: 'br-a4e7a6d552ef',
+        toBridge: 'br-74228ebc7505',
+        sourceIp: '198.18.201.2',
+        destinationIp: '198.18.202.2',
+      },
+    ]);
+  });
+
+  it('on a same-bridge path the same counters stay an iptables drop', () => {
+    const { routed: _routed, ...sameBridge } = routedCtx;
+    expect(codes(explain(before, after, sameBridge, atHost))).toEqual(['IPTABLES_DROP']);
+  });
+
+  it('names net.ipv4.ip_forward off on a routed path only', () => {
+    const off = { ...after, ipForward: '0' };
+    expect(explain(after, off, routedCtx, atHost)).toEqual([
+      { code: 'IP_FORWARD_OFF', sysctl: 'net.ipv4.ip_forward', value: '0', fromBridge: 'br-a4e7a6d552ef', toBridge: 'br-74228ebc7505' },
+    ]);
+    const { routed: _routed, ...sameBridge } = routedCtx;
+    expect(explain(after, off, sameBridge, atHost)).toEqual([]);
+  });
+
+  it('names one bridge\'s forwarding off when the global switch is on', () => {
+    const off = { ...after, forwarding: { 'br-a4e7a6d552ef': '1', 'br-74228ebc7505': '0' } };
+    expect(explain(after, off, routedCtx, atHost)).toEqual([
+      { code: 'IP_FORWARD_OFF', sysctl: 'net.ipv4.conf.br-74228ebc7505.forwarding', value: '0', fromBridge: 'br-a4e7a6d552ef', toBridge: 'br-74228ebc7505' },
+    ]);
+  });
+
+  it('says nothing for a pass', () => {
+    expect(explain(before, after, routedCtx, { ...atHost, ok: true, verdict: 'pass', lost: [] })).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { VerdictBuilder } from '../../../src/verify/verdict.js';
 import { LOSS_CAUSE_CODES, PROBLEM_CODES } from '../../../src/verify/verdict-findings.js';
 import { describeVerdict } from '../../../src/verify/verdict-text.js';
 import { verifyJson, type VerifyJson } from '../../../src/verify/verify-json.js';
-import { SCENARIOS, captureOf, type RawHost, type Scenario } from './scenarios.js';
+import { LATER_SCENARIOS, SCENARIOS, captureOf, type RawHost, type Scenario } from './scenarios.js';
 
 /**
  * `verify --json` only grows. fixtures/json-before.json is what the scenarios (scenarios.ts)
@@ -32,6 +32,7 @@ function snapshot(raw: RawHost): HostSnapshot {
     iptables: ipt.rules,
     policies: ipt.policies,
     brNfCallIptables: raw.brNfCallIptables ?? null,
+    ipForward: raw.ipForward ?? null,
     qdiscs: raw.qdiscs ?? {},
     unavailable: raw.unavailable ?? [],
   };
@@ -84,7 +85,7 @@ describe('verify --json keeps what it printed before hints had codes', () => {
   });
 
   it('the scenarios reach every hint code, loss cause and problem, and each hint is its finding in words', () => {
-    const outs = SCENARIOS.map(run);
+    const outs = [...SCENARIOS, ...LATER_SCENARIOS].map(run);
     const hintCodes = new Set(outs.flatMap((o) => o.findings.map((f) => f.code)));
     // BR_NETFILTER with a rule accepting the bridge is worded anew: not in the saved output (hints.test.ts has it).
     expect([...hintCodes].sort()).toEqual([...HINT_CODES].sort());
@@ -99,7 +100,7 @@ describe('verify --json keeps what it printed before hints had codes', () => {
 
   it('gives each scenario the codes it is about', () => {
     const codes = (name: string): { lost: string[]; problems: string[]; hints: HintCode[] } => {
-      const o = run(SCENARIOS.find((s) => s.name.startsWith(name))!);
+      const o = run([...SCENARIOS, ...LATER_SCENARIOS].find((s) => s.name.startsWith(name))!);
       return { lost: o.lost.map((l) => l.cause.code), problems: o.problemFindings.map((p) => p.code), hints: o.findings.map((f) => f.code) };
     };
     expect(codes('pass')).toEqual({ lost: [], problems: [], hints: [] });
@@ -110,6 +111,8 @@ describe('verify --json keeps what it printed before hints had codes', () => {
     });
     expect(codes('ARP lost')).toEqual({ lost: ['BRIDGE_DID_NOT_FORWARD'], problems: ['ARP_UNRESOLVED'], hints: ['FDB_MISSING', 'ARP_UNANSWERED'] });
     expect(codes('a netem qdisc')).toEqual({ lost: ['QDISC_DROPS'], problems: [], hints: ['QDISC_DROPS', 'QDISC_DROPS'] });
+    expect(codes('routed between two bridges: Docker')).toEqual({ lost: ['HOST_DID_NOT_PASS'], problems: [], hints: ['IP_FORWARD_OFF', 'DOCKER_ISOLATION'] });
+    expect(codes('routed between two bridges: no rule')).toEqual({ lost: ['HOST_DID_NOT_PASS'], problems: [], hints: ['FORWARD_POLICY_DROP'] });
     expect(codes('the destination port is down')).toEqual({ lost: ['LINK_DOWN'], problems: [], hints: ['LINK_DOWN', 'NO_CARRIER', 'PORT_STATE'] });
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CorrelationSession, TopologyIndex, type PacketPath } from '../../../src/correlate/index.js';
 import { judgePath } from '../../../src/correlate/verdict.js';
 import type { CaptureRecord } from '../../../src/model/record.js';
@@ -40,6 +41,8 @@ export interface RawHost {
   nftWarnings?: string;
   iptables?: string;
   brNfCallIptables?: string | null;
+  /** /proc/sys/net/ipv4/ip_forward; read from the host since routed paths (issue 14). */
+  ipForward?: string | null;
   qdiscs?: Record<string, RawQdisc[]>;
   unavailable?: string[];
 }
@@ -50,6 +53,7 @@ export interface ScenarioContext {
   dstMac: string | null;
   dstPort: string | null;
   probeBytes: number | null;
+  routed?: { fromBridge: string; toBridge: string; srcIp: string; dstIp: string };
 }
 
 export interface Scenario {
@@ -344,6 +348,39 @@ export const SCENARIOS: Scenario[] = [
     before: healthy(),
     after: healthy(),
     notes: ['198.18.0.3 is not an address of a container or named namespace vethcap can see: the path is checked as far as the source\'s host end.'],
+  },
+];
+
+/** iptables-save around a ping between two user-defined Docker networks (fixtures/host/README.md). */
+const dockerIsolation = (when: 'before' | 'after') => readFileSync(new URL(`fixtures/host/iptables-save-docker-isolation-${when}.txt`, import.meta.url), 'utf8');
+
+/**
+ * Scenarios added after fixtures/json-before.json was saved (no saved output to keep):
+ * routed paths between two bridges of one host (issue 14). The contract test counts
+ * them for the codes they reach.
+ */
+export const LATER_SCENARIOS: Scenario[] = [
+  {
+    name: 'routed between two bridges: Docker\'s isolation dropped them, and ip_forward is off',
+    paths: correlate(allRequests(3, [0, 1, 2])),
+    expectation: expectation({ points: fivePoints().points.map((p): CapturePoint => (p.label === 'host:vethB' ? { ...p, bridge: 'host:br1' } : p)) }),
+    droppedByKernel: [],
+    received: [],
+    ctx: ctx({ dstMac: null, dstPort: null, routed: { fromBridge: 'br-a4e7a6d552ef', toBridge: 'br-74228ebc7505', srcIp: IP.box, dstIp: IP.web } }),
+    before: { ...healthy(), iptables: dockerIsolation('before'), ipForward: '1' },
+    after: { ...healthy(), iptables: dockerIsolation('after'), ipForward: '0' },
+    notes: [],
+  },
+  {
+    name: 'routed between two bridges: no rule accepts them and the FORWARD policy DROP counted',
+    paths: correlate(allRequests(3, [0, 1, 2])),
+    expectation: expectation({ points: fivePoints().points.map((p): CapturePoint => (p.label === 'host:vethB' ? { ...p, bridge: 'host:br1' } : p)) }),
+    droppedByKernel: [],
+    received: [],
+    ctx: ctx({ dstMac: null, dstPort: null, routed: { fromBridge: 'vr0b0', toBridge: 'vr0b1', srcIp: IP.box, dstIp: IP.web } }),
+    before: { ...healthy(), iptables: IPTABLES(5, 0), ipForward: '1' },
+    after: { ...healthy(), iptables: IPTABLES(8, 0), ipForward: '1' },
+    notes: [],
   },
 ];
 

@@ -200,3 +200,29 @@ describe('verify: what lost them, from the two points', () => {
     expect(lossCause('box:eth0', 'web:eth0', points)).toEqual({ code: 'LOST_BETWEEN', after: 'box:eth0', before: 'web:eth0' });
   });
 });
+
+describe('verify verdict on a routed path whose host masquerades (Docker between two networks)', () => {
+  /** 198.18.0.1 as a number: the destination bridge's address, which Docker's MASQUERADE puts in. */
+  const NAT = (198 << 24 >>> 0) + (18 << 16) + 1;
+  /** The copies on the destination's side (its end and host veth) carry the NAT'd address instead of box's. */
+  const masqueraded = (p: PacketPath): PacketPath => ({
+    ...p,
+    copies: p.copies.map((c) => {
+      if (c.label !== 'web:eth0' && c.label !== 'host:vethB') return c;
+      const f = c.frame;
+      // A copy of the decoded frame with one address changed (the decoder's own fields, spread).
+      return { ...c, frame: (f.dst4 === p.copies[0]!.frame.dst4 && f.icmpType === 0 ? { ...f, dst4: NAT } : { ...f, src4: NAT }) as typeof f };
+    }),
+  });
+
+  it('counts a reply first seen with the NAT\'d address in its direction, by the copy that carries both real ones', () => {
+    const records = [0, 1, 2].flatMap((s) => [...requestRecords(s, [0, 1, 2, 3, 4]), ...replyRecords(s)]);
+    const paths = correlate(records).map(masqueraded);
+    // The reply's first copy (web:eth0) is web → 198.18.0.1: only box's side says it is web → box.
+    const reply = paths.find((p) => p.copies[0]!.label === 'web:eth0')!;
+    expect(reply.copies[0]!.frame.dst4).toBe(NAT);
+    const v = computeVerdict(paths, expectation());
+    expect(v.ok).toBe(true);
+    expect(v.probes).toMatchObject({ sent: 3, seen: 3, delivered: 3, answered: 3 });
+  });
+});
