@@ -100,12 +100,12 @@ export const traceCommand: CommandModule = (cli, ctx) =>
             status?.clear();
             process.stderr.write(`vethcap: stopping: reading the ${formatMiB(bytes)} of capture not read yet (Ctrl-C again to skip it).\n`);
           },
-          // On a terminal a Ctrl-C is answered at once: the drain takes up to 1.5 s, and
-          // a second Ctrl-C cuts it (the packets still in flight are then not captured).
+          // On a terminal a Ctrl-C is answered at once: the drain takes up to 1.5 s (a second
+          // Ctrl-C does not cut it short: the verdicts at the stop depend on it).
           onStopping: (bytes) => {
             if (!process.stderr.isTTY || bytes >= BACKLOG_NOTICE_BYTES) return;
             status?.clear();
-            process.stderr.write("vethcap: stopping: taking each point's last packets, up to 1.5 s (Ctrl-C again to stop at once; packets still in flight are then reported not captured).\n");
+            process.stderr.write("vethcap: stopping: taking each point's last packets (up to 1.5 s), so that no packet near the stop is called lost.\n");
           },
           // The command's output does not run on from the end of the status line.
           ...(status ? { onProgress: status.update, commandOutput: status.passThrough(process.stderr) } : {}),

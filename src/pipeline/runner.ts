@@ -31,7 +31,7 @@ export interface RunOptions {
   tap?: RecordTap;
   /** Abort to stop cleanly (SIGINT/SIGTERM). */
   signal?: AbortSignal;
-  /** Abort to skip what is left of the backlog while stopping (a second Ctrl-C). */
+  /** Abort to skip what is left of a backlog of 4 MiB or more while stopping (a second Ctrl-C); a smaller one, and the drain, are still read. */
   urgentSignal?: AbortSignal;
   /** Each path as it is emitted, after the outputs saw it (verify collects them). */
   onPath?: (path: PacketPath) => void;
@@ -101,6 +101,8 @@ export class Pipeline {
   private paths = 0;
   private afterStop = 0;
   private skippedBytes = 0;
+  /** The backlog was skipped (a second signal): nothing more is read. */
+  private skipped = false;
   private streamError: unknown;
   private ready = false;
   private wake: (() => void) | undefined;
@@ -258,7 +260,15 @@ export class Pipeline {
     this.noticeBacklog();
   };
 
-  private readonly skip = (): void => {
+  /**
+   * A second signal skips what is left to read, once that is a backlog worth skipping (at
+   * least BACKLOG_NOTICE_BYTES, which the stop announced). Below that it changes nothing: the
+   * drain (1.5 s, 3 s at most) is what keeps the verdicts at the stop true, and a second
+   * Ctrl-C pressed because the first seemed slow must not turn it into false claims.
+   */
+  private readonly skipIfBehind = (): void => {
+    if (this.skipped || !this.options.urgentSignal?.aborted || this.source.unreadBytes() < BACKLOG_NOTICE_BYTES) return;
+    this.skipped = true;
     this.source.markStopping(); // the streams end now: not "ended before the run did"
     this.skippedBytes += this.source.abandon();
     this.wake?.();
@@ -274,7 +284,7 @@ export class Pipeline {
     const { signal, urgentSignal } = this.options;
     const triggers = this.options.triggers ?? [];
     signal?.addEventListener('abort', this.onAbort, { once: true });
-    urgentSignal?.addEventListener('abort', this.skip, { once: true });
+    urgentSignal?.addEventListener('abort', this.skipIfBehind, { once: true });
     let failure: unknown;
     let drainedMs = 0;
     try {
@@ -298,7 +308,7 @@ export class Pipeline {
       signal?.removeEventListener('abort', this.onAbort);
       for (const t of triggers) t.disarm();
       failure = await this.endSource(failure);
-      urgentSignal?.removeEventListener('abort', this.skip);
+      urgentSignal?.removeEventListener('abort', this.skipIfBehind);
       if (this.progressShown) this.options.onProgress?.(null, 'end');
     }
     failure ??= this.streamError;
@@ -347,8 +357,9 @@ export class Pipeline {
   private async drain(): Promise<number> {
     if (!this.source.live) return 0;
     const stopAt = this.window.stopAtMs;
-    while (!this.unwanted && !this.options.urgentSignal?.aborted && !this.streamError && !this.source.drained(stopAt, Date.now())) {
+    while (!this.unwanted && !this.skipped && !this.streamError && !this.source.drained(stopAt, Date.now())) {
       await this.sleep(Math.min(TICK_MS, Math.max(1, this.source.drainLeftMs(stopAt, Date.now()))));
+      this.skipIfBehind();
       this.source.tick(Date.now());
       this.moveOn();
       await this.flush();
@@ -379,6 +390,7 @@ export class Pipeline {
         await this.sleep(TICK_MS);
         this.moveOn();
         await this.flush();
+        this.skipIfBehind();
         if (this.unwanted) this.skippedBytes += this.source.abandon();
       }
     } catch (error) {

@@ -42,8 +42,9 @@ export interface TraceOptions extends PlanOptions {
   /** Abort to stop the trace cleanly (SIGINT/SIGTERM in the CLI). */
   signal?: AbortSignal;
   /**
-   * Abort to skip what is left of the backlog while stopping (a second Ctrl-C): the
-   * tcpdumps are still ended and the pcapng closed, but capture not read yet is dropped.
+   * Abort to skip what is left of a backlog of 4 MiB or more while stopping (a second
+   * Ctrl-C): the tcpdumps are still ended and the pcapng closed, but capture not read yet
+   * is dropped. A smaller one, and the drain after the stop, are read all the same.
    */
   urgentSignal?: AbortSignal;
   /** Called once when a signal stops the trace, with the bytes of capture not read yet (the drain follows). */

@@ -23,7 +23,7 @@ interface RunResult {
 describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark']))('stopping a healthy trace at random moments', () => {
   const lab = useLab({ hosts: ['box', 'web'] });
 
-  it('calls no path lost or undetermined, whatever stops it (SIGINT, SIGTERM, -d, | head, the command), and none lost after a double Ctrl-C', async () => {
+  it('calls no path lost or undetermined, whatever stops it (SIGINT, SIGINT twice, SIGTERM, -d, | head, the command)', async () => {
     const seed = Date.now() % 1e9;
     const results = (await stopMany(lab(), 12, seed)) as RunResult[];
     const t = tally(results) as Record<string, number>;
@@ -33,10 +33,8 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark']))('stop
       expect(r.exitOk, context).toBe(true);
       // Every run judged paths, and wrote them: a run that saw nothing proves nothing.
       expect(r.paths, context).toBeGreaterThan(0);
-      expect(r.pcapngPackets, context).toBeGreaterThanOrEqual((r.verdicts.complete ?? 0) * 5);
-      // A second Ctrl-C cuts the drain: copies still in flight are not captured, never lost.
-      if (r.mode === 'double') expect(r.verdicts.lost ?? 0, context).toBe(0);
-      else expect(r.verdicts.complete, context).toBe(r.paths);
+      expect(r.pcapngPackets, context).toBeGreaterThanOrEqual(r.paths * 5);
+      expect(r.verdicts.complete, context).toBe(r.paths);
     }
     expect(t.falseVerdicts, context).toBe(0);
     expect(t.pcapngFalse, context).toBe(0);
