@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import type { CommandModule } from './context.js';
 import { VethcapError } from '../errors.js';
 import { trace, type TraceProgress, type TraceResult } from '../trace/trace.js';
+import { BACKLOG_NOTICE_BYTES } from '../pipeline/runner.js';
 import { renderStatusLine } from '../render/status-line.js';
 import { renderSummaryText } from '../render/run-summary.js';
 import { run } from '../exec/run.js';
@@ -163,9 +164,6 @@ function report(result: TraceResult, args: OutputArgs & { save?: string }, ended
   if (args.write) process.stderr.write(`vethcap: wrote ${result.packetsWritten} packets to ${args.write}.\n`);
   if (args.save !== undefined) process.stderr.write(`vethcap: saved the session in ${args.save} (vethcap merge ${args.save} replays it).\n`);
 }
-
-/** Below this much capture still to read at a Ctrl-C, the stop is quick: the runner says no more (its onBacklog threshold). */
-const BACKLOG_NOTICE_BYTES = 4 * 1024 * 1024;
 
 /**
  * The status line on stderr (a terminal): drawn over itself, and cleared when the trace says

@@ -78,7 +78,7 @@ export interface RunResult {
 
 const TICK_MS = 100;
 /** A backlog this large when the stop begins is worth a word (reading it takes a while). */
-const BACKLOG_NOTICE_BYTES = 4 * 1024 * 1024;
+export const BACKLOG_NOTICE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Source → merge and correlation → verdicts → outputs, for the live trace and the offline
