@@ -171,7 +171,7 @@ describe('the fake tcpdump', () => {
     writeCapture('ep0', 2, 20);
     writeCapture('ep1', 2, 20);
     const epoch = String(Date.now() + 300);
-    const env = { FAKE_TCPDUMP_EPOCH_MS: epoch, FAKE_TCPDUMP_ARM_MS: 'ep1:150' };
+    const env = { FAKE_TCPDUMP_EPOCH_MS: epoch, FAKE_TCPDUMP_ARM_MS: 'ep1:1500' };
     const a = startFake({ ifname: 'ep0', immediate: true }, env);
     const b = startFake({ ifname: 'ep1', immediate: true }, env);
     await a.until('"listening on"', () => isListening(a.stderr));
