@@ -15,6 +15,10 @@ export const HINT_CODES = [
   'MTU_MISMATCH',
   'QDISC_DROPS',
   'IP_FORWARD_OFF',
+  'NO_ROUTE',
+  'ROUTE_ELSEWHERE',
+  'RP_FILTER',
+  'NEIGH_FAILED',
   'DOCKER_ISOLATION',
   'FORWARD_POLICY_DROP',
   'NFT_DROP',
@@ -111,6 +115,59 @@ export interface IpForwardOffFinding {
   value: string;
   fromBridge: string;
   toBridge: string;
+}
+
+/** One direction of a routed path, as the kernel was asked about it: `ip route get destinationIp from sourceIp iif fromBridge`. */
+interface RouteQuestion {
+  /** The bridge the packets come in on. */
+  fromBridge: string;
+  sourceIp: string;
+  destinationIp: string;
+}
+
+/**
+ * The kernel has no usable route for one direction of a routed path: `ip route get … iif`
+ * answered ENETUNREACH (`network-unreachable`: no route at all), EHOSTUNREACH with
+ * forwarding on (`host-unreachable`: an unreachable or prohibit route), or EINVAL with
+ * rp_filter off (`invalid`: a blackhole route).
+ */
+export interface NoRouteFinding extends RouteQuestion {
+  code: 'NO_ROUTE';
+  answer: 'network-unreachable' | 'host-unreachable' | 'invalid' | 'prohibited' | 'other';
+  /** IpExt InNoRoutes grew by this much during the run (the host's namespace; any traffic's); null when not readable. */
+  delta: number | null;
+}
+
+/** The kernel routes one direction of a routed path out of another interface than the destination's bridge. */
+export interface RouteElsewhereFinding extends RouteQuestion {
+  code: 'ROUTE_ELSEWHERE';
+  /** Where the kernel sends it. */
+  interface: string;
+  /** The bridge the destination is on. */
+  expectedInterface: string;
+}
+
+/**
+ * Reverse-path filtering drops one direction of a routed path: the kernel refused the
+ * route as a martian source (EINVAL) with rp_filter on, or its rp_filter counter grew.
+ */
+export interface RpFilterFinding extends RouteQuestion {
+  code: 'RP_FILTER';
+  /** The sysctl that sets the mode in force: the higher of net.ipv4.conf.all.rp_filter and net.ipv4.conf.<fromBridge>.rp_filter. */
+  sysctl: string;
+  /** '1' (strict) or '2' (loose). */
+  value: string;
+  /** TcpExt IPReversePathFilter grew by this much during the run (any interface's); null when not readable. */
+  delta: number | null;
+}
+
+/** The host's neighbour entry for the destination on its bridge failed: it asked (ARP) and got no answer, so it dropped what it routed there. */
+export interface NeighFailedFinding {
+  code: 'NEIGH_FAILED';
+  bridge: string;
+  ip: string;
+  /** As `ip neigh` prints them: FAILED, INCOMPLETE. */
+  states: string[];
 }
 
 /**
@@ -221,6 +278,10 @@ export type HintFinding =
   | MtuMismatchFinding
   | QdiscDropsFinding
   | IpForwardOffFinding
+  | NoRouteFinding
+  | RouteElsewhereFinding
+  | RpFilterFinding
+  | NeighFailedFinding
   | DockerIsolationFinding
   | ForwardPolicyDropFinding
   | NftDropFinding

@@ -23,6 +23,19 @@ export function hintText(f: HintFinding): string {
       return `the ${f.qdisc} qdisc on ${f.point}${f.lossPercent !== null ? ` (loss ${f.lossPercent}%)` : ''} dropped ${f.delta} packets during the run, on that interface's egress (tc -s qdisc show dev ${f.interface}${inside(f.inNamespace)}).`;
     case 'IP_FORWARD_OFF':
       return `${f.sysctl} = ${f.value}: the host does not route ${f.sysctl === 'net.ipv4.ip_forward' ? 'at all' : 'what comes in on that bridge'}, so packets between ${f.fromBridge} and ${f.toBridge} are dropped (sysctl -w ${f.sysctl}=1 turns forwarding on).`;
+    case 'NO_ROUTE': {
+      const why = { 'network-unreachable': 'it has no route to', 'host-unreachable': 'its route marks unreachable (or prohibited)', invalid: 'its route drops (blackhole)', prohibited: 'it is forbidden to route', other: 'it refuses to route' }[f.answer];
+      const counted = f.delta ? ` (its no-route counter grew by ${f.delta} during the run)` : '';
+      return `the host does not route ${f.sourceIp} → ${f.destinationIp} coming in on ${f.fromBridge}: ${why} ${f.destinationIp}${counted} (ip route get ${f.destinationIp} from ${f.sourceIp} iif ${f.fromBridge}).`;
+    }
+    case 'ROUTE_ELSEWHERE':
+      return `the host routes ${f.sourceIp} → ${f.destinationIp} out of ${f.interface}, not ${f.expectedInterface} where the destination is: a more specific route or a policy rule takes it elsewhere (ip route get ${f.destinationIp} from ${f.sourceIp} iif ${f.fromBridge}; ip rule).`;
+    case 'RP_FILTER': {
+      const counted = f.delta ? `, and dropped ${f.delta} packets during the run` : '';
+      return `reverse-path filtering (${f.sysctl} = ${f.value}, ${f.value === '1' ? 'strict' : 'loose'}) refuses ${f.sourceIp} → ${f.destinationIp} coming in on ${f.fromBridge}: the host's route back to ${f.sourceIp} is not through ${f.fromBridge}${counted} (ip route get ${f.sourceIp}; nstat -az TcpExtIPReversePathFilter).`;
+    }
+    case 'NEIGH_FAILED':
+      return `the host's neighbour entry for ${f.ip} on ${f.bridge} is ${f.states.join(', ')}: it asked for ${f.ip}'s MAC (ARP) and got no answer, so it dropped what it routed there (ip neigh show to ${f.ip} dev ${f.bridge}).`;
     case 'DOCKER_ISOLATION':
       return `Docker's network isolation dropped ${f.delta} packets from ${f.fromBridge} to ${f.toBridge} during the run, in its chain ${f.chain} (${f.rule}; iptables -t ${f.table} -L ${f.chain} -v -n shows the counters): containers on different Docker networks may not talk. Connect both containers to one network (docker network connect), or allow this pair: iptables -I DOCKER-USER -s ${f.sourceIp} -d ${f.destinationIp} -j ACCEPT and iptables -I DOCKER-USER -s ${f.destinationIp} -d ${f.sourceIp} -j ACCEPT.`;
     case 'FORWARD_POLICY_DROP':

@@ -76,6 +76,7 @@ export function explain(before: HostSnapshot, after: HostSnapshot, ctx: HintCont
         ? 'net.ipv4.ip_forward'
         : [routed.fromBridge, routed.toBridge].filter((b) => after.forwarding[b] === '0').map((b) => `net.ipv4.conf.${b}.forwarding`)[0];
     if (off) out.push({ code: 'IP_FORWARD_OFF', sysctl: off, value: '0', fromBridge: routed.fromBridge, toBridge: routed.toBridge });
+    out.push(...routingStep(before, after, routed, off !== undefined));
   }
   const dropped = grown(before.iptables, after.iptables);
   // On a routed path, Docker's isolation chains' drops are Docker's network isolation, said as such.
@@ -107,6 +108,46 @@ export function explain(before: HostSnapshot, after: HostSnapshot, ctx: HintCont
   }
   if (ctx.interfaces.length > 0 && after.unavailable.length > 0) out.push({ code: 'NOT_CHECKED', readers: [...after.unavailable] });
   return unique(out);
+}
+
+const grew = (before: number | null, after: number | null): number | null => (before === null || after === null ? null : after - before);
+
+/** rp_filter in force on `iface`: the higher of `all` and the interface's own (the kernel's rule), with the sysctl that sets it. */
+function rpFilterMode(snap: HostSnapshot, iface: string): { sysctl: string; value: string } | null {
+  const all = snap.rpFilter.all ?? '0';
+  const own = snap.rpFilter[iface] ?? '0';
+  const [sysctl, value] = Number(own) >= Number(all) ? [`net.ipv4.conf.${iface}.rp_filter`, own] : ['net.ipv4.conf.all.rp_filter', all];
+  return Number(value) > 0 ? { sysctl, value } : null;
+}
+
+/**
+ * What the kernel said about the routing step (routes asked with `ip route get … iif`,
+ * rp_filter, neighbours, its drop counters): the first direction it refuses or misroutes,
+ * then a failed neighbour entry of either end. `forwardingOff` is already said (IP_FORWARD_OFF)
+ * and explains an EHOSTUNREACH.
+ */
+function routingStep(before: HostSnapshot, after: HostSnapshot, routed: NonNullable<HintContext['routed']>, forwardingOff: boolean): HintFinding[] {
+  const out: HintFinding[] = [];
+  const noRoutes = grew(before.counters.inNoRoutes, after.counters.inNoRoutes);
+  const rpDrops = grew(before.counters.rpFilterDrops, after.counters.rpFilterDrops);
+  for (const [i, r] of after.routes.entries()) {
+    const expected = i === 0 ? routed.toBridge : routed.fromBridge;
+    const question = { fromBridge: r.from, sourceIp: r.src, destinationIp: r.dst };
+    const rp = rpFilterMode(after, r.from);
+    if (r.error === null) {
+      if (r.dev !== null && r.dev !== expected) out.push({ code: 'ROUTE_ELSEWHERE', ...question, interface: r.dev, expectedInterface: expected });
+    } else if (r.error === 'invalid' && rp) {
+      out.push({ code: 'RP_FILTER', ...question, sysctl: rp.sysctl, value: rp.value, delta: rpDrops });
+    } else if (!(r.error === 'host-unreachable' && forwardingOff)) {
+      out.push({ code: 'NO_ROUTE', ...question, answer: r.error, delta: noRoutes });
+    }
+    if (out.length > 0) break; // the answers to requests that never arrived say nothing
+  }
+  for (const [ip, bridge] of [[routed.dstIp, routed.toBridge], [routed.srcIp, routed.fromBridge]] as const) {
+    const states = (after.neighbours[ip] ?? []).filter((s) => s === 'FAILED' || s === 'INCOMPLETE');
+    if (states.length > 0) out.push({ code: 'NEIGH_FAILED', bridge, ip, states });
+  }
+  return out;
 }
 
 /**

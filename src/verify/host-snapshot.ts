@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { run } from '../exec/run.js';
 import { spawnTool } from '../exec/spawn.js';
-import { emptySnapshot, type HintContext, type HostSnapshot } from './host-state.js';
+import { isVethcapError } from '../errors.js';
+import { emptySnapshot, type HintContext, type HostSnapshot, type RouteAnswer } from './host-state.js';
+import { parseKernelCounters, parseNeighbourStates, parseRouteGet, routeError } from './parse-routing.js';
 import { parseBridgeFdb, parseBridgePorts, parseIpLink, parseTcQdiscs } from './parse-iproute.js';
 import { parseIptablesSave } from './parse-iptables.js';
 import { managedTables, parseNftRuleset } from './parse-nft.js';
@@ -69,5 +71,42 @@ export async function readHostSnapshot(ctx: HintContext): Promise<HostSnapshot> 
     const value = (await readFile(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, 'utf8').catch(() => null))?.trim();
     if (value !== undefined) snap.forwarding[bridge] = value;
   }
+  if (ctx.routed) await readRoutingStep(ctx.routed, snap);
   return snap;
+}
+
+const sysctl = async (name: string): Promise<string | undefined> => (await readFile(`/proc/sys/${name.replace(/\./g, '/')}`, 'utf8').catch(() => null))?.trim();
+
+/** Asks the kernel how it routes `src → dst` coming in on `from`: `ip route get … iif …`. */
+async function routeGet(from: string, src: string, dst: string): Promise<RouteAnswer> {
+  try {
+    return { from, src, dst, dev: parseRouteGet(await run('ip', ['-j', 'route', 'get', dst, 'from', src, 'iif', from])), error: null };
+  } catch (error) {
+    // ip's refusal is the answer (RTNETLINK answers: Network is unreachable); anything else is not.
+    if (isVethcapError(error) && error.code === 'COMMAND_FAILED' && error.stderr && /RTNETLINK answers/.test(error.stderr)) {
+      return { from, src, dst, dev: null, error: routeError(error.stderr) };
+    }
+    throw error;
+  }
+}
+
+/**
+ * The routing step between two bridges, as the kernel sees it (this process's namespace,
+ * the host's): its route for each direction, rp_filter, the neighbour entries of both
+ * ends and the counters of what it dropped.
+ */
+async function readRoutingStep(routed: NonNullable<HintContext['routed']>, snap: HostSnapshot): Promise<void> {
+  const { unavailable } = snap;
+  const { fromBridge, toBridge, srcIp, dstIp } = routed;
+  snap.routes = await tryRead('ip route get', unavailable, () => Promise.all([routeGet(fromBridge, srcIp, dstIp), routeGet(toBridge, dstIp, srcIp)]), []);
+  for (const key of ['all', fromBridge, toBridge]) {
+    const value = await sysctl(`net.ipv4.conf.${key}.rp_filter`);
+    if (value !== undefined) snap.rpFilter[key] = value;
+  }
+  for (const [ip, dev] of [[dstIp, toBridge], [srcIp, fromBridge]] as const) {
+    snap.neighbours[ip] = await tryRead('ip neigh', unavailable, async () => parseNeighbourStates(await run('ip', ['-j', 'neigh', 'show', 'to', ip, 'dev', dev])), []);
+  }
+  const snmp = await readFile('/proc/net/snmp', 'utf8').catch(() => '');
+  const netstat = await readFile('/proc/net/netstat', 'utf8').catch(() => '');
+  snap.counters = parseKernelCounters(snmp, netstat);
 }

@@ -64,6 +64,31 @@ export interface QdiscState {
   lossPercent: number | null;
 }
 
+/**
+ * The kernel's answer to `ip route get DST from SRC iif FROM`: the interface the packet
+ * leaves by, or the errno class of its refusal. One per direction of a routed path.
+ */
+export interface RouteAnswer {
+  /** The bridge the packet comes in on (iif). */
+  from: string;
+  src: string;
+  dst: string;
+  /** The interface the kernel routes it out of; null when it refused. */
+  dev: string | null;
+  /** Why it refused; null when it answered with a route. */
+  error: 'network-unreachable' | 'host-unreachable' | 'invalid' | 'prohibited' | 'other' | null;
+}
+
+/** Counters of drops at the routing step (this namespace's); null when not readable. */
+export interface KernelCounters {
+  /** Ip InAddrErrors: what arrived for forwarding with forwarding off (or to an unreachable route). */
+  inAddrErrors: number | null;
+  /** IpExt InNoRoutes: what arrived with no route to its destination. */
+  inNoRoutes: number | null;
+  /** TcpExt IPReversePathFilter: what rp_filter dropped. */
+  rpFilterDrops: number | null;
+}
+
 export interface HostSnapshot {
   /** By point label. */
   links: Record<string, LinkState>;
@@ -83,6 +108,14 @@ export interface HostSnapshot {
   ipForward: string | null;
   /** Routed paths: /proc/sys/net/ipv4/conf/<bridge>/forwarding of the two bridges, by bridge name (the ingress interface's decides). */
   forwarding: Record<string, string>;
+  /** Routed paths: the kernel's route for each direction (source's, then the answers'). */
+  routes: RouteAnswer[];
+  /** Routed paths: net.ipv4.conf.{all,<bridge>}.rp_filter by `all` and bridge name. */
+  rpFilter: Record<string, string>;
+  /** Routed paths: the neighbour states of each destination address on its bridge, by address. */
+  neighbours: Record<string, string[]>;
+  /** Routed paths: the routing step's drop counters. */
+  counters: KernelCounters;
   /** By point label, in the order tc lists them. */
   qdiscs: Record<string, QdiscState[]>;
   /** Readers that failed (a tool missing): their hints are not available. */
@@ -90,5 +123,5 @@ export interface HostSnapshot {
 }
 
 export function emptySnapshot(): HostSnapshot {
-  return { links: {}, ports: {}, fdb: {}, nft: {}, iptables: {}, policies: {}, brNfCallIptables: null, ipForward: null, forwarding: {}, qdiscs: {}, unavailable: [] };
+  return { links: {}, ports: {}, fdb: {}, nft: {}, iptables: {}, policies: {}, brNfCallIptables: null, ipForward: null, forwarding: {}, routes: [], rpFilter: {}, neighbours: {}, counters: { inAddrErrors: null, inNoRoutes: null, rpFilterDrops: null }, qdiscs: {}, unavailable: [] };
 }

@@ -10,8 +10,10 @@ export interface CliResult {
 }
 
 /** Runs the built CLI (npm test builds first) as a user would. */
-export async function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; extendEnv?: boolean; cwd?: string } = {}): Promise<CliResult> {
-  const result = await execa(process.execPath, [BIN, ...args], {
+export async function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; extendEnv?: boolean; cwd?: string; netns?: string } = {}): Promise<CliResult> {
+  // In a namespace (`ip netns exec`): vethcap sees that namespace as its host, as on a router.
+  const [file, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, process.execPath, BIN, ...args]] : [process.execPath, [BIN, ...args]];
+  const result = await execa(file, argv, {
     reject: false,
     env: options.env,
     extendEnv: options.extendEnv ?? true,

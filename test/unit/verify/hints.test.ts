@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { explain, refineCauses } from '../../../src/verify/hints.js';
 import { HINT_CODES, type HintCode, type HintFinding } from '../../../src/verify/hint-findings.js';
-import { emptySnapshot, type HintContext, type HostSnapshot, type LinkState } from '../../../src/verify/host-state.js';
+import { emptySnapshot, type HintContext, type HostSnapshot, type LinkState, type RouteAnswer } from '../../../src/verify/host-state.js';
 import { parseIptablesSave } from '../../../src/verify/parse-iptables.js';
 import { parseNftRuleset } from '../../../src/verify/parse-nft.js';
 import type { VerdictFacts } from '../../../src/verify/verdict.js';
@@ -247,5 +247,80 @@ describe('explain, routed between two bridges (issue 14)', () => {
 
   it('says nothing for a pass', () => {
     expect(explain(before, after, routedCtx, { ...atHost, ok: true, verdict: 'pass', lost: [] })).toEqual([]);
+  });
+});
+
+describe('explain, the kernel\'s answers about the routing step (issue 14)', () => {
+  const [a, b] = ['br-a', 'br-b'];
+  const ctx: HintContext = {
+    bridge: a,
+    routed: { fromBridge: a, toBridge: b, srcIp: '198.19.1.2', dstIp: '198.19.2.2' },
+    interfaces: [],
+    dstMac: null,
+    dstPort: null,
+    probeBytes: 84,
+  };
+  const lostAtRouting: VerdictFacts = {
+    ...atBridge,
+    lost: [{ after: 'host:va', before: 'host:vb', count: 3, direction: 'a → b', kind: 'ip', cause: { code: 'HOST_DID_NOT_PASS', fromInterface: 'va', toInterface: 'vb' }, notCapturedAt: [] }],
+  };
+  const ok = (from: string, src: string, dst: string, dev: string): RouteAnswer => ({ from, src, dst, dev, error: null });
+  const refused = (from: string, src: string, dst: string, error: RouteAnswer['error']): RouteAnswer => ({ from, src, dst, dev: null, error });
+  const healthy: HostSnapshot = {
+    ...emptySnapshot(),
+    ipForward: '1',
+    routes: [ok(a, '198.19.1.2', '198.19.2.2', b), ok(b, '198.19.2.2', '198.19.1.2', a)],
+    rpFilter: { all: '0', [a]: '0', [b]: '0' },
+    neighbours: { '198.19.2.2': ['REACHABLE'], '198.19.1.2': ['STALE'] },
+    counters: { inAddrErrors: 10, inNoRoutes: 3, rpFilterDrops: 0 },
+  };
+
+  it('says nothing of the routing step when the kernel routes both ways to the right bridges', () => {
+    expect(explain(healthy, healthy, ctx, lostAtRouting)).toEqual([]);
+  });
+
+  it('no route: ENETUNREACH for the requests is NO_ROUTE with the counter that grew', () => {
+    const after = { ...healthy, routes: [refused(a, '198.19.1.2', '198.19.2.2', 'network-unreachable'), healthy.routes[1]!], counters: { ...healthy.counters, inNoRoutes: 5 } };
+    expect(explain(healthy, after, ctx, lostAtRouting)).toEqual([
+      { code: 'NO_ROUTE', fromBridge: a, sourceIp: '198.19.1.2', destinationIp: '198.19.2.2', answer: 'network-unreachable', delta: 2 },
+    ]);
+  });
+
+  it('EHOSTUNREACH with forwarding off is the forwarding, not a route', () => {
+    const after = { ...healthy, ipForward: '0', routes: [refused(a, '198.19.1.2', '198.19.2.2', 'host-unreachable'), refused(b, '198.19.2.2', '198.19.1.2', 'host-unreachable')] };
+    expect(codes(explain(healthy, after, ctx, lostAtRouting))).toEqual(['IP_FORWARD_OFF']);
+    const unreachableRoute = { ...after, ipForward: '1' };
+    expect(explain(healthy, unreachableRoute, ctx, lostAtRouting)).toEqual([
+      { code: 'NO_ROUTE', fromBridge: a, sourceIp: '198.19.1.2', destinationIp: '198.19.2.2', answer: 'host-unreachable', delta: 0 },
+    ]);
+  });
+
+  it('EINVAL with rp_filter on is RP_FILTER, naming the sysctl in force; with it off, a blackhole route', () => {
+    const after = { ...healthy, routes: [refused(a, '198.19.1.2', '198.19.2.2', 'invalid'), healthy.routes[1]!], rpFilter: { all: '2', [a]: '1', [b]: '0' }, counters: { ...healthy.counters, rpFilterDrops: 2 } };
+    expect(explain(healthy, after, ctx, lostAtRouting)).toEqual([
+      { code: 'RP_FILTER', fromBridge: a, sourceIp: '198.19.1.2', destinationIp: '198.19.2.2', sysctl: 'net.ipv4.conf.all.rp_filter', value: '2', delta: 2 },
+    ]);
+    const blackhole = { ...after, rpFilter: { all: '0', [a]: '0' } };
+    expect(codes(explain(healthy, blackhole, ctx, lostAtRouting))).toEqual(['NO_ROUTE']);
+  });
+
+  it('a route out of another interface is ROUTE_ELSEWHERE; the answers\' direction is asked only when the requests route', () => {
+    const after = { ...healthy, routes: [ok(a, '198.19.1.2', '198.19.2.2', 'eth9'), refused(b, '198.19.2.2', '198.19.1.2', 'network-unreachable')] };
+    expect(explain(healthy, after, ctx, lostAtRouting)).toEqual([
+      { code: 'ROUTE_ELSEWHERE', fromBridge: a, sourceIp: '198.19.1.2', destinationIp: '198.19.2.2', interface: 'eth9', expectedInterface: b },
+    ]);
+    const answersOnly = { ...healthy, routes: [healthy.routes[0]!, refused(b, '198.19.2.2', '198.19.1.2', 'network-unreachable')] };
+    expect(explain(healthy, answersOnly, ctx, lostAtRouting)).toMatchObject([{ code: 'NO_ROUTE', fromBridge: b, sourceIp: '198.19.2.2', destinationIp: '198.19.1.2' }]);
+  });
+
+  it('a failed neighbour entry of the destination on its bridge is NEIGH_FAILED', () => {
+    const after = { ...healthy, neighbours: { ...healthy.neighbours, '198.19.2.2': ['FAILED'] } };
+    expect(explain(healthy, after, ctx, lostAtRouting)).toEqual([{ code: 'NEIGH_FAILED', bridge: b, ip: '198.19.2.2', states: ['FAILED'] }]);
+  });
+
+  it('on a same-bridge path none of it is asked', () => {
+    const { routed: _routed, ...sameBridge } = ctx;
+    const after = { ...healthy, routes: [refused(a, '198.19.1.2', '198.19.2.2', 'network-unreachable')], neighbours: { '198.19.2.2': ['FAILED'] } };
+    expect(explain(healthy, after, sameBridge, lostAtRouting)).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { VerdictBuilder } from '../../../src/verify/verdict.js';
 import { LOSS_CAUSE_CODES, PROBLEM_CODES } from '../../../src/verify/verdict-findings.js';
 import { describeVerdict } from '../../../src/verify/verdict-text.js';
 import { verifyJson, type VerifyJson } from '../../../src/verify/verify-json.js';
+import { parseKernelCounters, parseNeighbourStates, parseRouteGet, routeError } from '../../../src/verify/parse-routing.js';
 import { LATER_SCENARIOS, SCENARIOS, captureOf, type RawHost, type Scenario } from './scenarios.js';
 
 /**
@@ -35,6 +36,10 @@ function snapshot(raw: RawHost): HostSnapshot {
     ipForward: raw.ipForward ?? null,
     qdiscs: raw.qdiscs ?? {},
     unavailable: raw.unavailable ?? [],
+    routes: (raw.routes ?? []).map((r) => ({ from: r.from, src: r.src, dst: r.dst, dev: r.stdout !== undefined ? parseRouteGet(r.stdout) : null, error: r.stderr !== undefined ? routeError(r.stderr) : null })),
+    rpFilter: raw.rpFilter ?? {},
+    neighbours: Object.fromEntries(Object.entries(raw.neighbours ?? {}).map(([ip, json]) => [ip, parseNeighbourStates(json)])),
+    counters: raw.procNet ? parseKernelCounters(raw.procNet.snmp, raw.procNet.netstat) : emptySnapshot().counters,
   };
 }
 
@@ -113,6 +118,9 @@ describe('verify --json keeps what it printed before hints had codes', () => {
     expect(codes('a netem qdisc')).toEqual({ lost: ['QDISC_DROPS'], problems: [], hints: ['QDISC_DROPS', 'QDISC_DROPS'] });
     expect(codes('routed between two bridges: Docker')).toEqual({ lost: ['HOST_DID_NOT_PASS'], problems: [], hints: ['IP_FORWARD_OFF', 'DOCKER_ISOLATION'] });
     expect(codes('routed between two bridges: no rule')).toEqual({ lost: ['HOST_DID_NOT_PASS'], problems: [], hints: ['FORWARD_POLICY_DROP'] });
+    expect(codes('routed between two bridges: no route')).toEqual({ lost: ['HOST_DID_NOT_PASS'], problems: [], hints: ['NO_ROUTE', 'NEIGH_FAILED'] });
+    expect(codes('routed between two bridges: rp_filter')).toEqual({ lost: ['HOST_DID_NOT_PASS'], problems: [], hints: ['RP_FILTER'] });
+    expect(codes('routed between two bridges: the kernel routes')).toEqual({ lost: ['HOST_DID_NOT_PASS'], problems: [], hints: ['ROUTE_ELSEWHERE'] });
     expect(codes('the destination port is down')).toEqual({ lost: ['LINK_DOWN'], problems: [], hints: ['LINK_DOWN', 'NO_CARRIER', 'PORT_STATE'] });
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBridgeFdb, parseBridgePorts, parseIpLink, parseTcQdiscs } from '../../../src/verify/parse-iproute.js';
 import { acceptsBridge, parseIptablesSave } from '../../../src/verify/parse-iptables.js';
 import { managedTables, parseNftRuleset } from '../../../src/verify/parse-nft.js';
+import { parseKernelCounters, parseNeighbourStates, parseRouteGet, routeError } from '../../../src/verify/parse-routing.js';
 import { NFT } from './scenarios.js';
 
 /** Output of the commands host-snapshot.ts runs, captured on a host (fixtures/host/README.md). */
@@ -91,5 +92,31 @@ describe('iptables-save -c -t filter', () => {
     expect(Object.values(rules).filter((r) => acceptsBridge(r, 'docker0')).map((r) => r.rule)).toEqual(['-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-A FORWARD -i docker0 -o docker0 -j ACCEPT']);
     // A bridge whose name another begins with is not that bridge.
     expect(Object.values(rules).some((r) => acceptsBridge(r, 'vf0b0b0b'))).toBe(false);
+  });
+});
+
+describe('the routing step: ip route get, ip neigh, /proc/net counters', () => {
+  it('reads the interface the kernel routes out of, and none from an empty answer', () => {
+    expect(parseRouteGet(captured('ip-route-get.json'))).toBe('vqt1b1');
+    expect(parseRouteGet('[]')).toBeNull();
+  });
+
+  it('classes the kernel\'s refusals by errno', () => {
+    expect(routeError('RTNETLINK answers: Network is unreachable\n')).toBe('network-unreachable');
+    expect(routeError('RTNETLINK answers: No route to host\n')).toBe('host-unreachable');
+    expect(routeError('RTNETLINK answers: Invalid argument\n')).toBe('invalid');
+    expect(routeError('RTNETLINK answers: Permission denied\n')).toBe('prohibited');
+    expect(routeError('RTNETLINK answers: Resource temporarily unavailable\n')).toBe('other');
+  });
+
+  it('reads neighbour states', () => {
+    expect(parseNeighbourStates(captured('ip-neigh-failed.json'))).toEqual(['FAILED']);
+    expect(parseNeighbourStates('')).toEqual([]);
+  });
+
+  it('reads the three drop counters from real /proc/net files, before and after', () => {
+    expect(parseKernelCounters(captured('proc-net-snmp-before.txt'), captured('proc-net-netstat-before.txt'))).toEqual({ inAddrErrors: 0, inNoRoutes: 0, rpFilterDrops: 0 });
+    expect(parseKernelCounters(captured('proc-net-snmp-after.txt'), captured('proc-net-netstat-after.txt'))).toEqual({ inAddrErrors: 2, inNoRoutes: 2, rpFilterDrops: 2 });
+    expect(parseKernelCounters('', '')).toEqual({ inAddrErrors: null, inNoRoutes: null, rpFilterDrops: null });
   });
 });

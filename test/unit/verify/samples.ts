@@ -12,6 +12,10 @@ export const HINTS: { [C in HintCode]: Extract<HintFinding, { code: C }> } = {
   MTU_MISMATCH: { code: 'MTU_MISMATCH', mtus: [{ point: 'box:eth0', interface: 'eth0', mtu: 1500 }, { point: 'web:eth0', interface: 'eth0', mtu: 9000 }] },
   QDISC_DROPS: { code: 'QDISC_DROPS', point: 'host:vB', interface: 'vB', inNamespace: false, qdisc: 'netem', delta: 7, lossPercent: 30 },
   IP_FORWARD_OFF: { code: 'IP_FORWARD_OFF', sysctl: 'net.ipv4.ip_forward', value: '0', fromBridge: 'br-a', toBridge: 'br-b' },
+  NO_ROUTE: { code: 'NO_ROUTE', fromBridge: 'br-a', sourceIp: '198.19.1.2', destinationIp: '198.19.2.2', answer: 'network-unreachable', delta: 2 },
+  ROUTE_ELSEWHERE: { code: 'ROUTE_ELSEWHERE', fromBridge: 'br-a', sourceIp: '198.19.1.2', destinationIp: '198.19.2.2', interface: 'eth1', expectedInterface: 'br-b' },
+  RP_FILTER: { code: 'RP_FILTER', fromBridge: 'br-a', sourceIp: '198.19.1.2', destinationIp: '198.19.2.2', sysctl: 'net.ipv4.conf.all.rp_filter', value: '1', delta: 2 },
+  NEIGH_FAILED: { code: 'NEIGH_FAILED', bridge: 'br-b', ip: '198.19.2.2', states: ['FAILED'] },
   DOCKER_ISOLATION: {
     code: 'DOCKER_ISOLATION',
     table: 'filter',

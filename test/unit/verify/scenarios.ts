@@ -45,6 +45,13 @@ export interface RawHost {
   ipForward?: string | null;
   qdiscs?: Record<string, RawQdisc[]>;
   unavailable?: string[];
+  /** Routed paths: each direction's `ip -j route get` stdout, or its stderr when it refused. */
+  routes?: Array<{ from: string; src: string; dst: string; stdout?: string; stderr?: string }>;
+  rpFilter?: Record<string, string>;
+  /** `ip -j neigh show to IP dev BRIDGE` by address. */
+  neighbours?: Record<string, string>;
+  /** /proc/net/snmp and /proc/net/netstat. */
+  procNet?: { snmp: string; netstat: string };
 }
 
 export interface ScenarioContext {
@@ -352,6 +359,7 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 /** iptables-save around a ping between two user-defined Docker networks (fixtures/host/README.md). */
+const host = (name: string) => readFileSync(new URL(`fixtures/host/${name}`, import.meta.url), 'utf8');
 const dockerIsolation = (when: 'before' | 'after') => readFileSync(new URL(`fixtures/host/iptables-save-docker-isolation-${when}.txt`, import.meta.url), 'utf8');
 
 /**
@@ -382,7 +390,40 @@ export const LATER_SCENARIOS: Scenario[] = [
     after: { ...healthy(), iptables: IPTABLES(8, 0), ipForward: '1' },
     notes: [],
   },
+  routedScenario('routed between two bridges: no route to the destination, and its neighbour entry failed', 'vqt1b1', {
+    routes: [
+      { from: 'vqt1b0', src: '198.19.240.2', dst: '198.19.241.2', stderr: 'RTNETLINK answers: Network is unreachable\n' },
+      { from: 'vqt1b1', src: '198.19.241.2', dst: '198.19.240.2', stdout: '[]' },
+    ],
+    neighbours: { '198.19.241.2': host('ip-neigh-failed.json') },
+  }),
+  routedScenario('routed between two bridges: rp_filter refuses the source', 'vqt1b1', {
+    routes: [{ from: 'vqt1b0', src: '198.19.240.2', dst: '198.19.241.2', stderr: 'RTNETLINK answers: Invalid argument\n' }],
+    rpFilter: { all: '1', vqt1b0: '0', vqt1b1: '0' },
+  }),
+  routedScenario('routed between two bridges: the kernel routes the requests elsewhere', 'vr0b1', {
+    routes: [{ from: 'vqt1b0', src: '198.19.240.2', dst: '198.19.241.2', stdout: host('ip-route-get.json') }],
+  }),
 ];
+
+/**
+ * A routed path lost at the host's routing step (all requests seen up to the source's host
+ * veth), where the kernel's answers (`after`) say why: real output from a routed lab's
+ * router namespace (fixtures/host/README.md).
+ */
+function routedScenario(name: string, toBridge: string, after: RawHost): Scenario {
+  return {
+    name,
+    paths: correlate(allRequests(3, [0, 1, 2])),
+    expectation: expectation({ points: fivePoints().points.map((p): CapturePoint => (p.label === 'host:vethB' ? { ...p, bridge: 'host:br1' } : p)) }),
+    droppedByKernel: [],
+    received: [],
+    ctx: ctx({ dstMac: null, dstPort: null, routed: { fromBridge: 'vqt1b0', toBridge, srcIp: '198.19.240.2', dstIp: '198.19.241.2' } }),
+    before: { ...healthy(), ipForward: '1', procNet: { snmp: host('proc-net-snmp-before.txt'), netstat: host('proc-net-netstat-before.txt') } },
+    after: { ...healthy(), ipForward: '1', procNet: { snmp: host('proc-net-snmp-after.txt'), netstat: host('proc-net-netstat-after.txt') }, ...after },
+    notes: [],
+  };
+}
 
 /** What `capture` says per point in every scenario: 10 copies each, the scenario's kernel drops. */
 export function captureOf(s: Scenario): Array<{ point: string; captured: number; droppedByKernel: number }> {

@@ -16,13 +16,13 @@ import { CAUSES, HINTS, PROBLEMS } from './samples.js';
 /**
  * Every string and number a finding holds, at any depth, but the ones the words leave to
  * the point label or the rule: the interface name (its point is said), an nft rule's
- * handle, the iptables table (always filter).
+ * handle, the iptables table (always filter), a route's answer (said in words).
  */
 function values(x: unknown, code = ''): string[] {
   if (Array.isArray(x)) return x.flatMap((v) => values(v, code));
   if (x !== null && typeof x === 'object') {
     const c = (x as { code?: string }).code ?? code;
-    const unsaid = ['code', 'interface', 'handle', ...(c === 'IPTABLES_DROP' ? ['table'] : [])];
+    const unsaid = ['code', 'interface', 'handle', 'answer', ...(c === 'IPTABLES_DROP' ? ['table'] : [])];
     return Object.entries(x).flatMap(([k, v]) => (unsaid.includes(k) ? [] : values(v, c)));
   }
   return typeof x === 'string' || typeof x === 'number' ? [String(x)] : [];
