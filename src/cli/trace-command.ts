@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import type { CommandModule } from './context.js';
 import { VethcapError } from '../errors.js';
 import { trace, type TraceProgress, type TraceResult } from '../trace/trace.js';
+import type { HostRoute } from '../model/topology.js';
 import { BACKLOG_NOTICE_BYTES } from '../pipeline/runner.js';
 import { renderStatusLine } from '../render/status-line.js';
 import { renderSummaryText } from '../render/run-summary.js';
@@ -29,7 +30,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           .option('interface', { alias: 'i', type: 'string', array: true, describe: 'Only these interfaces of the targets (names inside the namespace).' })
           .option('skip', { type: 'string', array: true, describe: 'Leave out a capture point by its label, e.g. --skip host:docker0.' })
           .option('add-host', { type: 'string', array: true, describe: 'Also capture on this host interface (label host:IFNAME).' })
-          .option('uplink', { type: 'string', describe: 'Also capture on the host\'s uplink: IFACE, or empty for the interface of the default route.' })
+          .option('uplink', { type: 'string', describe: 'Also capture on the host\'s uplink: IFACE, or empty for the interface of the default route. A packet the host routes out of it (by its main table when the trace begins) is expected there: one that stops before is lost in the host\'s routing step.' })
           .option('drain', { type: 'number', describe: 'Milliseconds after the command given after -- exits that still count as the trace (default 200): packets that begin by then get a verdict (a late reply, a TCP close).' })
           .option('save', { type: 'string', describe: 'Also save the session in this new folder: one pcap per point as tcpdump handed it over, and a manifest.json with the topology, the window and each point\'s drops. `vethcap merge DIR` replays it to the same verdicts; attach it to a bug report.' })
           .option('immediate', { type: 'boolean', default: false, describe: 'tcpdump --immediate-mode: each packet shown at once instead of up to ~1 s late, but at high packet rates the kernel drops packets.' })
@@ -89,6 +90,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           ...(args.interface ? { interfaces: args.interface } : {}),
           ...(args.skip ? { skip: args.skip } : {}),
           extraHost,
+          ...(extraHost.length > 0 ? { hostRoutes: await mainRoutes() } : {}),
           ...(args['--'] && args['--'].length > 0 ? { command: args['--'].map(String) } : {}),
           ...(args.drain !== undefined ? { drainMs: args.drain } : {}),
           immediate: args.immediate,
@@ -204,6 +206,16 @@ function statusLine(): {
 
 function formatMiB(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
+}
+
+/**
+ * The host's main routing table (IPv4), for the uplink's expected path: each route's
+ * destination and the interface it leaves by ('' for a route that leaves by none:
+ * unreachable, blackhole, a multipath route).
+ */
+async function mainRoutes(): Promise<HostRoute[]> {
+  const routes = JSON.parse(await run('ip', ['-j', '-4', 'route', 'show', 'table', 'main'])) as Array<{ dst?: string; dev?: string }>;
+  return routes.flatMap((r) => (typeof r.dst === 'string' ? [{ dst: r.dst, dev: typeof r.dev === 'string' ? r.dev : '' }] : []));
 }
 
 async function defaultRouteInterface(): Promise<string> {

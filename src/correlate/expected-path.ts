@@ -23,8 +23,9 @@ export interface ExpectedPath {
 
 /**
  * Where the host routes a packet from one bridge to another: between the source's host
- * veth (`after`) and the destination's (`before`); `bridge` is the destination's bridge
- * device point, -1 when it is not captured. All point indexes.
+ * veth (`after`) and the destination's (`before`), or the uplink it routes it out of;
+ * `bridge` is the destination's bridge device point, -1 when it is not captured (or the
+ * packet leaves by the uplink). All point indexes.
  */
 export interface RoutedStep {
   after: number;
@@ -59,8 +60,9 @@ export function expectSegment(topo: TopologyIndex, f: DecodedFrame, into: Expect
   const dstVeth = topo.hostVethOf(f.dstMac);
   const dstNs = topo.namespaceEndOf(f.dstMac);
   if (dstVeth < 0 && dstNs < 0) {
-    // To the host or a router: on to a traced target when its IP address is the destination.
-    expectRouted(topo, f, srcVeth, bridgeLabel, into);
+    // To the host or a router: on to a traced target when its IP address is the destination,
+    // else out of the uplink when the host's routes send it there.
+    if (!expectRouted(topo, f, srcVeth, bridgeLabel, into)) expectUplink(topo, f, srcVeth, into);
     return;
   }
   const fromOutside = srcNs < 0 && srcVeth < 0;
@@ -91,17 +93,32 @@ export function routedDestination(topo: TopologyIndex, f: DecodedFrame): number 
  * there (no route, a policy rule) still counts as expected there, which is what the
  * user asked for by tracing both targets.
  */
-function expectRouted(topo: TopologyIndex, f: DecodedFrame, srcVeth: number, bridgeLabel: string, into: ExpectedPath): void {
-  if (srcVeth < 0 || bridgeLabel === '') return;
+function expectRouted(topo: TopologyIndex, f: DecodedFrame, srcVeth: number, bridgeLabel: string, into: ExpectedPath): boolean {
+  if (srcVeth < 0 || bridgeLabel === '') return false;
   const dstNs = routedDestination(topo, f);
-  if (dstNs < 0) return;
+  if (dstNs < 0) return false;
   const dstVeth = topo.point(dstNs).peer;
-  if (dstVeth < 0) return;
+  if (dstVeth < 0) return true;
   const dst = topo.point(dstVeth);
   // On the same bridge the frame to the router's MAC is the host's own business (it may
   // hairpin back): only across bridges is the host a hop of the path.
-  if (dst.bridgeLabel === '' || dst.bridgeLabel === bridgeLabel) return;
+  if (dst.bridgeLabel === '' || dst.bridgeLabel === bridgeLabel) return true;
   pushUnique(into.trunk, dstVeth);
   pushUnique(into.trunk, dstNs);
   into.routed ??= { after: srcVeth, before: dstVeth, bridge: dst.bridge };
+  return true;
+}
+
+/**
+ * Extends the trunk to the uplink (`--uplink`) when a frame from a traced bridge port is
+ * addressed to the host's MAC and the host's routes, as recorded when the trace began,
+ * send its IPv4 destination out of the uplink: the host routes it there, so a packet that
+ * stops before is lost in its routing step, not complete at the bridge.
+ */
+function expectUplink(topo: TopologyIndex, f: DecodedFrame, srcVeth: number, into: ExpectedPath): void {
+  if (srcVeth < 0 || f.dst4 < 0 || isGroupMac(f.dstMac)) return;
+  const uplink = topo.uplinkFor(f.dst4);
+  if (uplink < 0) return;
+  pushUnique(into.trunk, uplink);
+  into.routed ??= { after: srcVeth, before: uplink, bridge: -1 };
 }

@@ -26,6 +26,8 @@ export class TopologyIndex {
   private readonly hostVethByMac = new Map<number, number>();
   private readonly portsByBridge = new Map<string, number[]>();
   private readonly nsEndByIp4 = new Map<number, number>();
+  /** The host's IPv4 routes (from an uplink point), longest prefix first, with the uplink point each leaves by (-1: another interface). */
+  private readonly routes: Array<{ net: number; len: number; uplink: number }> = [];
 
   constructor(topology: Topology) {
     const byLabel = new Map<string, number>();
@@ -59,6 +61,27 @@ export class TopologyIndex {
       }
     }
     this.hasTopology = this.points.some((p) => p.role !== 'file');
+    const withRoutes = this.points.find((p) => p.role === 'uplink' && p.point.hostRoutes !== undefined);
+    for (const r of withRoutes?.point.hostRoutes ?? []) {
+      const [addr, bits] = r.dst === 'default' ? ['0.0.0.0', '0'] : r.dst.split('/');
+      const net = parseIpv4(addr ?? '');
+      const len = bits === undefined ? 32 : Number(bits);
+      if (net < 0 || !Number.isInteger(len) || len < 0 || len > 32) continue; // IPv6, or not a prefix
+      const uplink = this.points.find((p) => p.role === 'uplink' && p.point.ifname === r.dev)?.index ?? -1;
+      this.routes.push({ net: mask(net, len), len, uplink });
+    }
+    this.routes.sort((a, b) => b.len - a.len);
+  }
+
+  /**
+   * The uplink point the host routes an IPv4 destination out of, by the longest prefix
+   * of its main table (as an uplink point recorded it) matching; -1 when the route leaves
+   * by another interface, or none matches, or no table was recorded.
+   */
+  uplinkFor(ip: number): number {
+    if (ip < 0) return -1;
+    for (const r of this.routes) if (mask(ip, r.len) === r.net) return r.uplink;
+    return -1;
   }
 
   point(index: number): PointInfo {
@@ -91,6 +114,11 @@ export class TopologyIndex {
 /** A topology of plain files: one point per input, role 'file', ties kept in input order. */
 export function fileTopology(labels: readonly string[]): Topology {
   return { points: labels.map((label) => ({ label, description: label, role: 'file' as const, ifname: label })) };
+}
+
+/** The first `len` bits of an IPv4 address (unsigned 32-bit). */
+function mask(ip: number, len: number): number {
+  return len === 0 ? 0 : (ip - (ip % 2 ** (32 - len))) >>> 0;
 }
 
 /** `198.18.0.2` or `198.18.0.2/24` as an unsigned 32-bit integer; -1 for anything else (IPv6). */

@@ -43,6 +43,13 @@ export interface CapturePoint {
    * it carries: across a routing step (another bridge), the MAC is the router's.
    */
   addresses?: string[];
+  /**
+   * For uplink: the host's main routing table when the trace began, as `ip route` lists it
+   * (`default` or a CIDR prefix, and the interface it leaves by). A packet the host routes
+   * from a traced bridge is expected at the uplink when the longest prefix matching its
+   * destination leaves by the uplink's interface. Policy rules (`ip rule`) are not followed.
+   */
+  hostRoutes?: HostRoute[];
   /** For a host-veth that is a bridge port: the label of the bridge point. */
   bridge?: string;
   /** For namespace-end: the label of its host-veth peer point, and vice versa. */
@@ -53,6 +60,12 @@ export interface CapturePoint {
   snaplen?: number;
   /** LINKTYPE_ of the frames captured here. */
   linkType?: number;
+}
+
+/** One route of the host's main table: its destination (`default`, `198.19.0.0/16`, `198.19.0.9`) and the interface it leaves by. */
+export interface HostRoute {
+  dst: string;
+  dev: string;
 }
 
 export interface Topology {

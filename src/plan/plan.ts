@@ -1,6 +1,6 @@
 import { VethcapError } from '../errors.js';
 import { LINKTYPE } from '../model/record.js';
-import type { CapturePoint } from '../model/topology.js';
+import type { CapturePoint, HostRoute } from '../model/topology.js';
 import type { ResolvedTarget } from '../resolve/types.js';
 
 /** A capture point and where to run its tcpdump. */
@@ -20,6 +20,8 @@ export interface PlanOptions {
   skip?: string[];
   /** Extra host interfaces to capture on (`host:IFNAME` points of role uplink). */
   extraHost?: string[];
+  /** The host's main routing table, kept on the extra host points (`hostRoutes`) so that the uplink is expected where the host routes to it. */
+  hostRoutes?: HostRoute[];
   filter?: string;
   snaplen?: number;
 }
@@ -95,6 +97,7 @@ export function planPoints(targets: readonly ResolvedTarget[], options: PlanOpti
     description: `host interface ${ifname}`,
     role: 'uplink',
     ifname,
+    ...(options.hostRoutes ? { hostRoutes: options.hostRoutes.map((r) => ({ ...r })) } : {}),
   }));
   // Path order for a frame leaving the first target: its ends, the bridge, then the others.
   const ordered: PlannedPoint[] = [];

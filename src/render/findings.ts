@@ -9,7 +9,7 @@ import type { MissingCopy, PathFinding } from '../model/findings.js';
 export function findingText(f: PathFinding): string {
   switch (f.code) {
     case 'PATH_LOST':
-      return `lost between ${f.after} and ${f.before}${f.where === 'host-routing' ? " (in the host's routing step between the bridges)" : ''}`;
+      return `lost between ${f.after} and ${f.before}${f.where === 'host-routing' ? " (in the host's routing step)" : ''}`;
     case 'NOT_CAPTURED':
       return `not captured at ${missingText(f)}`;
     case 'UNDETERMINED':

@@ -253,6 +253,7 @@ function pointKeys(p: CapturePoint): CapturePoint {
     ...(p.owner !== undefined ? { owner: p.owner } : {}),
     ...(p.endpointMac !== undefined ? { endpointMac: p.endpointMac } : {}),
     ...(p.addresses !== undefined ? { addresses: p.addresses } : {}),
+    ...(p.hostRoutes !== undefined ? { hostRoutes: p.hostRoutes } : {}),
     ...(p.peer !== undefined ? { peer: p.peer } : {}),
     ...(p.bridge !== undefined ? { bridge: p.bridge } : {}),
     ...(p.filter !== undefined ? { filter: p.filter } : {}),

@@ -12,7 +12,7 @@ import {
   type SessionStopReason,
   type SessionWindow,
 } from '../model/manifest.js';
-import type { CapturePoint, PointRole } from '../model/topology.js';
+import type { CapturePoint, HostRoute, PointRole } from '../model/topology.js';
 
 const ROLES: readonly PointRole[] = ['namespace-end', 'host-veth', 'bridge', 'uplink', 'file'];
 const OPTIONAL_TEXT = ['owner', 'endpointMac', 'bridge', 'peer', 'filter'] as const;
@@ -93,6 +93,7 @@ function parsePoints<P>(raw: unknown[], where: string, finish: (p: Record<string
       if (p[key] !== undefined && typeof p[key] !== 'string') throw bad(where, `${label}: "${key}" is not text`);
     }
     if (p.addresses !== undefined && (!Array.isArray(p.addresses) || !p.addresses.every((a) => typeof a === 'string'))) throw bad(where, `${label}: "addresses" is not a list of text`);
+    if (p.hostRoutes !== undefined && (!Array.isArray(p.hostRoutes) || !p.hostRoutes.every(isHostRoute))) throw bad(where, `${label}: "hostRoutes" is not a list of {"dst", "dev"} (text)`);
     if (p.snaplen !== undefined && !isCount(p.snaplen, 1)) throw bad(where, `${label}: "snaplen" is not a whole number above 0`);
     if (p.linkType !== undefined && !isCount(p.linkType, 0)) throw bad(where, `${label}: "linkType" is not a whole number`);
     return finish(p, label);
@@ -106,6 +107,12 @@ function parsePoints<P>(raw: unknown[], where: string, finish: (p: Record<string
   return points;
 }
 
+function isHostRoute(r: unknown): r is HostRoute {
+  if (typeof r !== 'object' || r === null) return false;
+  const { dst, dev } = r as Record<string, unknown>;
+  return typeof dst === 'string' && typeof dev === 'string';
+}
+
 /** A checked point's CapturePoint keys (parsePoints checked their types). */
 function parsePointKeys(p: Record<string, unknown>): CapturePoint {
   const point: CapturePoint = {
@@ -116,6 +123,7 @@ function parsePointKeys(p: Record<string, unknown>): CapturePoint {
   };
   for (const key of OPTIONAL_TEXT) if (typeof p[key] === 'string') point[key] = p[key];
   if (Array.isArray(p.addresses)) point.addresses = p.addresses as string[];
+  if (Array.isArray(p.hostRoutes)) point.hostRoutes = (p.hostRoutes as HostRoute[]).map((r) => ({ dst: r.dst, dev: r.dev }));
   if (typeof p.snaplen === 'number') point.snaplen = p.snaplen;
   if (typeof p.linkType === 'number') point.linkType = p.linkType;
   return point;

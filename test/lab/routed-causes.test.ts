@@ -5,9 +5,14 @@
  * router: 'namespace') and vethcap runs inside it (`ip netns exec`), so that turning off
  * ip_forward, changing rp_filter or removing a route never touches this host's.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectReplayEqual } from '../helpers/replay.js';
 import { privileged } from '../helpers/env.js';
 import { runCli } from '../helpers/cli.js';
+import { hopLabels, parseNdjson } from '../helpers/paths.js';
 import { createRoutedLab, type RoutedLab } from '../../src/lab/routed-lab.js';
 import { run } from '../../src/exec/run.js';
 
@@ -121,5 +126,57 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'nft', 'sysctl'])
       await run('ip', ['neigh', 'flush', 'dev', b1], onRouter());
     }
     expect((await verify()).exitCode).toBe(0);
+  });
+});
+
+describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'nft']))('trace --uplink: a packet the host routes out of its uplink is expected there', () => {
+  let lab: RoutedLab | undefined;
+  beforeAll(async () => {
+    lab = await createRoutedLab({ prefix: 'vu', router: 'namespace', uplink: true });
+  });
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+  const l = (): RoutedLab => {
+    if (!lab?.router || !lab.uplink) throw new Error('routed lab not built (beforeAll failed?)');
+    return lab;
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'vethcap-uplink-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const trace = async (save?: string) => {
+    const args = ['trace', `box=netns:${l().host('box').netns}`, '--uplink', l().uplink!.ifname, '--filter', 'icmp', '--json', ...(save ? ['--save', save] : []), '--', 'ping', '-c', '2', '-i', '0.2', '-W', '1', l().uplink!.outside.ip];
+    const r = await runCli(args, { netns: l().router!.netns });
+    expect(r.exitCode, r.stderr).toBe(0);
+    return { ...parseNdjson(r.stdout), stdout: r.stdout };
+  };
+  const veth = () => `host:${l().host('box').hostIf}`;
+  const uplink = () => `host:${l().uplink!.ifname}`;
+
+  it('complete through the uplink while the router forwards, requests and replies', async () => {
+    const { paths } = await trace();
+    expect(paths).toHaveLength(4);
+    for (const p of paths) expect(p.verdict, JSON.stringify(p)).toBe('complete');
+    const request = paths.find((p) => p.summary.includes('request'))!;
+    expect(hopLabels(request)).toEqual(['box:eth0', veth(), uplink()]);
+    expect(request.ttl.map((t) => [t.from, t.to])).toEqual([[64, 63]]);
+  });
+
+  it('with a forward drop to the uplink: the requests lost in the host routing step, not complete', async () => {
+    const onRouter = { netns: l().router!.netnsPath };
+    await run('nft', [`add table inet vu_up; add chain inet vu_up vuforward { type filter hook forward priority 0 ; } ; add rule inet vu_up vuforward oifname "${l().uplink!.ifname}" counter drop`], onRouter);
+    try {
+      const saved = join(dir, 'dropped');
+      const { paths, summary, stdout } = await trace(saved);
+      expect(paths).toHaveLength(2);
+      for (const p of paths) {
+        expect(p.verdict, JSON.stringify(p)).toBe('lost');
+        expect(p.lost).toEqual({ after: veth(), before: uplink(), where: 'host-routing' });
+      }
+      expect(summary.complete).toBe(0);
+      // The session keeps the host's routes: a replay expects the uplink too.
+      expect(await expectReplayEqual(stdout, saved)).toBe(2);
+    } finally {
+      await run('nft', ['delete', 'table', 'inet', 'vu_up'], onRouter);
+    }
   });
 });

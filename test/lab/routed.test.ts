@@ -67,7 +67,7 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'nft', 'iptables'
       expect(await expectReplayEqual(r.stdout, saved)).toBe(2);
       // In words: the loss and where it is.
       const text = await runCli(['merge', saved]);
-      expect(text.stdout).toContain(`lost between ${veth('box')} and ${veth('web')} (in the host's routing step between the bridges)`);
+      expect(text.stdout).toContain(`lost between ${veth('box')} and ${veth('web')} (in the host's routing step)`);
     } finally {
       await run('nft', ['delete', 'table', 'inet', table]);
     }

@@ -82,3 +82,66 @@ describe('a path routed by the host between two bridges', () => {
     expect(paths[0]!.expected).toEqual(['box:eth0', 'host:vethA']);
   });
 });
+
+describe('a path the host routes out of its uplink (--uplink)', () => {
+  // twoBridges plus 6 host:up0, the uplink, with the host's main table as the trace recorded it.
+  const hostRoutes = [
+    { dst: 'default', dev: 'up0' },
+    { dst: '198.18.0.0/24', dev: 'br0' },
+    { dst: '198.18.1.0/24', dev: 'br1' },
+    { dst: '198.19.255.0/24', dev: '' }, // an unreachable route: leaves by no interface
+    { dst: '198.19.255.7', dev: 'up0' }, // a host route inside it: the longest prefix wins
+    { dst: 'fd00::/8', dev: 'up0' }, // IPv6 is not matched (no IPv4 prefix)
+  ];
+  const topology = () => {
+    const t = twoBridges();
+    t.points.push({ label: 'host:up0', description: 'uplink', role: 'uplink', ifname: 'up0', hostRoutes });
+    return t;
+  };
+  const out = (dst: string, points: number[]): PacketPath => {
+    const frame = icmpFrame({ src: ROUTED.box, dst, ipId: 77, id: 9, seq: 1, srcMac: ROUTED.boxMac, dstMac: ROUTED.gw0Mac, ttl: 64 });
+    const routedFrame = icmpFrame({ src: ROUTED.box, dst, ipId: 77, id: 9, seq: 1, srcMac: '02:42:5e:7a:99:01', dstMac: '02:42:5e:7a:99:02', ttl: 63 });
+    const paths: PacketPath[] = [];
+    const s = new CorrelationSession(topology(), (p) => paths.push(p), { windowNs: 1_000_000_000 });
+    for (const [i, p] of points.entries()) s.push(p, rec(p, 1e6 + i * 3_000, p === 6 ? routedFrame : frame));
+    s.finish();
+    expect(paths).toHaveLength(1);
+    return paths[0]!;
+  };
+
+  it('is complete when the uplink sent it, the uplink expected after the source veth', () => {
+    const p = out('198.18.255.9', [0, 1, 2, 6]);
+    expect(p.expected).toEqual(['box:eth0', 'host:vethA', 'host:up0']);
+    expect(p.verdict).toBe('complete');
+    expect(p.ttl).toEqual([{ after: 'host:br0', before: 'host:up0', from: 64, to: 63 }]);
+  });
+
+  it('is lost in the host routing step, not complete, when it stops at the source bridge', () => {
+    const p = out('198.18.255.9', [0, 1, 2]);
+    expect(p.verdict).toBe('lost');
+    expect(p.lost).toEqual({ after: 'host:vethA', before: 'host:up0', where: 'host-routing' });
+  });
+
+  it('follows the longest prefix: a host route to the uplink inside an unreachable one; the unreachable rest is not expected there', () => {
+    expect(out('198.19.255.7', [0, 1, 2]).lost).toEqual({ after: 'host:vethA', before: 'host:up0', where: 'host-routing' });
+    const unreachable = out('198.19.255.8', [0, 1, 2]);
+    expect(unreachable.expected).toEqual(['box:eth0', 'host:vethA']);
+    expect(unreachable.verdict).toBe('complete');
+  });
+
+  it('a traced target on another bridge is still expected there, not at the uplink', () => {
+    const p = out(ROUTED.web, [0, 1, 2]);
+    expect(p.expected).toEqual(['box:eth0', 'host:vethA', 'host:vethB', 'web:eth0']);
+  });
+
+  it('without a recorded table nothing is expected at the uplink', () => {
+    const t = twoBridges();
+    t.points.push({ label: 'host:up0', description: 'uplink', role: 'uplink', ifname: 'up0' });
+    const paths: PacketPath[] = [];
+    const s = new CorrelationSession(t, (p) => paths.push(p), { windowNs: 1_000_000_000 });
+    const frame = icmpFrame({ src: ROUTED.box, dst: '198.18.255.9', ipId: 77, id: 9, seq: 1, srcMac: ROUTED.boxMac, dstMac: ROUTED.gw0Mac, ttl: 64 });
+    for (const p of [0, 1, 2]) s.push(p, rec(p, 1e6 + p * 3_000, frame));
+    s.finish();
+    expect(paths[0]!.expected).toEqual(['box:eth0', 'host:vethA']);
+  });
+});
