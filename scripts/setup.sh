@@ -15,9 +15,10 @@ want_docker=0
 # iputils-ping: demo traffic; iptables/nftables: lab rules and verify's hints;
 # tshark (wireshark-common: capinfos, mergecap): checking the files we write, and the
 # merge benchmark's peer; netsniff-ng (trafgen), iperf3: load for benchmarks;
-# docker.io + busybox-static: the end-to-end tests' engine and image.
+# docker.io + busybox-static: the end-to-end tests' engine and image; chromium: the
+# browser the HTML report's tests open it in (puppeteer-core drives it, never a download).
 packages=(tcpdump iproute2 util-linux iputils-ping iptables nftables procps tshark wireshark-common netsniff-ng iperf3)
-[ "$want_docker" = 1 ] && packages+=(docker.io busybox-static tar)
+[ "$want_docker" = 1 ] && packages+=(docker.io busybox-static tar chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,7 @@ import { createLab } from '../lab/lab.js';
 import { trace } from '../trace/trace.js';
 import { renderSummaryText } from '../render/run-summary.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
+import { finishReport, HTML_OPTION, openReport } from './html-report.js';
 import { parsedOnly } from './context.js';
 import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
@@ -18,9 +19,11 @@ export const demoCommand: CommandModule = (cli, ctx) =>
       y
         .option('count', { alias: 'c', type: 'number', default: 3, describe: 'Pings from box to web (1-100).' })
         .option('write', { alias: 'w', type: 'string', default: 'vethcap-demo.pcapng', describe: 'Where to write the merged pcapng.' })
+        .option('html', HTML_OPTION)
         .option('color', { type: 'boolean', describe: 'Colour the timeline (default: on a terminal).' })
         .example('sudo $0 demo', 'build, trace three pings, write vethcap-demo.pcapng, clean up')
-        .example('sudo $0 demo -c 10 -w /tmp/demo.pcapng', 'ten pings, pcapng elsewhere'),
+        .example('sudo $0 demo -c 10 -w /tmp/demo.pcapng', 'ten pings, pcapng elsewhere')
+        .example('sudo $0 demo --html demo.html', 'also a report to open in a browser'),
     async (argv) => {
       // Usage first: a wrong flag is said before what the machine lacks.
       if (!(Number.isInteger(argv.count) && argv.count >= 1 && argv.count <= 100)) throw new VethcapError('USAGE', '--count takes a whole number of pings from 1 to 100.');
@@ -35,8 +38,13 @@ export const demoCommand: CommandModule = (cli, ctx) =>
           throw new VethcapError('IO', `cannot write ${argv.write}: ${ioReason(error, 'no such directory')}.`, { cause: error });
         });
       }
+      const htmlReport = await openReport(argv.html);
+      const startedAt = new Date();
       const interrupt = catchInterrupts();
-      const lab = await createLab({ hosts: ['box', 'web'] });
+      const lab = await createLab({ hosts: ['box', 'web'] }).catch(async (error: unknown) => {
+        await htmlReport?.abandon();
+        throw error;
+      });
       try {
         const box = lab.host('box');
         const web = lab.host('web');
@@ -48,8 +56,17 @@ export const demoCommand: CommandModule = (cli, ctx) =>
           targets: [`box=netns:${box.netns}`, `web=netns:${web.netns}`],
           filter: 'icmp',
           command: ['ping', '-c', String(count), '-i', '0.2', '-W', '1', web.ip],
-          output: { format: 'timeline', color: argv.color ?? (Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined), timeZone: 'local', pcapng: argv.write },
+          output: { format: 'timeline', color: argv.color ?? (Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined), timeZone: 'local', pcapng: argv.write, ...(htmlReport ? { report: true } : {}) },
           signal: interrupt.signal,
+        }).catch(async (error: unknown) => {
+          await htmlReport?.abandon();
+          throw error;
+        });
+        await finishReport(htmlReport, result.report, {
+          kind: 'demo',
+          startedAt,
+          summary: result.summary,
+          captures: result.stats.map((s) => (s ? { captured: s.captured, droppedByKernel: s.droppedByKernel } : null)),
         });
         process.stdout.write(`\n${renderSummaryText(result.summary)}`);
         process.stdout.write(`\nWrote ${result.packetsWritten} packets to ${argv.write}: open it in Wireshark (one interface per point; frame.packet_id == 1 shows every copy of packet #1).\n`);

@@ -9,6 +9,7 @@ import { renderStatusLine } from '../render/status-line.js';
 import { renderSummaryText } from '../render/run-summary.js';
 import { run } from '../exec/run.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
+import { finishReport, HTML_OPTION, openReport } from './html-report.js';
 import { EXIT } from './exit-codes.js';
 import { parsedOnly } from './context.js';
 import { outputFormat, useColor, withOutputOptions, type OutputArgs } from './output-options.js';
@@ -30,6 +31,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           .option('interface', { alias: 'i', type: 'string', array: true, describe: 'Only these interfaces of the targets (names inside the namespace).' })
           .option('skip', { type: 'string', array: true, describe: 'Leave out a capture point by its label, e.g. --skip host:docker0.' })
           .option('add-host', { type: 'string', array: true, describe: 'Also capture on this host interface (label host:IFNAME).' })
+          .option('html', HTML_OPTION)
           .option('uplink', { type: 'string', describe: 'Also capture on the host\'s uplink: IFACE, or empty for the interface of the default route. A packet the host routes out of it (by its main table when the trace begins) is expected there: one that stops before is lost in the host\'s routing step.' })
           .option('drain', { type: 'number', describe: 'Milliseconds after the command given after -- exits that still count as the trace (default 200): packets that begin by then get a verdict (a late reply, a TCP close).' })
           .option('save', { type: 'string', describe: 'Also save the session in this new folder: one pcap per point as tcpdump handed it over, and a manifest.json with the topology, the window and each point\'s drops. `vethcap merge DIR` replays it to the same verdicts; attach it to a bug report.' })
@@ -55,6 +57,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
         skip?: string[];
         'add-host'?: string[];
         uplink?: string;
+        html?: string;
         drain?: number;
         immediate: boolean;
         save?: string;
@@ -68,6 +71,8 @@ export const traceCommand: CommandModule = (cli, ctx) =>
       if (parsedOnly(ctx, 'trace', { ...args })) return;
       const extraHost = [...(args['add-host'] ?? [])];
       if (args.uplink !== undefined) extraHost.push(args.uplink !== '' ? args.uplink : await defaultRouteInterface());
+      const htmlReport = await openReport(args.html);
+      const startedAt = new Date();
       const interrupt = catchInterrupts();
       const status = Boolean(process.stderr.isTTY) && !args.json && args.write !== '-' ? statusLine() : undefined;
       let result: TraceResult;
@@ -80,6 +85,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
             timeZone: args.utc ? 'utc' : 'local',
             comments: args.comments,
             ...(args.write ? { pcapng: args.write } : {}),
+            ...(htmlReport ? { report: true } : {}),
           },
           ...(args.filter !== undefined ? { filter: args.filter } : {}),
           ...(args.count !== undefined ? { count: args.count } : {}),
@@ -116,9 +122,18 @@ export const traceCommand: CommandModule = (cli, ctx) =>
             if (!args.json && args.write !== '-') process.stderr.write(`vethcap: ${points.length} points armed in ${Math.round(timing.startMs)} ms (look-up ${Math.round(timing.lookupMs)} ms): ${points.map((p) => p.label).join(', ')}\n`);
           },
         });
+      } catch (error) {
+        await htmlReport?.abandon();
+        throw error;
       } finally {
         interrupt.dispose();
       }
+      await finishReport(htmlReport, result.report, {
+        kind: 'trace',
+        startedAt,
+        summary: result.summary,
+        captures: result.stats.map((s) => (s ? { captured: s.captured, droppedByKernel: s.droppedByKernel } : null)),
+      });
       // A point whose namespace went away: its container or process stopped (exit 3), else its tcpdump failed (exit 6).
       const endedEarly = result.endedEarly.map((e) => {
         const point = result.points.find((p) => p.label === e.label);

@@ -3,6 +3,7 @@ import { VethcapError } from '../errors.js';
 import { verify, type VerifyResult } from '../verify/verify.js';
 import type { ProbeKind } from '../verify/verdict.js';
 import { renderVerdictText } from '../verify/verdict-text.js';
+import { finishReport, HTML_OPTION, openReport } from './html-report.js';
 import { verifyJson } from '../verify/verify-json.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { EXIT } from './exit-codes.js';
@@ -23,6 +24,7 @@ interface VerifyArgs {
   filter?: string;
   'buffer-size'?: number;
   json: boolean;
+  html?: string;
 }
 
 export const verifyCommand: CommandModule = (cli, ctx) =>
@@ -44,6 +46,7 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
         .option('filter', { alias: 'f', type: 'string', describe: 'Passive mode: only packets that also match this pcap filter.' })
         .option('buffer-size', { alias: 'B', type: 'number', describe: 'Kernel capture buffer per point in KiB (tcpdump -B; default 8192). Raise it if verify says UNDETERMINED (exit 8).' })
         .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object (ok, verdict, probes, hops, lost, undetermined, hints and their findings; docs/json.md).' })
+        .option('html', HTML_OPTION)
         .check((argv) => {
           if (!(Number(argv.count) > 0 && Number.isInteger(Number(argv.count)))) throw new VethcapError('USAGE', '--count takes a whole number of probes above 0.');
           if (argv.size !== undefined && !(Number(argv.size) >= 0 && Number.isInteger(Number(argv.size)) && Number(argv.size) <= 65507)) throw new VethcapError('USAGE', '--size takes a number of bytes from 0 to 65507.');
@@ -66,6 +69,8 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
     async (argv) => {
       const args = argv as unknown as VerifyArgs;
       if (parsedOnly(ctx, 'verify', { ...args })) return;
+      const htmlReport = await openReport(args.html);
+      const startedAt = new Date();
       const interrupt = catchInterrupts();
       let result: VerifyResult;
       try {
@@ -83,11 +88,13 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
           ...(args.filter !== undefined ? { filter: args.filter } : {}),
           ...(args['buffer-size'] !== undefined ? { bufferSizeKiB: args['buffer-size'] } : {}),
           signal: interrupt.signal,
+          ...(htmlReport ? { report: true } : {}),
           onArmed: (points) => {
             if (!args.json) process.stderr.write(`vethcap: ${points.length} points armed: ${points.map((p) => p.label).join(', ')}\n`);
           },
         });
       } catch (error) {
+        await htmlReport?.abandon();
         const sig = interrupt.signalName();
         if (sig && error instanceof VethcapError && error.code === 'INTERRUPTED') {
           // Reported as main() reports errors, with the signal's exit code (130 or 143).
@@ -102,6 +109,14 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
         interrupt.dispose();
       }
       const { verdict, hints, notes } = result;
+      await finishReport(htmlReport, result.trace.report, {
+        kind: 'verify',
+        startedAt,
+        summary: result.trace.summary,
+        captures: result.trace.stats.map((s) => (s ? { captured: s.captured, droppedByKernel: s.droppedByKernel } : null)),
+        portStates: result.portStates,
+        verify: { ok: verdict.ok, line: verdict.line, hints: result.findings.map((f, i) => ({ code: f.code, text: hints[i] ?? '' })) },
+      });
       if (args.json) {
         process.stdout.write(JSON.stringify(verifyJson({ ...result, stats: result.trace.stats })) + '\n');
       } else {

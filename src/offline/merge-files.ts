@@ -7,6 +7,7 @@ import { VethcapError } from '../errors.js';
 import { planFileSources, type CaptureReader, type FileInput, type FileSources } from '../sources/file-sources.js';
 import { FileSource, pumpFiles } from '../sources/file-source.js';
 import { Pipeline } from '../pipeline/runner.js';
+import type { ReportCollector } from '../report/collector.js';
 import type { PathOutputOptions } from '../sinks/path-output.js';
 import { renderSummaryText, type RunSummary } from '../render/run-summary.js';
 
@@ -32,6 +33,10 @@ export interface MergeResult {
   notes: string[];
   /** The reader of stdout went away (`| head`); reading stopped early unless a file was being written. */
   readerGone: boolean;
+  /** The HTML report's data (options.report). */
+  report?: ReportCollector;
+  /** Per point: what its capture wrote and the kernel dropped, as a saved session says; null for plain files. */
+  captures: Array<{ captured: number; droppedByKernel: number } | null>;
 }
 
 /** Thrown through the pre-pass's pump once it has seen enough. */
@@ -119,5 +124,9 @@ export async function mergeFiles(inputs: readonly FileInput[], options: MergeOpt
   }
   if (source.result.untimed > 0) notes.push(`${source.result.untimed} packets from Simple Packet Blocks carry no timestamp and were left out.`);
   if (options.pcapng && options.pcapng !== '-') notes.push(`wrote ${run.packetsWritten} packets to ${options.pcapng}.`);
-  return { summary, packets: source.result.packets, notes, readerGone: run.readerGone };
+  const captures = sources.points.map((_, i) => {
+    const st = sources.session ? sources.stats[i] : undefined;
+    return st?.received != null && st.dropped != null ? { captured: Number(st.received), droppedByKernel: Number(st.dropped) } : null;
+  });
+  return { summary, packets: source.result.packets, notes, readerGone: run.readerGone, captures, ...(run.report ? { report: run.report } : {}) };
 }

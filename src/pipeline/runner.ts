@@ -5,6 +5,7 @@ import type { PacketPath } from '../correlate/path.js';
 import { TopologyIndex } from '../correlate/topology-index.js';
 import type { CaptureRecord } from '../model/record.js';
 import type { RunSummary } from '../render/run-summary.js';
+import type { ReportCollector } from '../report/collector.js';
 import { PathOutput, type PathOutputOptions } from '../sinks/path-output.js';
 import type { PacketSource, PointStatus, SourceEvents, SourceWindow } from './source.js';
 import type { StopReason, StopTrigger } from './stop.js';
@@ -74,6 +75,8 @@ export interface RunResult {
   skippedBytes: number;
   /** The reader of stdout went away (`| head`). */
   readerGone: boolean;
+  /** The HTML report's data, when the output asked for it. */
+  report?: ReportCollector;
 }
 
 const TICK_MS = 100;
@@ -333,6 +336,7 @@ export class Pipeline {
       drainedMs,
       skippedBytes: this.skippedBytes,
       readerGone: this.out.readerGone,
+      ...(this.out.report ? { report: this.out.report } : {}),
     };
   }
 

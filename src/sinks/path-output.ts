@@ -10,6 +10,7 @@ import { renderPathJson } from '../render/ndjson.js';
 import { SummaryCollector, type RunSummary } from '../render/run-summary.js';
 import type { TimeZone } from '../render/format.js';
 import { OrderedPcapngWriter } from './ordered-pcapng.js';
+import { ReportCollector } from '../report/collector.js';
 
 export interface PathOutputOptions {
   /** What goes to stdout per path: the timeline, NDJSON, or nothing (-q). */
@@ -20,6 +21,8 @@ export interface PathOutputOptions {
   pcapng?: string;
   /** Hop annotations as pcapng packet comments (default true). */
   comments?: boolean;
+  /** Gather what an HTML report shows (`--html`): `report` then collects every path. */
+  report?: boolean;
 }
 
 const TEXT_FLUSH_BYTES = 64 * 1024;
@@ -35,6 +38,8 @@ const PCAP_OVERFULL_BYTES = 32 * 1024 * 1024;
  */
 export class PathOutput {
   readonly summary: SummaryCollector;
+  /** The HTML report's data, when asked for (`report`). */
+  readonly report: ReportCollector | undefined;
   private readonly timeline: TimelineRenderer | undefined;
   private text = '';
   private readonly pcap: OrderedPcapngWriter | undefined;
@@ -51,6 +56,7 @@ export class PathOutput {
   ) {
     const index = new TopologyIndex(topology);
     this.summary = new SummaryCollector(index);
+    this.report = options.report ? new ReportCollector(topology) : undefined;
     this.timeline = options.format === 'timeline' ? new TimelineRenderer(index, { color: options.color ?? false, timeZone: options.timeZone ?? 'local' }) : undefined;
     this.pcap = options.pcapng ? new OrderedPcapngWriter({ points: topology.points, os: defaultOsName(), comments: options.comments ?? true }) : undefined;
     this.stdoutSink = writableSink(stdout, 'standard output');
@@ -83,6 +89,7 @@ export class PathOutput {
 
   readonly onPath = (path: PacketPath): void => {
     this.summary.add(path);
+    this.report?.add(path);
     if (this.pcapOnStdout && this.stdoutGone) return;
     this.pcap?.add(path);
     // A path that began after the stop: in the pcapng (marked) and the summary's count only.

@@ -42,6 +42,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** Called once every point is armed. */
   onArmed?: (points: readonly PlannedPoint[]) => void;
+  /** Gather the HTML report's data (`--html`): `trace.report` then holds it. */
+  report?: boolean;
 }
 
 export interface VerifyResult {
@@ -58,6 +60,8 @@ export interface VerifyResult {
   trace: TraceResult;
   /** Notes about the check itself (e.g. the destination is only an address). */
   notes: string[];
+  /** The bridge's port states after the run, by port name. */
+  portStates: Record<string, string>;
 }
 
 function ipv4Of(iface: ResolvedInterface): string | null {
@@ -208,7 +212,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       resolved,
       ...planOptions,
       ...(down.length > 0 ? { skip: down } : {}),
-      output: { format: 'none' },
+      output: { format: 'none', ...(options.report ? { report: true } : {}) },
       windowNs: 200_000_000,
       ...(options.bufferSizeKiB !== undefined ? { bufferSizeKiB: options.bufferSizeKiB } : {}),
       ...(passive ? { durationS: options.durationS ?? 10 } : {}),
@@ -241,7 +245,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const facts = refineCauses(builder.result(drops, received), before, after, hintContext);
   const findings = explain(before, after, hintContext, facts);
   const verdict = describeVerdict(facts, expectation);
-  return { verdict, findings, hints: findings.map(hintText), expectation, points: result.points, probeOutput, probeExitCode, trace: result, notes };
+  return { verdict, findings, hints: findings.map(hintText), expectation, points: result.points, probeOutput, probeExitCode, trace: result, notes, portStates: after.ports };
 }
 
 async function runProbe(netns: string, spec: ProbeSpec): Promise<{ output: string; exitCode: number | null }> {
