@@ -22,6 +22,8 @@ const BENCHMARKS = [
   ['bench/codec.js'],
   ['bench/correlate.ts', '1000000', '100'],
   ['bench/merge.js'],
+  // The HTML report at 100,000 paths: size, cost, chromium's opening time (needs /usr/bin/chromium).
+  ['bench/report.js'],
   // Needs root, tcpdump, trafgen (netsniff-ng): builds a lab of namespaces and removes it.
   // With --docker (when an engine answers and the Docker tests' image is there): the same on two containers.
   ['bench/trace.js', ...(dockerReady() ? ['--docker'] : [])],
