@@ -5,7 +5,7 @@ import type { RunSummary } from '../render/run-summary.js';
 import type { ReportCopy, ReportData, ReportHop, ReportPath, ReportPoint, ReportVerify } from './report-data.js';
 
 /** Paths that are not complete (lost, not captured, undetermined, after the stop), kept in full up to this many. */
-export const MAX_OTHER_PATHS = 50_000;
+export const MAX_OTHER_PATHS = 20_000;
 /** Complete paths kept: the first ones, then a uniform sample of the rest. */
 export const MAX_COMPLETE_PATHS = 2_000;
 const BINS = 40;

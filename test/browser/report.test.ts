@@ -121,6 +121,24 @@ describe.runIf(hasChromium())('the HTML report in chromium', () => {
 
   describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'nft']))('on a lab whose bridge drops the requests (nft)', () => {
     const lab = useLab({ hosts: ['box', 'web'] });
+    /** The data a report embeds. */
+    const embedded = (file: string) => JSON.parse(/<script type="application\/json" id="vethcap-data">(.*?)<\/script>/s.exec(readFileSync(file, 'utf8'))![1]!) as { kind: string; counts: { paths: number; complete: number }; verify?: { ok: boolean; line: string } };
+
+    it('demo --html and verify --html write their reports too, verify\'s with its verdict', async () => {
+      const demo = join(dir, 'demo.html');
+      const d = await runCli(['demo', '-c', '1', '-w', join(dir, 'demo.pcapng'), '--html', demo]);
+      expect(d.exitCode, d.stderr).toBe(0);
+      expect(embedded(demo)).toMatchObject({ kind: 'demo', counts: { paths: 2, complete: 2 } });
+      const l = lab();
+      const verify = join(dir, 'verify.html');
+      const v = await runCli(['verify', `netns:${l.host('box').netns}`, '--to', `netns:${l.host('web').netns}`, '-c', '2', '-i', '0.2', '--html', verify]);
+      expect(v.exitCode, v.stderr).toBe(0);
+      expect(embedded(verify)).toMatchObject({ kind: 'verify', verify: { ok: true } });
+      const { page, errors } = await openReport(browser(), verify);
+      expect(errors).toEqual([]);
+      expect(await page.$eval('#verify .verdict', (e) => e.className)).toBe('verdict pass');
+      await page.close();
+    });
 
     it('trace --html: each lost request marked between the two host veths; the points\' kernel drops shown', async () => {
       const l = lab();
