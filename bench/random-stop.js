@@ -79,8 +79,20 @@ export async function stopOnce(lab, mode, rnd, dir) {
   child.stdout.on('error', () => undefined);
   let timer;
   let second;
-  if (mode === 'sigint' || mode === 'sigterm' || mode === 'double') timer = setTimeout(() => child.kill(mode === 'sigterm' ? 'SIGTERM' : 'SIGINT'), atMs);
-  if (mode === 'double') second = setTimeout(() => child.kill('SIGINT'), atMs + 50 + Math.floor(rnd() * 1000));
+  // The stop comes at a random moment of a running trace: counted from the command's first
+  // words (it starts once every point is armed), not from the spawn, which on a loaded
+  // machine may come before vethcap has even started (a stop during start-up is another test's).
+  const signal = mode === 'sigterm' ? 'SIGTERM' : 'SIGINT';
+  const stopAfter = Math.max(0, atMs - 1300);
+  if (mode === 'sigint' || mode === 'sigterm' || mode === 'double') {
+    let armed = false;
+    child.stderr.on('data', () => {
+      if (armed || !stderr.includes('PING')) return;
+      armed = true;
+      timer = setTimeout(() => child.kill(signal), stopAfter);
+      if (mode === 'double') second = setTimeout(() => child.kill('SIGINT'), stopAfter + 50 + Math.floor(rnd() * 1000));
+    });
+  }
   const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const code = await new Promise((resolve) => child.on('close', (c, s) => resolve(c ?? s)));
   clearTimeout(timer);

@@ -4,6 +4,7 @@ import { trace } from '../trace/trace.js';
 import { renderSummaryText } from '../render/run-summary.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { finishReport, HTML_OPTION, openReport } from './html-report.js';
+import { readPortStates } from '../verify/host-snapshot.js';
 import { parsedOnly } from './context.js';
 import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
@@ -67,6 +68,7 @@ export const demoCommand: CommandModule = (cli, ctx) =>
           startedAt,
           summary: result.summary,
           captures: result.stats.map((s) => (s ? { captured: s.captured, droppedByKernel: s.droppedByKernel } : null)),
+          ...(htmlReport ? { portStates: await readPortStates(result.points.filter((p) => p.role === 'bridge').map((p) => p.ifname)) } : {}),
         });
         process.stdout.write(`\n${renderSummaryText(result.summary)}`);
         process.stdout.write(`\nWrote ${result.packetsWritten} packets to ${argv.write}: open it in Wireshark (one interface per point; frame.packet_id == 1 shows every copy of packet #1).\n`);

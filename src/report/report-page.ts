@@ -145,7 +145,7 @@ function topology(main) {
     g.append(t);
     if (p.droppedByKernel) g.append(sv('text', { x: 8, y: 43, class: 'drops' }, fmt(p.droppedByKernel) + ' dropped by the kernel'));
     else if (p.state && p.state !== 'forwarding') g.append(sv('text', { x: 8, y: 43, class: 'drops' }, 'port ' + p.state));
-    g.append(sv('title', {}, p.label + ' (' + p.role + ')' + (p.addresses ? ' ' + p.addresses.join(' ') : '')));
+    g.append(sv('title', {}, p.label + ' (' + p.role + (p.state ? ', port ' + p.state : '') + ')' + (p.addresses ? ' ' + p.addresses.join(' ') : '')));
     svg.append(g);
     return { x, y };
   };
@@ -219,7 +219,7 @@ function topology(main) {
 }
 
 function pointsTable(main) {
-  const rows = D.points.map((p) => el('tr', {}, el('td', { class: 'mono' }, p.label), el('td', {}, p.role), el('td', { class: 'num' }, fmt(p.packets)),
+  const rows = D.points.map((p) => el('tr', {}, el('td', { class: 'mono' }, p.label), el('td', {}, p.role + (p.state ? ' (port ' + p.state + ')' : '')), el('td', { class: 'num' }, fmt(p.packets)),
     el('td', { class: 'num' }, p.captured === null ? '–' : fmt(p.captured)), el('td', { class: 'num' + (p.droppedByKernel ? ' v-lost' : '') }, p.droppedByKernel === null ? '–' : fmt(p.droppedByKernel)),
     el('td', { class: 'num' }, fmt(p.notCaptured))));
   main.append(el('section', {}, el('h2', {}, 'Capture points'), el('table', { id: 'points' },

@@ -42,6 +42,16 @@ async function readNftRuleset(): Promise<{ text: string; warnings: string }> {
   return { text, warnings };
 }
 
+/**
+ * The STP state of every port of these bridges, by port name, for the HTML report's
+ * topology; empty when `bridge` cannot be run.
+ */
+export async function readPortStates(bridges: readonly string[]): Promise<Record<string, string>> {
+  if (bridges.length === 0) return {};
+  const json = await run('bridge', ['-j', 'link', 'show']).catch(() => '[]');
+  return Object.assign({}, ...bridges.map((b) => parseBridgePorts(json, b))) as Record<string, string>;
+}
+
 /** Reads everything the hints look at. Never throws: a reader that fails is listed in `unavailable`. */
 export async function readHostSnapshot(ctx: HintContext): Promise<HostSnapshot> {
   const snap = emptySnapshot();

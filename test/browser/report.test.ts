@@ -166,6 +166,8 @@ describe.runIf(hasChromium())('the HTML report in chromium', () => {
       // Each point's capture statistics (tcpdump's), where a merge of files has none.
       const captured = await page.$$eval('#points tbody tr', (rows) => rows.map((r) => [r.children[3]!.textContent, r.children[4]!.textContent]));
       expect(captured).toHaveLength(5);
+      // The bridge's ports and their state, as `bridge link` read them at the end.
+      expect(await page.$$eval('#points tbody tr', (rows) => rows.map((r) => r.children[1]!.textContent).filter((t) => t!.startsWith('host-veth')))).toEqual(['host-veth (port forwarding)', 'host-veth (port forwarding)']);
       for (const [c, d] of captured) {
         expect(c).toMatch(/^\d+$/);
         expect(d).toBe('0');
