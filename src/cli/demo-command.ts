@@ -3,8 +3,7 @@ import { createLab } from '../lab/lab.js';
 import { trace } from '../trace/trace.js';
 import { renderSummaryText } from '../render/run-summary.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
-import { finishReport, HTML_OPTION, openReport } from './html-report.js';
-import { readPortStates } from '../verify/host-snapshot.js';
+import { finishTraceReport, HTML_OPTION, openReport } from './html-report.js';
 import { parsedOnly } from './context.js';
 import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
@@ -63,13 +62,7 @@ export const demoCommand: CommandModule = (cli, ctx) =>
           await htmlReport?.abandon();
           throw error;
         });
-        await finishReport(htmlReport, result.report, {
-          kind: 'demo',
-          startedAt,
-          summary: result.summary,
-          captures: result.stats.map((s) => (s ? { captured: s.captured, droppedByKernel: s.droppedByKernel } : null)),
-          ...(htmlReport ? { portStates: await readPortStates(result.points.filter((p) => p.role === 'bridge').map((p) => p.ifname)) } : {}),
-        });
+        await finishTraceReport(htmlReport, result, 'demo', startedAt);
         process.stdout.write(`\n${renderSummaryText(result.summary)}`);
         process.stdout.write(`\nWrote ${result.packetsWritten} packets to ${argv.write}: open it in Wireshark (one interface per point; frame.packet_id == 1 shows every copy of packet #1).\n`);
       } finally {

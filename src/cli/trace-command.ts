@@ -9,8 +9,7 @@ import { renderStatusLine } from '../render/status-line.js';
 import { renderSummaryText } from '../render/run-summary.js';
 import { run } from '../exec/run.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
-import { finishReport, HTML_OPTION, openReport } from './html-report.js';
-import { readPortStates } from '../verify/host-snapshot.js';
+import { finishTraceReport, HTML_OPTION, openReport } from './html-report.js';
 import { EXIT } from './exit-codes.js';
 import { parsedOnly } from './context.js';
 import { outputFormat, useColor, withOutputOptions, type OutputArgs } from './output-options.js';
@@ -129,13 +128,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
       } finally {
         interrupt.dispose();
       }
-      await finishReport(htmlReport, result.report, {
-        kind: 'trace',
-        startedAt,
-        summary: result.summary,
-        captures: result.stats.map((s) => (s ? { captured: s.captured, droppedByKernel: s.droppedByKernel } : null)),
-        ...(htmlReport ? { portStates: await readPortStates(result.points.filter((p) => p.role === 'bridge').map((p) => p.ifname)) } : {}),
-      });
+      await finishTraceReport(htmlReport, result, 'trace', startedAt);
       // A point whose namespace went away: its container or process stopped (exit 3), else its tcpdump failed (exit 6).
       const endedEarly = result.endedEarly.map((e) => {
         const point = result.points.find((p) => p.label === e.label);

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerAvailable } from '../helpers/env.js';
 import { DockerScope, docker, ensureTestImage } from '../helpers/docker.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, runCli, untilArmed } from '../helpers/cli.js';
 import { hopLabels, parseNdjson } from '../helpers/paths.js';
 import { expectReplayEqual } from '../helpers/replay.js';
 import type { ResolveResult } from '../../src/resolve/types.js';
@@ -68,14 +68,7 @@ describe.runIf(dockerAvailable())('trace two real containers on docker0', () => 
     const victim = await scope.run('victim');
     // Removed once every point is armed (not after a fixed delay: a loaded machine may take longer to start).
     const child = execa(process.execPath, [BIN, 'trace', victim, '-d', '20', '-q'], { reject: false, stdin: 'ignore' });
-    let said = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stderr!.on('data', (d: Buffer) => {
-        said += d.toString();
-        if (said.includes('points armed')) resolve();
-      });
-      void child.then(() => reject(new Error(`trace ended before arming: ${said}`)));
-    });
+    await untilArmed(child);
     await new Promise((r) => setTimeout(r, 500));
     await docker('rm', '-f', victim);
     const done = await child;

@@ -23,3 +23,15 @@ export async function runCli(args: readonly string[], options: { env?: NodeJS.Pr
   });
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** Resolves once a running `vethcap trace` says on stderr that every point is armed; rejects if it ends first. */
+export function untilArmed(child: { stderr: NodeJS.ReadableStream | null; then: PromiseLike<unknown>['then'] }): Promise<void> {
+  let said = '';
+  return new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      said += d.toString();
+      if (said.includes('points armed')) resolve();
+    });
+    void child.then(() => reject(new Error(`trace ended before arming: ${said}`)));
+  });
+}

@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { privileged } from '../helpers/env.js';
 import { useLab } from '../helpers/lab.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, runCli, untilArmed } from '../helpers/cli.js';
 import { hopLabels, parseNdjson } from '../helpers/paths.js';
 import { expectReplayEqual } from '../helpers/replay.js';
 import { run } from '../../src/exec/run.js';
@@ -17,18 +17,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function tsharkFields(file: string, fields: string[]): Promise<string[][]> {
   const { stdout } = await execa('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=\t', ...fields.flatMap((f) => ['-e', f])]);
   return stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
-}
-
-/** Resolves once a running `vethcap trace` says every point is armed. */
-function armedOn(child: ResultPromise): Promise<void> {
-  let stderr = '';
-  return new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('points armed')) resolve();
-    });
-    void child.then(() => reject(new Error(`trace ended before arming: ${stderr}`)));
-  });
 }
 
 async function childrenOf(pid: number): Promise<number[]> {
@@ -133,7 +121,7 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
   it('stops cleanly on SIGINT: exit 130, a complete pcapng, no tcpdump left', async () => {
     const file = join(dir, 'sigint.pcapng');
     const child = execa(process.execPath, [BIN, 'trace', ...targets(), '--filter', 'icmp', '-w', file], { reject: false });
-    await armedOn(child);
+    await untilArmed(child);
     await lab().exec('box', 'ping', ['-c', '2', '-i', '0.2', lab().host('web').ip]);
     await new Promise((r) => setTimeout(r, 500));
     const children = await childrenOf(child.pid!);
@@ -149,7 +137,7 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
 
   it('leaves no tcpdump behind when vethcap itself is killed (SIGKILL), and no spool file', async () => {
     const child = execa(process.execPath, [BIN, 'trace', ...targets(), '--filter', 'icmp', '-q'], { reject: false });
-    await armedOn(child);
+    await untilArmed(child);
     const children = await childrenOf(child.pid!);
     const tcpdumps = children.filter((pid) => /tcpdump/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')));
     expect(tcpdumps).toHaveLength(5);
@@ -167,7 +155,7 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
     const file = join(dir, 'head.pcapng');
     // ping runs far longer than the test: only the closed pipe can end the trace soon.
     const child = execa(process.execPath, [BIN, 'trace', ...targets(), '--filter', 'icmp', '-w', file, '--', 'ping', '-c', '300', '-i', '0.1', lab().host('web').ip], { reject: false, buffer: { stdout: false } });
-    await armedOn(child);
+    await untilArmed(child);
     const children = await childrenOf(child.pid!);
     // Five tcpdumps (and the orphan guard): a check of "none left" over an empty list proves nothing.
     expect(children.length).toBeGreaterThanOrEqual(5);
@@ -213,7 +201,7 @@ describe.runIf(privileged(['ip', 'nsenter', 'tcpdump', 'ping', 'tshark', 'nft'])
       const child = execa(process.execPath, [BIN, 'trace', ...targets(), '--filter', 'icmp', '-q', '-w', file], { reject: false });
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-      await armedOn(child);
+      await untilArmed(child);
       const children = await childrenOf(child.pid!);
       // Five tcpdumps (and the orphan guard): a check of "none left" over an empty list proves nothing.
       expect(children.length).toBeGreaterThanOrEqual(5);
