@@ -3,7 +3,8 @@
 // ES modules took ~110 ms of every start (measured: import of dist/cli/main.js 184 ms,
 // of the bundle 78 ms), and start-up is part of the time to "armed". The library
 // (dist/index.js) stays unbundled. dockerode stays external: it is loaded lazily, only
-// for container targets, and carries native add-ons.
+// for a Docker endpoint vethcap's own engine client does not speak (TLS, ssh://), and
+// carries native add-ons.
 // Run: node scripts/bundle.mjs (npm run build does).
 import { build } from 'rolldown';
 import { dirname, join } from 'node:path';
