@@ -6,11 +6,15 @@
 // for a Docker endpoint vethcap's own engine client does not speak (TLS, ssh://), and
 // carries native add-ons.
 // Run: node scripts/bundle.mjs (npm run build does).
+import { rmSync } from 'node:fs';
 import { build } from 'rolldown';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// The chunks of the last build go: their names carry hashes, so old ones would pile up.
+rmSync(join(root, 'dist/bundle'), { recursive: true, force: true });
 
 await build({
   input: join(root, 'dist/cli/main.js'),
@@ -22,5 +26,6 @@ await build({
     if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT') return;
     handler(level, log);
   },
-  output: { file: join(root, 'dist/vethcap.js'), format: 'esm' },
+  // The entry is dist/vethcap.js; what its commands load lazily (import()) comes in chunks.
+  output: { dir: join(root, 'dist'), entryFileNames: 'vethcap.js', chunkFileNames: 'bundle/[name]-[hash].js', format: 'esm' },
 });

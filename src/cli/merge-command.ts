@@ -1,6 +1,5 @@
 import type { CommandModule } from './context.js';
 import { VethcapError } from '../errors.js';
-import { mergeFiles } from '../offline/merge-files.js';
 import { EXIT } from './exit-codes.js';
 import { parsedOnly } from './context.js';
 import { mergeInputs } from './merge-inputs.js';
@@ -39,6 +38,8 @@ export const mergeCommand: CommandModule = (cli, ctx) =>
         ...(args.write ?? args.o ? { pcapng: (args.write ?? args.o)! } : {}),
       };
       if (parsedOnly(ctx, 'merge', { inputs, ...options })) return;
+      // Loaded here, by this command only: the bundled CLI starts faster for the others (scripts/bundle.mjs).
+      const { mergeFiles } = await import('../offline/merge-files.js');
       const result = await mergeFiles(inputs, options);
       process.stderr.write(result.notes.map((n) => `vethcap: ${n}\n`).join(''));
       if (result.readerGone) ctx.exitCode = EXIT.OUTPUT_CLOSED;
