@@ -10,21 +10,22 @@ import type { Pipeline, RunProgress, RunResult } from '../pipeline/runner.js';
 import { afterDuration, type StopReason } from '../pipeline/stop.js';
 export type { StopReason } from '../pipeline/stop.js';
 import type { PathOutputOptions } from '../sinks/path-output.js';
-import type { SessionCloseInfo } from '../sinks/session-folder.js';
+import type { SessionCloseInfo, SessionFolder } from '../sinks/session-folder.js';
+import { EarlyStart } from './early-start.js';
 import type { PacketPath } from '../correlate/path.js';
 import type { ResolveResult } from '../resolve/types.js';
 import { afterCommand, type CommandTrigger } from './command.js';
 
 /**
- * The capture, the pipeline and the sinks: most of vethcap's code, loaded while the targets
- * are looked up (the look-up mostly waits on Docker and `ip`), not before. Measured in the
- * bundled CLI: compiling and running every module first delayed the look-up by ~40 % of
- * node's start-up.
+ * Most of vethcap's code, loaded only once a trace begins and while its look-up runs (the
+ * look-up mostly waits on Docker and `ip`): the capture, needed to start the tcpdumps, and
+ * the runner and sinks, needed only once they arm.
  */
-function loadEngine() {
-  return Promise.all([import('../capture/live-source.js'), import('../capture/spool.js'), import('../pipeline/runner.js'), import('../sinks/session-folder.js')]).then(
-    ([live, spool, runner, folder]) => ({ LiveSource: live.LiveSource, checkSpoolSpace: spool.checkSpoolSpace, Pipeline: runner.Pipeline, SessionFolder: folder.SessionFolder }),
-  );
+function loadCapture() {
+  return Promise.all([import('../capture/live-source.js'), import('../capture/spool.js')]).then(([live, spool]) => ({ LiveSource: live.LiveSource, checkSpoolSpace: spool.checkSpoolSpace }));
+}
+function loadRunner() {
+  return Promise.all([import('../pipeline/runner.js'), import('../sinks/session-folder.js')]).then(([runner, folder]) => ({ Pipeline: runner.Pipeline, SessionFolder: folder.SessionFolder }));
 }
 
 export interface TraceOptions extends PlanOptions {
@@ -98,9 +99,12 @@ export type TraceProgress = RunProgress;
 export interface ArmTiming {
   /** Checks (tools, privileges), the look-up of the targets (Docker, netlink) and the plan. */
   lookupMs: number;
-  /** After the look-up, before the tcpdumps start: the rest of the code loaded, the spool's space checked, the outputs opened. */
+  /** After the look-up, before the tcpdumps start: the capture's code loaded, the spool's space checked. */
   prepareMs: number;
-  /** From starting the tcpdumps until every one said it is listening: bare tcpdump's own start. */
+  /**
+   * From starting the tcpdumps until every one said it is listening: bare tcpdump's own start.
+   * The runner is loaded and the outputs opened meanwhile.
+   */
   startMs: number;
   /** Since the process started (node's own start-up and module loading included). */
   sinceProcessStartMs: number;
@@ -127,52 +131,62 @@ const COMMAND_GRACE_MS = 200;
 export async function trace(options: TraceOptions): Promise<TraceResult> {
   const started = Date.now();
   const t0 = performance.now();
-  const engine = loadEngine();
-  engine.catch(() => undefined); // awaited below, unless the look-up fails first
+  const capture = loadCapture();
+  const runner = loadRunner();
+  capture.catch(() => undefined); // awaited below, unless the look-up fails first
+  runner.catch(() => undefined);
   const points = options.points ?? (await lookUp(options));
   const tLookedUp = performance.now();
-  const { LiveSource, checkSpoolSpace, Pipeline, SessionFolder } = await engine;
+  const { LiveSource, checkSpoolSpace } = await capture;
   const spaceWarning = await checkSpoolSpace();
   if (spaceWarning) options.onWarning?.(spaceWarning);
   const command = options.command && options.command.length > 0 ? commandTrigger(points, options) : undefined;
-  const source = new LiveSource(points, { ...(options.bufferSizeKiB !== undefined ? { bufferSizeKiB: options.bufferSizeKiB } : {}), immediate: options.immediate ?? false });
+  const live = new LiveSource(points, { ...(options.bufferSizeKiB !== undefined ? { bufferSizeKiB: options.bufferSizeKiB } : {}), immediate: options.immediate ?? false });
+  // The tcpdumps start now; the runner and the outputs are made ready while they arm.
+  const source = new EarlyStart(live);
+  const tStart = performance.now();
+  source.launch(options.signal);
   let timing: ArmTiming = { lookupMs: 0, prepareMs: 0, startMs: 0, sinceProcessStartMs: 0 };
   let armedAfterMs = 0;
   const windowNs = options.windowNs ?? 100_000_000;
-  const folder = options.save !== undefined ? await SessionFolder.create(options.save, points) : undefined;
-  const opening = Pipeline.open(source, {
-    output: options.output,
-    ...(options.stdout ? { stdout: options.stdout } : {}),
-    windowNs,
-    ...(folder ? { tap: folder } : {}),
-    ...(options.count !== undefined ? { count: options.count } : {}),
-    triggers: [...(options.durationS !== undefined ? [afterDuration(options.durationS)] : []), ...(command ? [command] : [])],
-    ...pick(options, ['signal', 'urgentSignal', 'onPath', 'onBacklog', 'onStopping', 'onProgress']),
-    startedAtMs: started,
-    onReady: () => {
-      const tArmed = performance.now();
-      armedAfterMs = Date.now() - started;
-      timing = { lookupMs: tLookedUp - t0, prepareMs: tStart - tLookedUp, startMs: tArmed - tStart, sinceProcessStartMs: tArmed };
-      options.onArmed?.(points, timing);
-    },
-  });
-  const pipeline = await opening.catch(async (error: unknown) => {
+  let folder: SessionFolder | undefined;
+  let pipeline: Pipeline;
+  try {
+    const { Pipeline, SessionFolder } = await runner;
+    folder = options.save !== undefined ? await SessionFolder.create(options.save, points) : undefined;
+    pipeline = await Pipeline.open(source, {
+      output: options.output,
+      ...(options.stdout ? { stdout: options.stdout } : {}),
+      windowNs,
+      ...(folder ? { tap: folder } : {}),
+      ...(options.count !== undefined ? { count: options.count } : {}),
+      triggers: [...(options.durationS !== undefined ? [afterDuration(options.durationS)] : []), ...(command ? [command] : [])],
+      ...pick(options, ['signal', 'urgentSignal', 'onPath', 'onBacklog', 'onStopping', 'onProgress']),
+      startedAtMs: started,
+      onReady: () => {
+        const tArmed = source.armedAt ?? performance.now();
+        armedAfterMs = Date.now() - started;
+        timing = { lookupMs: tLookedUp - t0, prepareMs: tStart - tLookedUp, startMs: tArmed - tStart, sinceProcessStartMs: tArmed };
+        options.onArmed?.(points, timing);
+      },
+    });
+  } catch (error) {
+    // The tcpdumps started already: stopped, as a run that fails stops them.
+    await source.stop();
     await folder?.discard();
     throw error;
-  });
-  // The tcpdumps start now (Pipeline.run starts the source first thing).
-  const tStart = performance.now();
+  }
   let run: RunResult;
   try {
     run = await pipeline.run();
   } catch (error) {
     // Never armed: no session to keep (as the pcapng is removed then). Else what was captured is.
     if (!Number.isFinite(pipeline.window.openAtMs)) await folder?.discard();
-    else await folder?.close(savedSession(pipeline, source, options, windowNs, true)).catch(() => undefined);
+    else await folder?.close(savedSession(pipeline, live, options, windowNs, true)).catch(() => undefined);
     throw error;
   }
-  await folder?.close(savedSession(pipeline, source, options, windowNs));
-  return { ...run, points, stats: source.stats, armedAfterMs, timing, commandExitCode: command?.exitCode ?? null };
+  await folder?.close(savedSession(pipeline, live, options, windowNs));
+  return { ...run, points, stats: live.stats, armedAfterMs, timing, commandExitCode: command?.exitCode ?? null };
 }
 
 /** What the saved session's manifest needs from the run, at its end (a failed one too). */
