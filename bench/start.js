@@ -1,7 +1,7 @@
 // Start-up benchmark of `vethcap trace` on two Docker containers, against its peer: bare
 // tcpdumps on the same five points, started as vethcap starts its own.
 // Run (root, Docker engine up, the Docker tests' image vethcap-test/busybox:1 imported):
-//   npm run build && node bench/start.js [--runs N] [--out FILE] [--profile DIR]
+//   npm run build && node bench/start.js [--runs N] [--out FILE] [--profile DIR] [--also BIN]
 //
 // One user network on a random /24 of 198.18.0.0/15 and two containers on it (unique names,
 // removed at the end, on failure and on Ctrl-C). vethcap plans five points for them: a:eth0,
@@ -17,6 +17,8 @@
 //            - arming: vethcap's own figure, from starting its tcpdumps until all listen;
 //            - look-up: vethcap's own figure, the checks, the resolve of both targets (Docker
 //              included) and the plan.
+// --also BIN: in each pair, another build's bin/vethcap too (e.g. the last release, built
+// elsewhere), measured the same way: a before/after under the same load.
 // Goals (issue 15): exec → CMD ≤ 3× bare; arming ≤ 1.2× bare; look-up ≤ 50 ms.
 // Writes bench/out/start.json (--out to change).
 import { spawn, spawnSync } from 'node:child_process';
@@ -38,6 +40,7 @@ const opt = (name, dflt) => {
 const RUNS = Number(opt('runs', 7));
 const OUT = opt('out', 'bench/out/start.json');
 const PROFILE_DIR = opt('profile');
+const ALSO = opt('also'); // another build's bin/vethcap, measured in every pair too
 const IMAGE = 'vethcap-test/busybox:1';
 
 const dir = mkdtempSync(join(tmpdir(), 'vethcap-startbench-'));
@@ -151,12 +154,12 @@ async function bare(points, run) {
 }
 
 /** `vethcap trace a b -- date +%s%N`: exec → CMD, and vethcap's own arming and look-up figures. */
-async function vethcap(names, run) {
+async function vethcap(names, run, bin = join(root, 'bin/vethcap')) {
   const out = join(dir, `trace-${run}.pcapng`);
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const t0 = nowMs();
   const child = track(
-    spawn(process.execPath, [...profile, join(root, 'bin/vethcap'), 'trace', ...names, '-q', '-w', out, '--', 'date', '+%s%N'], {
+    spawn(process.execPath, [...profile, bin, 'trace', ...names, '-q', '-w', out, '--', 'date', '+%s%N'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
     }),
@@ -182,15 +185,16 @@ try {
   const rows = [];
   for (let r = 0; r < RUNS; r++) {
     const row = {};
-    if (r % 2 === 0) {
-      row.bareMs = await bare(points, r);
-      Object.assign(row, await vethcap(names, r));
-    } else {
-      Object.assign(row, await vethcap(names, r));
-      row.bareMs = await bare(points, r);
-    }
+    const steps = [
+      async () => (row.bareMs = await bare(points, r)),
+      async () => Object.assign(row, await vethcap(names, r)),
+      ...(ALSO ? [async () => (row.also = await vethcap(names, r, ALSO))] : []),
+    ];
+    if (r % 2 === 1) steps.reverse();
+    for (const step of steps) await step();
     rows.push(row);
-    console.log(`  pair ${r + 1}: bare ${row.bareMs.toFixed(0)} ms | vethcap exec → CMD ${row.execToCmdMs.toFixed(0)} ms, arming ${row.armingMs} ms, look-up ${row.lookupMs} ms`);
+    const also = row.also ? ` | --also: exec → CMD ${row.also.execToCmdMs.toFixed(0)} ms, arming ${row.also.armingMs} ms, look-up ${row.also.lookupMs} ms` : '';
+    console.log(`  pair ${r + 1}: bare ${row.bareMs.toFixed(0)} ms | vethcap exec → CMD ${row.execToCmdMs.toFixed(0)} ms, arming ${row.armingMs} ms, look-up ${row.lookupMs} ms${also}`);
   }
   const m = (k) => median(rows.map((x) => x[k]));
   const result = {
@@ -205,6 +209,10 @@ try {
     loadavgAtEnd: loadavg(),
   };
   result.execToCmdRatio = result.execToCmdMedianMs / result.bareMedianMs;
+  if (ALSO) {
+    const a = (k) => median(rows.map((x) => x.also[k]));
+    result.also = { bin: ALSO, execToCmdMedianMs: a('execToCmdMs'), armingMedianMs: a('armingMs'), lookupMedianMs: a('lookupMs') };
+  }
   result.armingRatio = result.armingMedianMs / result.bareMedianMs;
   const ok = (b) => (b ? 'met' : 'NOT met');
   console.log(`\nmedian of ${RUNS} interleaved pairs:`);
@@ -212,6 +220,10 @@ try {
   console.log(`  vethcap exec → CMD running    ${result.execToCmdMedianMs.toFixed(0)} ms = ${result.execToCmdRatio.toFixed(2)}× bare (goal ≤ 3×: ${ok(result.execToCmdRatio <= 3)})`);
   console.log(`  vethcap's tcpdumps armed      ${result.armingMedianMs.toFixed(0)} ms = ${result.armingRatio.toFixed(2)}× bare (goal ≤ 1.2×: ${ok(result.armingRatio <= 1.2)})`);
   console.log(`  look-up (checks, resolve, plan) ${result.lookupMedianMs.toFixed(0)} ms (goal ≤ 50 ms: ${ok(result.lookupMedianMs <= 50)})`);
+  if (result.also) {
+    const a = result.also;
+    console.log(`  --also ${ALSO}: exec → CMD ${a.execToCmdMedianMs.toFixed(0)} ms = ${(a.execToCmdMedianMs / result.bareMedianMs).toFixed(2)}× bare, arming ${a.armingMedianMs.toFixed(0)} ms = ${(a.armingMedianMs / result.bareMedianMs).toFixed(2)}×, look-up ${a.lookupMedianMs.toFixed(0)} ms`);
+  }
   console.log(`load average (1 min) at start ${loadAtStart[0].toFixed(2)}, at end ${result.loadavgAtEnd[0].toFixed(2)}`);
   mkdirSync(join(root, 'bench/out'), { recursive: true });
   writeFileSync(resolve(root, OUT), JSON.stringify(result, null, 2) + '\n');
