@@ -17,9 +17,9 @@ import type { ResolveResult } from '../resolve/types.js';
 import { afterCommand, type CommandTrigger } from './command.js';
 
 /**
- * Most of vethcap's code, loaded only once a trace begins and while its look-up runs (the
- * look-up mostly waits on Docker and `ip`): the capture, needed to start the tcpdumps, and
- * the runner and sinks, needed only once they arm.
+ * Most of vethcap's code, loaded only once a trace begins: the capture, needed to start the
+ * tcpdumps, while the look-up runs (it mostly waits on Docker and `ip`); the runner and the
+ * sinks, needed only once the tcpdumps are armed, while they arm.
  */
 function loadCapture() {
   return Promise.all([import('../capture/live-source.js'), import('../capture/spool.js')]).then(([live, spool]) => ({ LiveSource: live.LiveSource, checkSpoolSpace: spool.checkSpoolSpace }));
@@ -132,9 +132,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   const started = Date.now();
   const t0 = performance.now();
   const capture = loadCapture();
-  const runner = loadRunner();
   capture.catch(() => undefined); // awaited below, unless the look-up fails first
-  runner.catch(() => undefined);
   const points = options.points ?? (await lookUp(options));
   const tLookedUp = performance.now();
   const { LiveSource, checkSpoolSpace } = await capture;
@@ -146,6 +144,7 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   const source = new EarlyStart(live);
   const tStart = performance.now();
   source.launch(options.signal);
+  const runner = loadRunner();
   let timing: ArmTiming = { lookupMs: 0, prepareMs: 0, startMs: 0, sinceProcessStartMs: 0 };
   let armedAfterMs = 0;
   const windowNs = options.windowNs ?? 100_000_000;
