@@ -17,9 +17,11 @@ import type { ResolveResult } from '../resolve/types.js';
 import { afterCommand, type CommandTrigger } from './command.js';
 
 /**
- * Most of vethcap's code, loaded only once a trace begins: the capture, needed to start the
- * tcpdumps, while the look-up runs (it mostly waits on Docker and `ip`); the runner and the
- * sinks, needed only once the tcpdumps are armed, while they arm.
+ * Most of vethcap's code, loaded only once a trace begins, while its look-up runs (it mostly
+ * waits on Docker and `ip`): the capture, needed to start the tcpdumps, and the runner and the
+ * sinks, needed once they are armed. Not while they arm: compiling the runner's chunk then
+ * competes with reading their "listening" lines (bench/start.js, 9 interleaved pairs, load
+ * ~6: arming 1.07× bare loaded here, 1.16× loaded after the spawns; look-up 206 vs 182 ms).
  */
 function loadCapture() {
   return Promise.all([import('../capture/live-source.js'), import('../capture/spool.js')]).then(([live, spool]) => ({ LiveSource: live.LiveSource, checkSpoolSpace: spool.checkSpoolSpace }));
@@ -132,7 +134,9 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   const started = Date.now();
   const t0 = performance.now();
   const capture = loadCapture();
+  const runner = loadRunner();
   capture.catch(() => undefined); // awaited below, unless the look-up fails first
+  runner.catch(() => undefined);
   const points = options.points ?? (await lookUp(options));
   const tLookedUp = performance.now();
   const { LiveSource, checkSpoolSpace } = await capture;
@@ -144,7 +148,6 @@ export async function trace(options: TraceOptions): Promise<TraceResult> {
   const source = new EarlyStart(live);
   const tStart = performance.now();
   source.launch(options.signal);
-  const runner = loadRunner();
   let timing: ArmTiming = { lookupMs: 0, prepareMs: 0, startMs: 0, sinceProcessStartMs: 0 };
   let armedAfterMs = 0;
   const windowNs = options.windowNs ?? 100_000_000;
