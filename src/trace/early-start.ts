@@ -1,6 +1,9 @@
 import type { InterfaceStatsInput } from '../pcap/pcapng-writer.js';
 import type { PacketSource, PointStatus, SourceCoverage, SourceEvents, SourceWindow } from '../pipeline/source.js';
 
+/** As the runner ticks its source. */
+const TICK_MS = 100;
+
 /**
  * A live source started before the runner is there: trace() starts the tcpdumps as soon as
  * the points are planned, and loads the runner and opens the outputs while they arm (a
@@ -15,6 +18,8 @@ export class EarlyStart implements PacketSource {
   private launched: Promise<SourceWindow> | undefined;
   /** performance.now() when every point was armed. */
   armedAt: number | undefined;
+  /** Ticks the source while armed and the runner not there yet (see launch). */
+  private ticker: NodeJS.Timeout | undefined;
 
   constructor(private readonly inner: PacketSource) {}
 
@@ -32,6 +37,9 @@ export class EarlyStart implements PacketSource {
   launch(signal?: AbortSignal): void {
     this.launched ??= this.inner.start(this.relay, signal).then((window) => {
       this.armedAt = performance.now();
+      // Armed before the runner attached: the source is ticked as the runner would (every
+      // 100 ms), so that its points' kernel drops are asked for, and placed in time, from now.
+      if (!this.events) this.ticker = setInterval(() => this.inner.tick(Date.now()), TICK_MS);
       return window;
     });
     this.launched.catch(() => undefined); // the runner's start() reports it
@@ -39,6 +47,7 @@ export class EarlyStart implements PacketSource {
 
   start(events: SourceEvents, signal?: AbortSignal): Promise<SourceWindow> {
     this.events = events;
+    clearInterval(this.ticker);
     for (const hand of this.held.splice(0)) hand(events);
     this.launch(signal);
     return this.launched!;
@@ -82,6 +91,7 @@ export class EarlyStart implements PacketSource {
     return this.inner.status();
   }
   stop(): Promise<void> {
+    clearInterval(this.ticker);
     return this.inner.stop();
   }
   interfaceStats(): InterfaceStatsInput[] {

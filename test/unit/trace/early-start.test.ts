@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EarlyStart } from '../../../src/trace/early-start.js';
 import type { PacketSource, SourceEvents, SourceWindow } from '../../../src/pipeline/source.js';
 import type { CaptureRecord } from '../../../src/model/record.js';
@@ -17,7 +17,8 @@ function fakeSource() {
       events = e;
       return new Promise<SourceWindow>((resolve) => (arm = resolve));
     },
-    tick: () => undefined,
+    ticks: 0,
+    tick: () => void source.ticks++,
     drained: () => true,
     drainLeftMs: () => 0,
     markStopping: () => undefined,
@@ -26,7 +27,7 @@ function fakeSource() {
     status: () => [],
     stop: async () => undefined,
     interfaceStats: () => [],
-  } satisfies PacketSource & { starts: number };
+  } satisfies PacketSource & { starts: number; ticks: number };
   return { source, fire: () => events!, arm: (w: SourceWindow) => arm!(w) };
 }
 
@@ -68,5 +69,24 @@ describe('EarlyStart', () => {
     arm({ openAtMs: 1 });
     await expect(started).resolves.toEqual({ openAtMs: 1 });
     expect(source.starts).toBe(1);
+  });
+
+  it('ticks the source as the runner would while it is armed and the runner is not there yet', async () => {
+    vi.useFakeTimers();
+    try {
+      const { source, arm } = fakeSource();
+      const early = new EarlyStart(source);
+      early.launch();
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(source.ticks).toBe(0); // not armed yet: nothing to ask
+      arm({ openAtMs: 1 });
+      await vi.advanceTimersByTimeAsync(350);
+      expect(source.ticks).toBe(3);
+      await early.start(recorder([]));
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(source.ticks).toBe(3); // the runner ticks it from now on
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
