@@ -27,6 +27,9 @@ const BENCHMARKS = [
   // Needs root, tcpdump, trafgen (netsniff-ng): builds a lab of namespaces and removes it.
   // With --docker (when an engine answers and the Docker tests' image is there): the same on two containers.
   ['bench/trace.js', ...(dockerReady() ? ['--docker'] : [])],
+  // Start-up on two Docker containers: exec → the command after --, arming and look-up, against
+  // bare tcpdumps started as vethcap starts its own (needs an engine and the Docker tests' image).
+  ...(dockerReady() ? [['bench/start.js']] : []),
   // Memory over a long trace at a steady rate (10 minutes unless BENCH_SOAK_S says otherwise).
   ['bench/trace.js', '--skip', 'bare,vethcap,arm', '--soak', process.env.BENCH_SOAK_S ?? '600', '--out', 'bench/out/trace-soak.json'],
 ];

@@ -3,13 +3,18 @@
 // ES modules took ~110 ms of every start (measured: import of dist/cli/main.js 184 ms,
 // of the bundle 78 ms), and start-up is part of the time to "armed". The library
 // (dist/index.js) stays unbundled. dockerode stays external: it is loaded lazily, only
-// for container targets, and carries native add-ons.
+// for a Docker endpoint vethcap's own engine client does not speak (TLS, ssh://), and
+// carries native add-ons.
 // Run: node scripts/bundle.mjs (npm run build does).
+import { rmSync } from 'node:fs';
 import { build } from 'rolldown';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// The chunks of the last build go: their names carry hashes, so old ones would pile up.
+rmSync(join(root, 'dist/bundle'), { recursive: true, force: true });
 
 await build({
   input: join(root, 'dist/cli/main.js'),
@@ -21,5 +26,6 @@ await build({
     if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT') return;
     handler(level, log);
   },
-  output: { file: join(root, 'dist/vethcap.js'), format: 'esm' },
+  // The entry is dist/vethcap.js; what its commands load lazily (import()) comes in chunks.
+  output: { dir: join(root, 'dist'), entryFileNames: 'vethcap.js', chunkFileNames: 'bundle/[name]-[hash].js', format: 'esm' },
 });

@@ -26,7 +26,7 @@ export const resolveCommand: CommandModule = (cli, ctx) =>
         .example('$0 resolve netns:blue', 'a namespace made with `ip netns add blue`'),
     async (argv) => {
       if (parsedOnly(ctx, 'resolve', { ...argv })) return;
-      // Loaded here: dockerode takes 210-270 ms to load (measured), which every other command would pay.
+      // Loaded here, only by this command.
       const { resolveTargets } = await import('../resolve/resolve.js');
       const result = await resolveTargets(argv.target as string[], { discoverOwners: argv.owners });
       process.stdout.write(argv.json ? JSON.stringify(result, null, 2) + '\n' : renderResolveTable(result));

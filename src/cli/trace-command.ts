@@ -4,9 +4,9 @@ import type { CommandModule } from './context.js';
 import { VethcapError } from '../errors.js';
 import { trace, type TraceProgress, type TraceResult } from '../trace/trace.js';
 import type { HostRoute } from '../model/topology.js';
-import { BACKLOG_NOTICE_BYTES } from '../pipeline/runner.js';
+import { BACKLOG_NOTICE_BYTES } from '../pipeline/stop.js';
 import { renderStatusLine } from '../render/status-line.js';
-import { renderSummaryText } from '../render/run-summary.js';
+import type { RunSummary } from '../render/run-summary.js';
 import { run } from '../exec/run.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { finishTraceReport, HTML_OPTION, openReport } from './html-report.js';
@@ -73,6 +73,9 @@ export const traceCommand: CommandModule = (cli, ctx) =>
       if (args.uplink !== undefined) extraHost.push(args.uplink !== '' ? args.uplink : await defaultRouteInterface());
       const htmlReport = await openReport(args.html);
       const startedAt = new Date();
+      // Needed at the end only: loaded while the trace starts (scripts/bundle.mjs).
+      const summaryText = import('../render/run-summary.js').then((m) => m.renderSummaryText);
+      summaryText.catch(() => undefined);
       const interrupt = catchInterrupts();
       const status = Boolean(process.stderr.isTTY) && !args.json && args.write !== '-' ? statusLine() : undefined;
       let result: TraceResult;
@@ -137,7 +140,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           ? { point: e.label, code: 'TARGET_NOT_RUNNING' as const, reason: 'its namespace went away (the container or process stopped)' }
           : { point: e.label, code: 'CAPTURE_FAILED' as const, reason: e.reason };
       });
-      report(result, args, endedEarly);
+      report(result, args, endedEarly, await summaryText);
       const sig = interrupt.signalName();
       if (result.skippedBytes > 0 && interrupt.urgent.aborted) {
         process.stderr.write(`vethcap: skipped ${formatMiB(result.skippedBytes)} of capture not read yet; the timeline${args.write ? ' and the pcapng' : ''} end at the last packet read.\n`);
@@ -150,7 +153,12 @@ export const traceCommand: CommandModule = (cli, ctx) =>
     },
   );
 
-function report(result: TraceResult, args: OutputArgs & { save?: string }, endedEarly: ReadonlyArray<{ point: string; code: string; reason: string }>): void {
+function report(
+  result: TraceResult,
+  args: OutputArgs & { save?: string },
+  endedEarly: ReadonlyArray<{ point: string; code: string; reason: string }>,
+  renderSummaryText: (summary: RunSummary) => string,
+): void {
   const perPoint = result.points.map((p, i) => ({
     point: p.label,
     captured: result.stats[i]?.captured ?? null,

@@ -20,8 +20,8 @@ export async function findOnPath(bin: string, pathVar = process.env.PATH ?? ''):
 
 /** Fails with one MISSING_TOOL sentence naming every missing program, before any work starts. */
 export async function requireTools(bins: readonly string[]): Promise<void> {
-  const missing: string[] = [];
-  for (const bin of bins) if (!(await findOnPath(bin))) missing.push(bin);
+  const found = await Promise.all(bins.map((bin) => findOnPath(bin)));
+  const missing = bins.filter((_, i) => found[i] === undefined);
   if (missing.length === 0) return;
   const first = missing[0] as string;
   throw new VethcapError(

@@ -8,7 +8,7 @@ import type { RunSummary } from '../render/run-summary.js';
 import type { ReportCollector } from '../report/collector.js';
 import { PathOutput, type PathOutputOptions } from '../sinks/path-output.js';
 import type { PacketSource, PointStatus, SourceEvents, SourceWindow } from './source.js';
-import type { StopReason, StopTrigger } from './stop.js';
+import { BACKLOG_NOTICE_BYTES, type StopReason, type StopTrigger } from './stop.js';
 import { VerdictGate } from './verdict-gate.js';
 
 /** Records as a source hands them over, before the merge: a saved session's files (`trace --save`). */
@@ -80,8 +80,7 @@ export interface RunResult {
 }
 
 const TICK_MS = 100;
-/** A backlog this large when the stop begins is worth a word (reading it takes a while). */
-export const BACKLOG_NOTICE_BYTES = 4 * 1024 * 1024;
+export { BACKLOG_NOTICE_BYTES } from './stop.js';
 
 /**
  * Source → merge and correlation → verdicts → outputs, for the live trace and the offline

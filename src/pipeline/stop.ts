@@ -6,6 +6,12 @@
 export type StopReason = 'count' | 'duration' | 'command' | 'signal' | 'targets-gone' | 'points-ended' | 'output-closed';
 
 /**
+ * A backlog this large when the stop begins is worth a word (reading it takes a while). Here,
+ * not in the runner, so that the CLI has it without loading the runner first.
+ */
+export const BACKLOG_NOTICE_BYTES = 4 * 1024 * 1024;
+
+/**
  * Something that may ask a run to stop, armed once the window opens: a duration, the end of
  * the command after `--`. The runner disarms every trigger when the run ends, however it ends.
  */

@@ -14,6 +14,8 @@ export interface ResolveOptions {
   docker?: DockerApi;
   /** Look into other containers and named namespaces to name the owner of each bridge port (default true). */
   discoverOwners?: boolean;
+  /** Check for ip, nsenter and the privileges first (default true); false when the caller checks them itself. */
+  checks?: boolean;
 }
 
 /** A target located: its namespace and how it got there, before looking inside. */
@@ -31,28 +33,32 @@ export function readLinks(netns?: string): Promise<LinkInfo[]> {
 /** Resolves each target to its interfaces, veth peers and bridges, as the kernel reports them. */
 export async function resolveTargets(rawTargets: readonly string[], options: ResolveOptions = {}): Promise<ResolveResult> {
   const specs = rawTargets.map(parseTargetSpec);
-  await requireTools(['ip', 'nsenter']);
-  await requireCapabilities(['SYS_ADMIN'], 'entering a network namespace');
+  if (options.checks ?? true) await inOrder([requireTools(['ip', 'nsenter']), requireCapabilities(['SYS_ADMIN'], 'entering a network namespace')]);
   let docker = options.docker;
   const dockerApi = (): DockerApi => (docker ??= connectDocker());
 
-  // The look-ups run side by side (each is a process or a Docker request); a failure is
-  // reported for the first target in command-line order, as if they had run in turn.
+  // The look-ups run side by side (each is a process or a Docker request), and each target's
+  // interfaces are read as soon as its namespace is known; a failure is reported for the
+  // first target in command-line order, as if they had run in turn.
   const hostLinksRead = readLinks();
   hostLinksRead.catch(() => undefined); // awaited below, unless a target fails first
-  const hostInode = await netnsInode(HOST_NETNS_PATH);
-  const located = firstFailure(
+  const hostInode = netnsInode(HOST_NETNS_PATH);
+  hostInode.catch(() => undefined); // awaited where needed
+  const found = firstFailure(
     await Promise.allSettled(
       specs.map(async (spec) => {
         const target = await locate(spec, dockerApi, hostInode);
-        return spec.alias ? { ...target, name: spec.alias } : target;
+        const links = readLinks(target.netns.path);
+        links.catch(() => undefined); // awaited below, unless another target fails first
+        return { target: spec.alias ? { ...target, name: spec.alias } : target, links };
       }),
     ),
   );
-  const linksRead = Promise.all(located.map((target) => readLinks(target.netns.path)));
+  const located = found.map((f) => f.target);
+  const linksRead = Promise.all(found.map((f) => f.links));
   linksRead.catch(() => undefined);
   const hostLinks = await hostLinksRead;
-  const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, hostInode, located, tryDocker(dockerApi));
+  const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, await hostInode, located, tryDocker(dockerApi));
   const linksOf = await linksRead;
   const targets: ResolvedTarget[] = located.map(({ spec, ...facts }, i) => ({
     target: spec.raw,
@@ -62,22 +68,28 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   return { targets };
 }
 
+/** Awaits checks that run side by side; the first to fail in the given order is thrown. */
+export async function inOrder(checks: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  for (const c of checks) c.catch(() => undefined);
+  for (const c of checks) await c;
+}
+
 function firstFailure<T>(results: ReadonlyArray<PromiseSettledResult<T>>): T[] {
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
-async function locate(spec: TargetSpec, docker: () => DockerApi, hostInode: number): Promise<Located> {
+async function locate(spec: TargetSpec, docker: () => DockerApi, hostInode: Promise<number>): Promise<Located> {
   switch (spec.kind) {
     case 'pid': {
       const netns = await processNetns(spec.pid);
-      rejectHost(netns, hostInode, `process ${spec.pid} runs in the host's network namespace: there is no veth pair to follow; capture on the host's interfaces directly.`);
+      rejectHost(netns, await hostInode, `process ${spec.pid} runs in the host's network namespace: there is no veth pair to follow; capture on the host's interfaces directly.`);
       return { spec, kind: 'pid', name: `pid:${spec.pid}`, id: null, pid: spec.pid, netns, networkMode: null, sharedWith: null };
     }
     case 'netns': {
       const netns = await namedNetns(spec.name);
-      rejectHost(netns, hostInode, `namespace ${spec.name} is the host's own network namespace.`);
+      rejectHost(netns, await hostInode, `namespace ${spec.name} is the host's own network namespace.`);
       return { spec, kind: 'netns', name: spec.name, id: null, pid: null, netns, networkMode: null, sharedWith: null };
     }
     case 'docker':

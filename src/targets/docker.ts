@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { VethcapError } from '../errors.js';
 import { closeNames } from './suggest.js';
+import { engineAddress, engineGet, type EngineAddress, type EngineReply } from './docker-engine.js';
 
 /** What vethcap needs to know of a container (from `docker inspect`). */
 export interface ContainerInfo {
@@ -20,10 +21,16 @@ interface ContainerSummary {
   Names?: string[];
 }
 
-/** The Docker API calls vethcap makes; dockerode in production. */
+/** The Docker API calls vethcap makes: the engine's socket, or dockerode (see connectDocker). */
 export interface DockerApi {
   listContainers(): Promise<ContainerSummary[]>;
   inspect(id: string): Promise<ContainerInfo>;
+  /**
+   * The container the daemon resolves `ref` to (exact ID, exact name or unique ID prefix, as
+   * `docker inspect` does), in one request; undefined when it resolves to none or to several
+   * (findContainer then lists them to say which). Optional: without it, findContainer lists.
+   */
+  lookup?(ref: string): Promise<ContainerInfo | undefined>;
   /** Where the daemon is expected, for error messages. */
   readonly endpoint: string;
 }
@@ -32,14 +39,58 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): string {
   return env.DOCKER_HOST && env.DOCKER_HOST !== '' ? env.DOCKER_HOST : 'unix:///var/run/docker.sock';
 }
 
+/**
+ * The Docker API at DOCKER_HOST (default /var/run/docker.sock). Over a unix socket or plain
+ * tcp:// vethcap asks the engine itself, one GET per call (docker-engine.ts); dockerode,
+ * loaded only then, speaks the rest (TLS, ssh://).
+ */
 export function connectDocker(env: NodeJS.ProcessEnv = process.env): DockerApi {
   const endpoint = dockerEndpoint(env);
+  const address = engineAddress(endpoint, env);
+  return address ? engineApi(endpoint, address) : dockerodeApi(endpoint);
+}
+
+function engineApi(endpoint: string, address: EngineAddress): DockerApi {
+  const get = async (path: string): Promise<EngineReply> => {
+    try {
+      return await engineGet(address, path);
+    } catch (error) {
+      throw unavailable(endpoint, error);
+    }
+  };
+  const failed = (reply: EngineReply): Error => {
+    const message = isObject(reply.body) && typeof reply.body.message === 'string' ? reply.body.message : `HTTP ${reply.status}`;
+    return Object.assign(new Error(message), { statusCode: reply.status });
+  };
+  return {
+    endpoint,
+    async listContainers() {
+      const reply = await get('/containers/json?all=1');
+      if (reply.status !== 200 || !Array.isArray(reply.body)) throw unavailable(endpoint, failed(reply));
+      return reply.body.flatMap((c: unknown): ContainerSummary[] => (isObject(c) && typeof c.Id === 'string' ? [{ Id: c.Id, Names: stringList(c.Names) }] : []));
+    },
+    async inspect(id: string) {
+      const reply = await get(`/containers/${encodeURIComponent(id)}/json`);
+      if (reply.status === 404) throw disappeared(id);
+      if (reply.status !== 200) throw unavailable(endpoint, failed(reply));
+      return containerInfo(reply.body, endpoint);
+    },
+    async lookup(ref: string) {
+      const reply = await get(`/containers/${encodeURIComponent(ref)}/json`);
+      // 404: no such container; 400 (older engines 500): an ambiguous ID prefix.
+      if (reply.status !== 200) return undefined;
+      return containerInfo(reply.body, endpoint);
+    },
+  };
+}
+
+function dockerodeApi(endpoint: string): DockerApi {
   let client: Promise<Docker> | undefined;
-  // dockerode takes ~200 ms to load: only when a Docker target is named.
+  // dockerode takes ~200-300 ms to load: only for an endpoint the engine client does not speak.
   const connect = (): Promise<Docker> =>
     (client ??= import('dockerode').then(({ default: DockerClient }) => {
       try {
-        // dockerode honours DOCKER_HOST itself; the default is /var/run/docker.sock.
+        // dockerode honours DOCKER_HOST itself (and DOCKER_TLS_VERIFY, DOCKER_CERT_PATH).
         return new DockerClient({ timeout: 10_000 } as Docker.DockerOptions);
       } catch (error) {
         throw unavailable(endpoint, error);
@@ -57,30 +108,56 @@ export function connectDocker(env: NodeJS.ProcessEnv = process.env): DockerApi {
     },
     async inspect(id: string) {
       const docker = await connect();
-      let data: Docker.ContainerInspectInfo;
+      let data: unknown;
       try {
         data = await docker.getContainer(id).inspect();
       } catch (error) {
-        if ((error as { statusCode?: number }).statusCode === 404) {
-          throw new VethcapError('TARGET_NOT_FOUND', `container ${id} disappeared while vethcap looked at it.`);
-        }
+        if ((error as { statusCode?: number }).statusCode === 404) throw disappeared(id);
         throw unavailable(endpoint, error);
       }
-      const networks: ContainerInfo['networks'] = {};
-      for (const [net, settings] of Object.entries(data.NetworkSettings?.Networks ?? {})) {
-        networks[net] = { mac: (settings.MacAddress ?? '').toLowerCase(), ip: settings.IPAddress ?? '' };
-      }
-      return {
-        id: data.Id,
-        name: data.Name.replace(/^\//, ''),
-        running: data.State.Running,
-        status: data.State.Status,
-        pid: data.State.Pid,
-        networkMode: data.HostConfig.NetworkMode ?? 'default',
-        networks,
-      };
+      return containerInfo(data, endpoint);
     },
   };
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** The facts vethcap uses from an inspect's JSON (GET /containers/ID/json). */
+export function containerInfo(data: unknown, endpoint: string): ContainerInfo {
+  const obj = (v: unknown): Json => (isObject(v) ? v : {});
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const top = obj(data);
+  const state = obj(top.State);
+  const id = str(top.Id);
+  if (id === undefined || !isObject(top.State)) {
+    throw new VethcapError('DOCKER_UNAVAILABLE', `the Docker daemon at ${endpoint} answered an inspect without the container's ID and state.`);
+  }
+  const networks: ContainerInfo['networks'] = {};
+  for (const [net, settings] of Object.entries(obj(obj(top.NetworkSettings).Networks))) {
+    const s = obj(settings);
+    networks[net] = { mac: (str(s.MacAddress) ?? '').toLowerCase(), ip: str(s.IPAddress) ?? '' };
+  }
+  return {
+    id,
+    name: (str(top.Name) ?? id.slice(0, 12)).replace(/^\//, ''),
+    running: state.Running === true,
+    status: str(state.Status) ?? 'unknown',
+    pid: typeof state.Pid === 'number' ? state.Pid : 0,
+    networkMode: str(obj(top.HostConfig).NetworkMode) ?? 'default',
+    networks,
+  };
+}
+
+function disappeared(id: string): VethcapError {
+  return new VethcapError('TARGET_NOT_FOUND', `container ${id} disappeared while vethcap looked at it.`);
 }
 
 /**
@@ -112,6 +189,9 @@ function unavailable(endpoint: string, error: unknown): VethcapError {
  * Pure apart from the API calls; errors say what matched and what to type instead.
  */
 export async function findContainer(api: DockerApi, ref: string): Promise<ContainerInfo> {
+  // One request when the daemon resolves it alone (the usual case); the listing below says why not.
+  const direct = await api.lookup?.(ref);
+  if (direct) return direct;
   const all = await api.listContainers();
   const names = (c: ContainerSummary) => (c.Names ?? []).map((n) => n.replace(/^\//, ''));
   const byName = all.find((c) => names(c).includes(ref));
