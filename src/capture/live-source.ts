@@ -166,9 +166,10 @@ export class LiveSource implements PacketSource {
     return { openAtMs: Date.now() };
   }
 
-  /** About every 100 ms: idle points are vouched for, and the tcpdumps asked for their drops. */
+  /** About every 100 ms: quiet points' buffered tails flushed, idle points vouched for, and the tcpdumps asked for their drops. */
   tick(nowMs: number): void {
     const events = this.events;
+    this.session.flushQuiet(nowMs);
     if (events) this.idle(nowMs, (point, ts) => events.advance(point, ts));
     this.askForDrops(nowMs);
   }
@@ -178,7 +179,12 @@ export class LiveSource implements PacketSource {
     for (let i = 0; i < this.points.length; i++) {
       // A point whose spool still holds capture is late, not idle (vethcap was busy, or
       // stopped: SIGSTOP, a stdout that blocked), and vouching for it by the clock would split paths.
-      if (!this.ended[i] && nowMs - this.lastDataAt[i]! > this.idleMs && this.session.unreadBytes(i) === 0) advance(i, msToTs(nowMs - this.idleMs));
+      // A point writing in blocks is vouched for only up to its last settled flush: what it
+      // captured after that may still wait in tcpdump's buffer (see CaptureSession.flushQuiet).
+      if (!this.ended[i] && nowMs - this.lastDataAt[i]! > this.idleMs && this.session.unreadBytes(i) === 0) {
+        const upTo = Math.min(nowMs, this.session.flushedUntil(i, nowMs)) - this.idleMs;
+        if (Number.isFinite(upTo)) advance(i, msToTs(upTo));
+      }
     }
   }
 
@@ -228,7 +234,9 @@ export class LiveSource implements PacketSource {
     this.points.forEach((_, i) => {
       if (this.ended[i]) return;
       const last = this.lastTsMs[i]!;
-      this.coverage.cut(i, this.session.unreadBytes(i) > 0 ? last : Math.max(last, nowMs - this.drainSoftMs), 'not-read');
+      // Writing in blocks: what came after its last settled flush may be in tcpdump's buffer, unread.
+      const flushed = Math.min(nowMs, this.session.flushedUntil(i, nowMs));
+      this.coverage.cut(i, this.session.unreadBytes(i) > 0 ? last : Math.max(last, flushed - this.drainSoftMs), 'not-read');
     });
     return this.session.abandonBacklog();
   }
