@@ -175,6 +175,16 @@ function cpuMs(pid) {
   }
 }
 
+/** Time the main thread of `pid` ran or waited on a run queue, in ms (/proc/PID/schedstat). */
+function busyMs(pid) {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return (run + wait) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
 function childPids(pid) {
   const out = [];
   try {
@@ -322,12 +332,13 @@ async function vethcap(lab, box, cfg) {
     const load = await trafgen(box, cfg, N, RATE ? ['--rate', `${RATE}pps`] : []);
     const cpuLoad = cpuMs(pid) - cpu0;
     const kcpuLoad = kids.map((k, i) => cpuMs(k) - kcpu0[i]);
-    // How long until node has caught up: its CPU use falls back to idle.
+    // How long until node has caught up: its main thread neither runs nor waits to run (it
+    // yields the CPU while capturing, so a starved node uses little CPU yet is not idle).
     const tCatch = performance.now();
-    let last = cpuMs(pid);
+    let last = busyMs(pid);
     for (;;) {
       await sleep(200);
-      const now = cpuMs(pid);
+      const now = busyMs(pid);
       if (now - last < 20 || performance.now() - tCatch > 120_000) break; // < 10 % of a core
       last = now;
     }

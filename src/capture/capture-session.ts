@@ -132,18 +132,23 @@ export class CaptureSession {
 
   /**
    * Has every quiet tcpdump that writes in blocks write out its buffered tail (see flush.ts):
-   * quiet is a spool that did not grow since the last call (the runner's tick, ~100 ms). A
-   * point that writes is left alone: its buffer goes out whenever it fills, so what waits in
-   * it is never older than its last write. Returns how many were flushed.
+   * quiet is a spool that did not grow since the last call (the runner's tick, ~100 ms) and
+   * that vethcap has read to its end. A point that writes is left alone: its buffer goes out
+   * whenever it fills, so what waits in it is never older than its last write. Returns how
+   * many were flushed.
    */
   flushQuiet(nowMs = Date.now()): number {
     let flushed = 0;
     this.processes.forEach((proc, i) => {
       if (!proc.blockWrites) return;
-      const size = this.readers[i]?.writtenBytes() ?? 0;
+      const reader = this.readers[i];
+      const size = reader?.writtenBytes() ?? 0;
       const grew = size !== this.lastSize[i];
       this.lastSize[i] = size;
-      if (grew || proc.flush() !== 'flushed') return;
+      // Behind on this point (a backlog in its spool): its tail can wait until the rest is
+      // read; the flush would cost a stop of tcpdump each tick of a long catch-up for nothing.
+      const behind = reader !== undefined && size > reader.bytesRead;
+      if (grew || behind || proc.flush() !== 'flushed') return;
       flushed++;
       const f = (this.flushes[i] ??= { last: -Infinity, prev: -Infinity });
       if (f.last <= nowMs - FLUSH_SETTLE_MS) f.prev = f.last;
