@@ -11,6 +11,8 @@
 //   --skip bare,vethcap,arm   leave out a measurement; --arm-runs N (default 5)
 //   --soak S [--soak-pps P]   memory probe: S seconds at P packets/s (default 20000)
 //   --docker            also start-to-armed on two Docker containers (test image vethcap-test/busybox:1)
+//   --pause-vethcap     SIGSTOP vethcap's node process while trafgen runs (SIGCONT after): what the
+//                       capture engine alone (its tcpdumps) costs the traffic, without node's parsing
 //   --profile DIR       CPU profiles of the vethcap processes (node --cpu-prof) into DIR
 //   --out FILE          where the JSON goes (default bench/out/trace.json)
 //   --cpus N            trafgen workers (default 1; 0.6.8 with 2 spun forever here)
@@ -61,6 +63,7 @@ const PROFILE_DIR = opt('profile'); // node --cpu-prof for every vethcap run, pr
 const DOCKER = argv.includes('--docker'); // also start-to-armed on two containers (needs Docker and the test image)
 const SKIP = new Set((opt('skip', '') || '').split(',').filter(Boolean)); // bare,vethcap,arm
 const VETHCAP_EXTRA = (opt('vethcap-args', '') || '').split(' ').filter(Boolean);
+const PAUSE_VETHCAP = argv.includes('--pause-vethcap');
 const BARE_PIPE = argv.includes('--bare-pipe'); // bare tcpdumps write -w - into a pipe this process drains (no parsing)
 const BARE_EXTRA = (opt('bare-args', '') || '').split(' ').filter(Boolean); // e.g. "-U -s 262144 --immediate-mode": vethcap's tcpdump flags
 
@@ -329,7 +332,13 @@ async function vethcap(lab, box, cfg) {
     const kids = childPids(pid);
     const cpu0 = cpuMs(pid);
     const kcpu0 = kids.map(cpuMs);
-    const load = await trafgen(box, cfg, N, RATE ? ['--rate', `${RATE}pps`] : []);
+    if (PAUSE_VETHCAP) process.kill(pid, 'SIGSTOP');
+    let load;
+    try {
+      load = await trafgen(box, cfg, N, RATE ? ['--rate', `${RATE}pps`] : []);
+    } finally {
+      if (PAUSE_VETHCAP) process.kill(pid, 'SIGCONT');
+    }
     const cpuLoad = cpuMs(pid) - cpu0;
     const kcpuLoad = kids.map((k, i) => cpuMs(k) - kcpu0[i]);
     // How long until node has caught up: its main thread neither runs nor waits to run (it

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /**
@@ -9,8 +9,10 @@ import { getPriority, setPriority } from 'node:os';
  * 2-core machine (bench/trace.js): at trafgen's top rate through five points, node wants
  * more than the core trafgen leaves, and at the same priority it took it from trafgen.
  *
- * Linux's nice value is per thread: only the calling thread (node's main thread, where all
- * the JavaScript runs) is lowered. A child inherits the forking thread's value, so every
+ * Linux's nice value is per thread: every thread of the process is lowered (the main thread,
+ * where the JavaScript runs, and V8's garbage collector and libuv's file threads, which
+ * inherit nothing from a later change of the main thread's). A child inherits the forking
+ * thread's value, so every
  * program vethcap starts (tcpdump, the command after --, a probe) is started at the
  * priority vethcap had (spawnTool calls atNormalPriority): only vethcap yields.
  *
@@ -39,6 +41,7 @@ export function yieldCpu(): boolean {
     if (now >= OBSERVER_NICE) return false;
     setPriority(OBSERVER_NICE);
     normal = now;
+    forEachThread((tid) => setPriority(tid, OBSERVER_NICE));
     return true;
   } catch {
     return false;
@@ -48,11 +51,30 @@ export function yieldCpu(): boolean {
 /** Back to the priority before yieldCpu(). */
 export function restoreCpu(): void {
   if (normal === undefined) return;
+  const back = normal;
   try {
-    setPriority(normal);
+    setPriority(back);
     normal = undefined;
   } catch {
-    // kept yielding: CAP_SYS_NICE was dropped meanwhile
+    return; // kept yielding: CAP_SYS_NICE was dropped meanwhile
+  }
+  forEachThread((tid) => setPriority(tid, back));
+}
+
+/** Calls `set` with each thread of this process (best effort: a thread gone meanwhile is skipped). */
+function forEachThread(set: (tid: number) => void): void {
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return;
+  }
+  for (const tid of tids) {
+    try {
+      set(Number(tid));
+    } catch {
+      // ended meanwhile
+    }
   }
 }
 
