@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { VethcapError } from '../errors.js';
+import { atNormalPriority } from '../exec/priority.js';
 import { spawnTool } from '../exec/spawn.js';
 import { canFlushSafely, flushWhenSafe, type FlushOutcome } from './flush.js';
 import { failureReason, isListening, parseStats, StderrLog, type CaptureStats } from './tcpdump-output.js';
@@ -164,7 +165,9 @@ export class TcpdumpProcess {
   flush(): FlushOutcome | undefined {
     const pid = this.child.pid;
     if (!this.blockWrites || !this.listening || this.done || this.reaped || pid === undefined) return undefined;
-    return flushWhenSafe(pid);
+    // At vethcap's normal priority, not the one it yields at: tcpdump is stopped meanwhile,
+    // and a vethcap at nice 19 on a busy machine could be preempted for long with it stopped.
+    return atNormalPriority(() => flushWhenSafe(pid));
   }
 
   /** Called with each answer to requestStats() as tcpdump prints it. */

@@ -79,8 +79,8 @@ function forEachThread(set: (tid: number) => void): void {
 }
 
 /**
- * Runs `start` (a synchronous spawn) at the thread's normal priority, so that the child
- * inherits that, not vethcap's yielding one.
+ * Runs `start` at the thread's normal priority: a synchronous spawn, so that the child
+ * inherits that, not vethcap's yielding one; or a moment a tcpdump is stopped for (flush.ts).
  */
 export function atNormalPriority<T>(start: () => T): T {
   const yielding = normal;
