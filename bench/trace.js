@@ -6,20 +6,27 @@
 //                       (vethcap's own flags) to separate tcpdump's cost from vethcap's
 //   --bare-pipe         bare tcpdumps write -w - into a pipe this process drains, unparsed
 //   --vethcap-args "..." extra `vethcap trace` flags, e.g. "-s 1600"
+//   --pairs N           interleaved (bare, vethcap) pairs of [a] and [b] (default 5): the ratio is the
+//                       median of the pairs' send-rate ratios, each against the bare run just before it
 //   --skip bare,vethcap,arm   leave out a measurement; --arm-runs N (default 5)
 //   --soak S [--soak-pps P]   memory probe: S seconds at P packets/s (default 20000)
 //   --docker            also start-to-armed on two Docker containers (test image vethcap-test/busybox:1)
+//   --pause-vethcap     SIGSTOP vethcap's node process while trafgen runs (SIGCONT after): what the
+//                       capture engine alone (its tcpdumps) costs the traffic, without node's parsing
 //   --profile DIR       CPU profiles of the vethcap processes (node --cpu-prof) into DIR
 //   --out FILE          where the JSON goes (default bench/out/trace.json)
 //   --cpus N            trafgen workers (default 1; 0.6.8 with 2 spun forever here)
 // Plain JavaScript on the built dist/ so it runs on Node 20 without a TypeScript loader.
 //
-// One lab (box, web on a bridge, 198.19.0.0/24), three capture points on box → web:
-// box:eth0, host:<box's host veth>, host:<web's host veth>. trafgen in box's namespace sends
+// One lab (box, web on a bridge), five capture points on box → web: box:eth0,
+// host:<box's host veth>, host:<bridge>, host:<web's host veth>, web:eth0 (the points
+// `vethcap trace box web` plans). The bare peers are started as vethcap starts its own
+// tcpdumps (under nsenter in a namespace, -B 8192 -s 262144 unless --buffer says otherwise,
+// no -U: what a person would type). trafgen in box's namespace sends
 // 60-byte UDP frames, each with its own IP ID, at its maximum rate, through the qdisc path
 // (--qdisc-path: without it trafgen's frames bypass the packet taps on box:eth0, where
 // tcpdump saw 8 of 2,000). Measured in one run:
-//   a. three bare tcpdumps writing files (captured / dropped by kernel);
+//   a. five bare tcpdumps writing files (captured / dropped by kernel);
 //   b. `vethcap trace` on the same points writing a pcapng (captured / dropped, complete
 //      paths, peak RSS and CPU of the node process, capinfos count);
 //   c. start-to-armed time, bare tcpdumps vs vethcap, median of 5.
@@ -48,11 +55,15 @@ const SOAK_PPS = Number(opt('soak-pps', 20_000));
 const CPUS = Number(opt('cpus', 1));
 const RATE = opt('rate') ? Number(opt('rate')) : undefined; // trafgen --rate N pps instead of its maximum
 const ARM_RUNS = Number(opt('arm-runs', 5));
+const PAIRS = Number(opt('pairs', 5));
+const BARE_BUFFER_KIB = BUFFER_KIB ?? 8192; // vethcap's default -B (DEFAULT_BUFFER_KIB)
+const BARE_SNAPLEN = 262144; // vethcap's default -s
 const OUT = opt('out', 'bench/out/trace.json');
 const PROFILE_DIR = opt('profile'); // node --cpu-prof for every vethcap run, profiles into this folder
 const DOCKER = argv.includes('--docker'); // also start-to-armed on two containers (needs Docker and the test image)
 const SKIP = new Set((opt('skip', '') || '').split(',').filter(Boolean)); // bare,vethcap,arm
 const VETHCAP_EXTRA = (opt('vethcap-args', '') || '').split(' ').filter(Boolean);
+const PAUSE_VETHCAP = argv.includes('--pause-vethcap');
 const BARE_PIPE = argv.includes('--bare-pipe'); // bare tcpdumps write -w - into a pipe this process drains (no parsing)
 const BARE_EXTRA = (opt('bare-args', '') || '').split(' ').filter(Boolean); // e.g. "-U -s 262144 --immediate-mode": vethcap's tcpdump flags
 
@@ -167,6 +178,16 @@ function cpuMs(pid) {
   }
 }
 
+/** Time the main thread of `pid` ran or waited on a run queue, in ms (/proc/PID/schedstat). */
+function busyMs(pid) {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return (run + wait) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
 function childPids(pid) {
   const out = [];
   try {
@@ -219,8 +240,7 @@ async function trafgen(box, cfg, n, extra = []) {
 // ---------- bare tcpdump ----------
 
 function startTcpdump(point, file, t0) {
-  const args = ['-i', point.ifname, '-w', BARE_PIPE ? '-' : file, '-n', '--time-stamp-precision=nano'];
-  if (BUFFER_KIB) args.push('-B', String(BUFFER_KIB));
+  const args = ['-i', point.ifname, '-w', BARE_PIPE ? '-' : file, '-n', '--time-stamp-precision=nano', '-s', String(BARE_SNAPLEN), '-B', String(BARE_BUFFER_KIB)];
   args.push(...BARE_EXTRA);
   const [bin, rest] = point.netns ? ['nsenter', [`--net=${point.netns}`, '--', 'tcpdump', ...args]] : ['tcpdump', args];
   const child = track(spawn(bin, rest, { stdio: ['ignore', BARE_PIPE ? 'pipe' : 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } }));
@@ -264,7 +284,7 @@ function vethcapArgs(lab, out, extra = [], targets = undefined) {
   const [box, web] = lab.hosts;
   return [
     join(root, 'bin/vethcap'), 'trace',
-    ...(targets ?? [`box=netns:${box.netns}`, `web=netns:${web.netns}`, '--no-bridge', '--skip', 'web:eth0']),
+    ...(targets ?? [`box=netns:${box.netns}`, `web=netns:${web.netns}`]),
     '-q', '-w', out,
     ...(BUFFER_KIB ? ['-B', String(BUFFER_KIB)] : []), ...VETHCAP_EXTRA, ...extra,
   ];
@@ -312,15 +332,22 @@ async function vethcap(lab, box, cfg) {
     const kids = childPids(pid);
     const cpu0 = cpuMs(pid);
     const kcpu0 = kids.map(cpuMs);
-    const load = await trafgen(box, cfg, N, RATE ? ['--rate', `${RATE}pps`] : []);
+    if (PAUSE_VETHCAP) process.kill(pid, 'SIGSTOP');
+    let load;
+    try {
+      load = await trafgen(box, cfg, N, RATE ? ['--rate', `${RATE}pps`] : []);
+    } finally {
+      if (PAUSE_VETHCAP) process.kill(pid, 'SIGCONT');
+    }
     const cpuLoad = cpuMs(pid) - cpu0;
     const kcpuLoad = kids.map((k, i) => cpuMs(k) - kcpu0[i]);
-    // How long until node has caught up: its CPU use falls back to idle.
+    // How long until node has caught up: its main thread neither runs nor waits to run (it
+    // yields the CPU while capturing, so a starved node uses little CPU yet is not idle).
     const tCatch = performance.now();
-    let last = cpuMs(pid);
+    let last = busyMs(pid);
     for (;;) {
       await sleep(200);
-      const now = cpuMs(pid);
+      const now = busyMs(pid);
       if (now - last < 20 || performance.now() - tCatch > 120_000) break; // < 10 % of a core
       last = now;
     }
@@ -481,34 +508,68 @@ try {
   const points = [
     { label: 'box:eth0', ifname: 'eth0', netns: box.netnsPath },
     { label: `host:${box.hostIf}`, ifname: box.hostIf },
+    { label: `host:${lab.bridge}`, ifname: lab.bridge },
     { label: `host:${web.hostIf}`, ifname: web.hostIf },
+    { label: 'web:eth0', ifname: 'eth0', netns: web.netnsPath },
   ];
   const cfg = trafgenConfig(box, web);
   const result = { date: new Date().toISOString(), packets: N, ratePps: RATE ?? 'max', trafgenCpus: CPUS, bufferKiB: BUFFER_KIB ?? 'default', nproc: spawnSync('nproc', { encoding: 'utf8' }).stdout.trim(), loadavgAtStart: loadavg() };
   console.log(`lab ${lab.id}: points ${points.map((p) => p.label).join(', ')}; ${fmt(N)} packets of 60-byte UDP (trafgen, ${CPUS} CPUs)`);
 
-  if (!SKIP.has('bare')) {
-    result.bare = await bare(points, box, cfg);
-    console.log(`\n[a] bare tcpdump: trafgen sent ${fmt(result.bare.load.sent)} in ${result.bare.load.ms.toFixed(0)} ms (kernel-timestamp span ${fmt(result.bare.sendSpanMs?.toFixed(0))} ms)`);
-    for (const p of result.bare.points) {
-      console.log(`    ${p.point.padEnd(18)} captured ${fmt(p.captured).padStart(10)}  dropped ${fmt(p.droppedByKernel).padStart(9)}  file ${fmt(p.file).padStart(10)}  ${fmt(p.pps).padStart(8)} pkt/s  tcpdump CPU ${fmt(p.tcpdumpCpuMs)} ms`);
+  const rate = (load) => load.sent / (load.ms / 1000); // trafgen's send rate, packets/s
+  const pairs = [];
+  for (let k = 0; k < PAIRS; k++) {
+    const pair = {};
+    if (!SKIP.has('bare')) {
+      const b = (pair.bare = await bare(points, box, cfg));
+      console.log(`\n[a${k + 1}] bare tcpdump: trafgen sent ${fmt(b.load.sent)} in ${b.load.ms.toFixed(0)} ms (kernel-timestamp span ${fmt(b.sendSpanMs?.toFixed(0))} ms)`);
+      for (const p of b.points) {
+        console.log(`    ${p.point.padEnd(18)} captured ${fmt(p.captured).padStart(10)}  dropped ${fmt(p.droppedByKernel).padStart(9)}  file ${fmt(p.file).padStart(10)}  ${fmt(p.pps).padStart(8)} pkt/s  tcpdump CPU ${fmt(p.tcpdumpCpuMs)} ms`);
+      }
     }
+    if (!SKIP.has('vethcap')) {
+      const v = (pair.vethcap = await vethcap(lab, box, cfg));
+      const s = v.summary;
+      console.log(`\n[b${k + 1}] vethcap trace: trafgen sent ${fmt(v.load.sent)} in ${v.load.ms.toFixed(0)} ms; exit ${v.exitCode}`);
+      for (const p of s.capture ?? []) {
+        const pps = p.captured !== null ? Math.round(p.captured / (v.load.ms / 1000)) : null;
+        console.log(`    ${p.point.padEnd(18)} captured ${fmt(p.captured).padStart(10)}  dropped ${fmt(p.droppedByKernel).padStart(9)}  ${fmt(pps).padStart(8)} pkt/s`);
+      }
+      const pct = s.complete !== undefined ? ((100 * s.complete) / v.load.sent).toFixed(3) : '?';
+      console.log(`    paths ${fmt(s.paths)}: complete ${fmt(s.complete)} = ${pct} % of sent (goal ≥ 99.9 %), incomplete ${fmt(s.incomplete)}, lost ${fmt(s.lost)}, not captured ${fmt(s.notCaptured)}, undetermined ${fmt(s.undetermined)}`);
+      console.log(`    pcapng ${fmt(v.pcapngPackets)} packets; peak RSS ${v.peakRssMiB} MiB; node CPU during load ${fmt(v.nodeCpuMsDuringLoad)} ms (${((100 * v.nodeCpuMsDuringLoad) / v.load.ms).toFixed(0)} % of a core); tcpdumps ${v.tcpdumpCpuMsDuringLoad.map(fmt).join(' / ')} ms`);
+      console.log(`    node caught up ${fmt(v.catchUpMsAfterLoad)} ms after trafgen ended; SIGINT → exit ${fmt(v.stopMs)} ms; node CPU for the burst ${fmt(v.nodeCpuMsTotal)} ms (${fmt(Math.round((points.length * v.load.sent) / (v.nodeCpuMsTotal / 1000)))} records/s)`);
+      for (const h of s.hops ?? []) console.log(`    hop ${h.hop}: p50 ${h.p50} p99 ${h.p99} (${fmt(h.count)})`);
+      if (v.stderr.length) console.log(`    stderr: ${v.stderr.join(' | ')}`);
+      v.completePct = Number(pct);
+    }
+    if (pair.bare && pair.vethcap) {
+      pair.ratio = rate(pair.vethcap.load) / rate(pair.bare.load);
+      console.log(`    pair ${k + 1}: trafgen under vethcap at ${(100 * pair.ratio).toFixed(1)} % of its rate under bare tcpdump`);
+    }
+    pairs.push(pair);
   }
-  if (!SKIP.has('vethcap')) {
-    const v = (result.vethcap = await vethcap(lab, box, cfg));
-    const s = v.summary;
-    console.log(`\n[b] vethcap trace: trafgen sent ${fmt(v.load.sent)} in ${v.load.ms.toFixed(0)} ms; exit ${v.exitCode}`);
-    for (const p of s.capture ?? []) {
-      const pps = p.captured !== null ? Math.round(p.captured / (v.load.ms / 1000)) : null;
-      console.log(`    ${p.point.padEnd(18)} captured ${fmt(p.captured).padStart(10)}  dropped ${fmt(p.droppedByKernel).padStart(9)}  ${fmt(pps).padStart(8)} pkt/s`);
-    }
-    const pct = s.complete !== undefined ? ((100 * s.complete) / v.load.sent).toFixed(3) : '?';
-    console.log(`    paths ${fmt(s.paths)}: complete ${fmt(s.complete)} = ${pct} % of sent (goal ≥ 99.9 %), incomplete ${fmt(s.incomplete)}, lost ${fmt(s.lost)}, not captured ${fmt(s.notCaptured)}, undetermined ${fmt(s.undetermined)}`);
-    console.log(`    pcapng ${fmt(v.pcapngPackets)} packets; peak RSS ${v.peakRssMiB} MiB; node CPU during load ${fmt(v.nodeCpuMsDuringLoad)} ms (${((100 * v.nodeCpuMsDuringLoad) / v.load.ms).toFixed(0)} % of a core); tcpdumps ${v.tcpdumpCpuMsDuringLoad.map(fmt).join(' / ')} ms`);
-    console.log(`    node caught up ${fmt(v.catchUpMsAfterLoad)} ms after trafgen ended; SIGINT → exit ${fmt(v.stopMs)} ms; node CPU for the burst ${fmt(v.nodeCpuMsTotal)} ms (${fmt(Math.round((3 * v.load.sent) / (v.nodeCpuMsTotal / 1000)))} records/s)`);
-    for (const h of s.hops ?? []) console.log(`    hop ${h.hop}: p50 ${h.p50} p99 ${h.p99} (${fmt(h.count)})`);
-    if (v.stderr.length) console.log(`    stderr: ${v.stderr.join(' | ')}`);
-    result.vethcap.completePct = Number(pct);
+  result.pairs = pairs;
+  // The first pair's runs, where the old single-run fields were.
+  if (pairs[0]?.bare) result.bare = pairs[0].bare;
+  if (pairs[0]?.vethcap) result.vethcap = pairs[0].vethcap;
+  if (pairs.length > 0 && pairs.every((p) => p.ratio !== undefined)) {
+    const bareRates = pairs.map((p) => rate(p.bare.load));
+    const vcRates = pairs.map((p) => rate(p.vethcap.load));
+    const drops = pairs.flatMap((p) => (p.vethcap.summary.capture ?? []).map((c) => c.droppedByKernel ?? 0));
+    const completes = pairs.map((p) => p.vethcap.completePct);
+    result.live = {
+      pairs: pairs.length,
+      ratios: pairs.map((p) => +p.ratio.toFixed(3)),
+      medianRatio: median(pairs.map((p) => p.ratio)),
+      bareMedianPps: Math.round(median(bareRates)),
+      vethcapMedianPps: Math.round(median(vcRates)),
+      vethcapKernelDrops: drops.reduce((a, b) => a + b, 0),
+      minCompletePct: Math.min(...completes),
+    };
+    const l = result.live;
+    console.log(`\n[live] ${l.pairs} interleaved pairs, ${points.length} points: trafgen under vethcap at ${(100 * l.medianRatio).toFixed(1)} % of its rate under bare tcpdump (median; goal ≥ 90 %); pairs ${l.ratios.map((r) => `${(100 * r).toFixed(0)} %`).join(', ')}`);
+    console.log(`    median send rate: bare ${fmt(l.bareMedianPps)} pkt/s, vethcap ${fmt(l.vethcapMedianPps)} pkt/s; vethcap kernel drops ${fmt(l.vethcapKernelDrops)} in all; complete paths ≥ ${l.minCompletePct} % of sent in every run (goal ≥ 99.9 %)`);
   }
   if (!SKIP.has('arm')) {
     const a = (result.arm = await armTimes(points, lab));

@@ -4,6 +4,12 @@ import { OrphanGuard } from './orphan-guard.js';
 import { SpoolFile, SpoolReader } from './spool.js';
 import { TcpdumpProcess, type TcpdumpOptions } from './tcpdump.js';
 
+/**
+ * How long after SIGUSR2 (sent while tcpdump sleeps in poll, then SIGCONT) its buffer is
+ * taken to be written: the handler runs as soon as tcpdump is scheduled again.
+ */
+const FLUSH_SETTLE_MS = 100;
+
 export interface PointCapture {
   /** Bytes of nanosecond pcap as tcpdump writes them. */
   onData(point: number, chunk: Buffer): void;
@@ -39,6 +45,10 @@ export class CaptureSession {
   private readonly readers: SpoolReader[] = [];
   private stopped: Promise<SessionResult> | undefined;
   private guard: OrphanGuard | undefined;
+  /** Per point, the spool's size at the last flushQuiet(). */
+  private readonly lastSize: number[] = [];
+  /** Per point writing in blocks, its last two successful flushes (ms). */
+  private readonly flushes: Array<{ last: number; prev: number }> = [];
 
   constructor(
     private readonly points: readonly TcpdumpOptions[],
@@ -118,6 +128,46 @@ export class CaptureSession {
       r.abandon();
     }
     return unread;
+  }
+
+  /**
+   * Has every quiet tcpdump that writes in blocks write out its buffered tail (see flush.ts):
+   * quiet is a spool that did not grow since the last call (the runner's tick, ~100 ms) and
+   * that vethcap has read to its end. A point that writes is left alone: its buffer goes out
+   * whenever it fills, so what waits in it is never older than its last write. Returns how
+   * many were flushed.
+   */
+  flushQuiet(nowMs = Date.now()): number {
+    let flushed = 0;
+    this.processes.forEach((proc, i) => {
+      if (!proc.blockWrites) return;
+      const reader = this.readers[i];
+      const size = reader?.writtenBytes() ?? 0;
+      const grew = size !== this.lastSize[i];
+      this.lastSize[i] = size;
+      // Behind on this point (a backlog in its spool): its tail can wait until the rest is
+      // read; the flush would cost a stop of tcpdump each tick of a long catch-up for nothing.
+      const behind = reader !== undefined && size > reader.bytesRead;
+      if (grew || behind || proc.flush() !== 'flushed') return;
+      flushed++;
+      const f = (this.flushes[i] ??= { last: -Infinity, prev: -Infinity });
+      if (f.last <= nowMs - FLUSH_SETTLE_MS) f.prev = f.last;
+      f.last = nowMs;
+    });
+    return flushed;
+  }
+
+  /**
+   * Up to when the point's capture is known to be in its spool, apart from what the kernel
+   * has not handed over yet: a point writing per packet (-U), always (Infinity); a point
+   * writing in blocks, the moment of its last flush that has had FLUSH_SETTLE_MS to be
+   * written (what tcpdump had then is in the spool), or -Infinity before its first.
+   */
+  flushedUntil(point: number, nowMs = Date.now()): number {
+    if (!(this.processes[point]?.blockWrites ?? false)) return Infinity;
+    const f = this.flushes[point];
+    if (f === undefined) return -Infinity;
+    return f.last <= nowMs - FLUSH_SETTLE_MS ? f.last : f.prev;
   }
 
   /** Asks every running tcpdump for its statistics so far (see TcpdumpProcess.liveStats). */

@@ -7,6 +7,7 @@ import type { PacketSource, PointStatus, SourceEvents, SourceWindow } from '../p
 import { TraceCoverage } from './coverage.js';
 import { CaptureSession } from './capture-session.js';
 import { failureReason, type CaptureStats } from './tcpdump-output.js';
+import { restoreCpu, yieldCpu } from '../exec/priority.js';
 
 /**
  * Live watermark slack. A point that has delivered no bytes at all for this long (wall
@@ -51,6 +52,12 @@ export interface LiveSourceOptions {
   bufferSizeKiB?: number;
   /** tcpdump --immediate-mode: lower display latency, but drops at high packet rates. */
   immediate?: boolean;
+  /**
+   * While capturing, run vethcap's own thread at the lowest CPU priority (see
+   * exec/priority.ts): the traffic and the tcpdumps first, the parsing from the spool after.
+   * Default true.
+   */
+  yieldCpu?: boolean;
 }
 
 function msToTs(ms: number): Timestamp {
@@ -87,6 +94,7 @@ export class LiveSource implements PacketSource {
   private lastAsked = 0;
   private events: SourceEvents | undefined;
   private stopped: Promise<void> | undefined;
+  private readonly yields: boolean;
 
   constructor(
     readonly points: readonly PlannedPoint[],
@@ -101,6 +109,7 @@ export class LiveSource implements PacketSource {
     this.parsers = points.map(() => new CaptureParser());
     this.idleMs = options.immediate ? IDLE_MS_IMMEDIATE : IDLE_MS_BLOCKS;
     this.drainSoftMs = options.immediate ? DRAIN_IMMEDIATE_MS : DRAIN_BLOCKS_MS;
+    this.yields = options.yieldCpu ?? true;
     this.session = new CaptureSession(
       points.map((p) => ({
         label: p.label,
@@ -158,6 +167,7 @@ export class LiveSource implements PacketSource {
   async start(events: SourceEvents, signal?: AbortSignal): Promise<SourceWindow> {
     this.events = events;
     await this.session.start(signal);
+    if (this.yields) yieldCpu();
     this.lastDataAt.fill(Date.now());
     this.session.processes.forEach((proc, i) => {
       proc.onLiveStats = (s) => this.coverage.drops[i]!.answered(s.droppedByKernel, Date.now());
@@ -166,9 +176,10 @@ export class LiveSource implements PacketSource {
     return { openAtMs: Date.now() };
   }
 
-  /** About every 100 ms: idle points are vouched for, and the tcpdumps asked for their drops. */
+  /** About every 100 ms: quiet points' buffered tails flushed, idle points vouched for, and the tcpdumps asked for their drops. */
   tick(nowMs: number): void {
     const events = this.events;
+    this.session.flushQuiet(nowMs);
     if (events) this.idle(nowMs, (point, ts) => events.advance(point, ts));
     this.askForDrops(nowMs);
   }
@@ -178,7 +189,12 @@ export class LiveSource implements PacketSource {
     for (let i = 0; i < this.points.length; i++) {
       // A point whose spool still holds capture is late, not idle (vethcap was busy, or
       // stopped: SIGSTOP, a stdout that blocked), and vouching for it by the clock would split paths.
-      if (!this.ended[i] && nowMs - this.lastDataAt[i]! > this.idleMs && this.session.unreadBytes(i) === 0) advance(i, msToTs(nowMs - this.idleMs));
+      // A point writing in blocks is vouched for only up to its last settled flush: what it
+      // captured after that may still wait in tcpdump's buffer (see CaptureSession.flushQuiet).
+      if (!this.ended[i] && nowMs - this.lastDataAt[i]! > this.idleMs && this.session.unreadBytes(i) === 0) {
+        const upTo = Math.min(nowMs, this.session.flushedUntil(i, nowMs)) - this.idleMs;
+        if (Number.isFinite(upTo)) advance(i, msToTs(upTo));
+      }
     }
   }
 
@@ -228,7 +244,9 @@ export class LiveSource implements PacketSource {
     this.points.forEach((_, i) => {
       if (this.ended[i]) return;
       const last = this.lastTsMs[i]!;
-      this.coverage.cut(i, this.session.unreadBytes(i) > 0 ? last : Math.max(last, nowMs - this.drainSoftMs), 'not-read');
+      // Writing in blocks: what came after its last settled flush may be in tcpdump's buffer, unread.
+      const flushed = Math.min(nowMs, this.session.flushedUntil(i, nowMs));
+      this.coverage.cut(i, this.session.unreadBytes(i) > 0 ? last : Math.max(last, flushed - this.drainSoftMs), 'not-read');
     });
     return this.session.abandonBacklog();
   }
@@ -260,6 +278,8 @@ export class LiveSource implements PacketSource {
 
   /** Ends every tcpdump and waits for every stream to end. */
   stop(): Promise<void> {
+    // What is left to read is read at vethcap's normal priority: the user waits for it now.
+    if (this.yields) restoreCpu();
     this.stopped ??= this.session.stop().then((result) => {
       this.stats = result.stats;
     });

@@ -6,9 +6,10 @@ import { spawnTool } from '../exec/spawn.js';
  * Reads the process groups still to guard as arguments and, from vethcap, a line per group
  * to forget (its tcpdump ended), or `disarm` (vethcap stopped them itself: exit quietly);
  * at end of input, which is vethcap's end however it came (SIGKILL, the OOM killer), it
- * sends SIGINT to the groups left. POSIX sh.
+ * sends SIGINT to the groups left, then SIGCONT (vethcap may have died in the microseconds a
+ * tcpdump is stopped for a flush: see flush.ts). POSIX sh.
  */
-const SCRIPT = 'groups="$*"; while read -r gone; do [ "$gone" = disarm ] && exit 0; groups=$(for g in $groups; do [ "$g" = "$gone" ] || printf "%s " "$g"; done); done; [ -n "$groups" ] && kill -s INT -- $groups; exit 0';
+const SCRIPT = 'groups="$*"; while read -r gone; do [ "$gone" = disarm ] && exit 0; groups=$(for g in $groups; do [ "$g" = "$gone" ] || printf "%s " "$g"; done); done; [ -n "$groups" ] && { kill -s INT -- $groups; kill -s CONT -- $groups; }; exit 0';
 
 /**
  * Ends the tcpdumps of a session if vethcap dies without stopping them.

@@ -148,6 +148,15 @@ export class SpoolReader {
     this.wakeUp?.();
   }
 
+  /** Bytes written to the spool so far (its size), or 0 once it is closed. */
+  writtenBytes(): number {
+    try {
+      return fstatSync(this.spool.fd).size;
+    } catch {
+      return 0; // closed
+    }
+  }
+
   /** Bytes written to the spool and not read yet. */
   unreadBytes(): number {
     try {

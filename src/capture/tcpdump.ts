@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { VethcapError } from '../errors.js';
+import { atNormalPriority } from '../exec/priority.js';
 import { spawnTool } from '../exec/spawn.js';
+import { canFlushSafely, flushWhenSafe, type FlushOutcome } from './flush.js';
 import { failureReason, isListening, parseStats, StderrLog, type CaptureStats } from './tcpdump-output.js';
 
 export interface TcpdumpOptions {
@@ -22,6 +24,12 @@ export interface TcpdumpOptions {
    * mode lost 20-30 % of packets to kernel drops at every point, block mode none.
    */
   immediate?: boolean;
+  /**
+   * Write in stdio blocks (no -U) and rely on flushWhenSafe() for a quiet point, instead of
+   * one write() per packet. Default: where the safe flush works (canFlushSafely), and not
+   * in immediate mode (whose point is each packet at once).
+   */
+  blockWrites?: boolean;
   /** How long to wait for "listening on" before calling the start failed. */
   armTimeoutMs?: number;
   /**
@@ -38,8 +46,13 @@ export interface TcpdumpOptions {
  */
 export const BLOCK_DRAIN_MS = 1100;
 
+/** Whether the tcpdump of these options writes in stdio blocks (see TcpdumpOptions.blockWrites). */
+export function writesInBlocks(o: TcpdumpOptions): boolean {
+  return o.blockWrites ?? (!(o.immediate ?? false) && canFlushSafely());
+}
+
 export function tcpdumpArgs(o: TcpdumpOptions): string[] {
-  const args = ['-i', o.ifname, '-w', '-', '-U', '-n', '--time-stamp-precision=nano', '-s', String(o.snaplen ?? 262144)];
+  const args = ['-i', o.ifname, '-w', '-', ...(writesInBlocks(o) ? [] : ['-U']), '-n', '--time-stamp-precision=nano', '-s', String(o.snaplen ?? 262144)];
   if (o.immediate ?? false) args.push('--immediate-mode');
   if (o.bufferSizeKiB) args.push('-B', String(o.bufferSizeKiB));
   if (o.filter && o.filter.trim() !== '') args.push('--', o.filter);
@@ -65,9 +78,12 @@ export class TcpdumpProcess {
   private readonly stderrLog = new StderrLog();
   private done = false;
   private listening = false;
+  /** It writes in stdio blocks: a quiet point's tail waits for flush(). */
+  readonly blockWrites: boolean;
 
   constructor(options: TcpdumpOptions) {
     this.label = options.label;
+    this.blockWrites = writesInBlocks(options);
     const spawned = spawnTool('tcpdump', tcpdumpArgs(options), {
       netns: options.netns,
       detached: true, // its own process group, so stop() can signal tcpdump and all it forked
@@ -140,6 +156,18 @@ export class TcpdumpProcess {
     } catch {
       return false; // exiting
     }
+  }
+
+  /**
+   * Has tcpdump write out what its stdio buffer holds, where that is safe (see flush.ts);
+   * only for a tcpdump writing in blocks, once listening. Undefined when nothing was tried.
+   */
+  flush(): FlushOutcome | undefined {
+    const pid = this.child.pid;
+    if (!this.blockWrites || !this.listening || this.done || this.reaped || pid === undefined) return undefined;
+    // At vethcap's normal priority, not the one it yields at: tcpdump is stopped meanwhile,
+    // and a vethcap at nice 19 on a busy machine could be preempted for long with it stopped.
+    return atNormalPriority(() => flushWhenSafe(pid));
   }
 
   /** Called with each answer to requestStats() as tcpdump prints it. */

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { VethcapError } from '../errors.js';
+import { atNormalPriority } from './priority.js';
 import { toolError, type ChildEnd } from './tool-error.js';
 
 /**
@@ -64,11 +65,14 @@ export function spawnTool(file: string, args: readonly string[], options: SpawnT
   const mapError = (end: ChildEnd, stderr?: string) => toolError(end, { file, bin, command, stderr });
   let child: ChildProcess;
   try {
-    child = spawn(bin, rest, {
-      stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
-      detached: options.detached ?? false,
-      env: (options.locale ?? 'C') === 'C' ? { ...process.env, LC_ALL: 'C' } : process.env,
-    });
+    // At vethcap's normal priority, not the one it yields at while capturing (priority.ts).
+    child = atNormalPriority(() =>
+      spawn(bin, rest, {
+        stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+        detached: options.detached ?? false,
+        env: (options.locale ?? 'C') === 'C' ? { ...process.env, LC_ALL: 'C' } : process.env,
+      }),
+    );
   } catch (error) {
     // Node reports ENOENT and EACCES through 'error', but throws the rarer ones (EPERM).
     const code = (error as NodeJS.ErrnoException).code;

@@ -39,7 +39,8 @@ interface Fake {
 }
 
 function startFake(options: Partial<TcpdumpOptions> & { ifname: string }, env: Record<string, string> = {}, args?: string[]): Fake {
-  const child = spawn(FAKE_TCPDUMP, args ?? tcpdumpArgs({ label: options.ifname, ...options }), {
+  // -U unless a test asks for stdio blocks: what the kernel's blocks do, seen at once.
+  const child = spawn(FAKE_TCPDUMP, args ?? tcpdumpArgs({ label: options.ifname, blockWrites: false, ...options }), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FAKE_TCPDUMP_DIR: tmp.dir, ...env },
   });
@@ -113,6 +114,23 @@ describe('the fake tcpdump', () => {
     expect(await block.code).toBe(0);
     expect(await immediate.code).toBe(0);
     expect(parseStats(block.stderr)).toMatchObject({ captured: 3, received: 3, droppedByKernel: 0 });
+  });
+
+  it('without -U holds its output in a 4 KiB stdio buffer: written when full, on SIGUSR2 and at exit', async () => {
+    writeCapture('sto0', 60, 0);
+    const args = tcpdumpArgs({ label: 'sto0', ifname: 'sto0', blockWrites: true });
+    expect(args).not.toContain('-U');
+    const fake = startFake({ ifname: 'sto0' }, { FAKE_TCPDUMP_BLOCK_PACKETS: '20' }, args);
+    await fake.until('"listening on"', () => isListening(fake.stderr));
+    // The file header and 60 packets of 60 bytes (76 with their headers), all at once in
+    // blocks of 20: 4,584 bytes, of which one buffer (4,096) is written and 488 wait.
+    await fake.until('the first 4 KiB', () => Buffer.concat(fake.stdout).length > 0);
+    expect(Buffer.concat(fake.stdout).length).toBe(4096);
+    fake.child.kill('SIGUSR2');
+    await fake.until('the rest, on SIGUSR2', () => fake.packets().length === 60);
+    expect(Buffer.concat(fake.stdout).length).toBe(24 + 60 * 76);
+    fake.child.kill('SIGINT');
+    expect(await fake.code).toBe(0);
   });
 
   it('loses the unretired block on SIGINT, and counts it received but not captured', async () => {
