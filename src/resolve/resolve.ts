@@ -4,6 +4,7 @@ import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
 import { connectDocker, findContainer, runningContainers, type ContainerInfo, type DockerApi } from '../targets/docker.js';
 import { parseTargetSpec, type TargetSpec } from '../targets/spec.js';
+import { connectContainerd, containerdOwners, locatePod, locateTask, type ContainerdApi } from '../targets/containerd.js';
 import { HOST_NETNS_PATH, listNamedNetns, namedNetns, netnsInode, processNetns } from '../targets/namespace.js';
 import { parseIpLinks, type LinkInfo } from './ip-link.js';
 import { ownersOf, pairInterfaces } from './pairing.js';
@@ -14,6 +15,8 @@ export interface ResolveOptions {
   docker?: DockerApi;
   /** Look into other containers and named namespaces to name the owner of each bridge port (default true). */
   discoverOwners?: boolean;
+  /** containerd (through ctr); connected lazily from CONTAINERD_ADDRESS for containerd: and pod: targets and owners. */
+  containerd?: ContainerdApi;
 }
 
 /** A target located: its namespace and how it got there, before looking inside. */
@@ -35,6 +38,8 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   await requireCapabilities(['SYS_ADMIN'], 'entering a network namespace');
   let docker = options.docker;
   const dockerApi = (): DockerApi => (docker ??= connectDocker());
+  let containerd = options.containerd;
+  const containerdApi = (): ContainerdApi => (containerd ??= connectContainerd());
 
   // The look-ups run side by side (each is a process or a Docker request); a failure is
   // reported for the first target in command-line order, as if they had run in turn.
@@ -44,7 +49,7 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   const located = firstFailure(
     await Promise.allSettled(
       specs.map(async (spec) => {
-        const target = await locate(spec, dockerApi, hostInode);
+        const target = spec.kind === 'containerd' || spec.kind === 'pod' ? await locateInContainerd(spec, containerdApi()) : await locate(spec, dockerApi, hostInode);
         return spec.alias ? { ...target, name: spec.alias } : target;
       }),
     ),
@@ -52,7 +57,7 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   const linksRead = Promise.all(located.map((target) => readLinks(target.netns.path)));
   linksRead.catch(() => undefined);
   const hostLinks = await hostLinksRead;
-  const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, hostInode, located, tryDocker(dockerApi));
+  const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, hostInode, located, tryDocker(dockerApi), containerdApi);
   const linksOf = await linksRead;
   const targets: ResolvedTarget[] = located.map(({ spec, ...facts }, i) => ({
     target: spec.raw,
@@ -82,7 +87,16 @@ async function locate(spec: TargetSpec, docker: () => DockerApi, hostInode: numb
     }
     case 'docker':
       return locateContainer(spec, docker());
+    case 'containerd':
+    case 'pod':
+      throw new VethcapError('INTERNAL', `locate: ${spec.kind} targets are located by locateInContainerd.`);
   }
+}
+
+/** containerd:NAMESPACE/ID and pod:NAMESPACE/NAME, both through containerd (src/targets/containerd.ts). */
+async function locateInContainerd(spec: TargetSpec & { kind: 'containerd' | 'pod' }, api: ContainerdApi): Promise<Located> {
+  const found = spec.kind === 'containerd' ? await locateTask(api, spec.namespace, spec.ref) : await locatePod(api, spec.namespace, spec.name);
+  return { spec, ...found };
 }
 
 async function locateContainer(spec: TargetSpec & { kind: 'docker' }, api: DockerApi): Promise<Located> {
@@ -144,7 +158,13 @@ async function discoverOwners(
   hostInode: number,
   located: readonly Located[],
   docker: () => DockerApi | undefined,
+  containerd: () => ContainerdApi,
 ): Promise<Map<string, string>> {
+  // containerd's tasks (pods by NAMESPACE/NAME) are asked for beside Docker's containers,
+  // and rank after them (Docker's own tasks in containerd's moby namespace are the same
+  // namespaces) and before named namespaces (a CNI's cni-… name says less than the pod's).
+  const tasks = containerdOwners(containerd());
+  tasks.catch(() => undefined); // awaited below
   const candidates = new Map<number, { display: string; path: string }>();
   // Targets first so their own names win for a shared namespace.
   for (const t of located) candidates.set(t.netns.inode, { display: t.sharedWith ?? t.name, path: t.netns.path });
@@ -159,6 +179,10 @@ async function discoverOwners(
     } catch (error) {
       if (!(error instanceof VethcapError && error.code === 'DOCKER_UNAVAILABLE')) throw error;
     }
+  }
+  for (const task of await tasks) {
+    const ref = await processNetns(task.pid).catch(() => undefined);
+    if (ref && ref.inode !== hostInode && !candidates.has(ref.inode)) candidates.set(ref.inode, { display: task.display, path: ref.path });
   }
   for (const name of await listNamedNetns()) {
     const ref = await namedNetns(name).catch(() => undefined);
