@@ -1,0 +1,151 @@
+/**
+ * containerd: and pod: targets against a real containerd (Debian's 1.6, started by
+ * scripts/setup.sh --docker). Kubernetes cannot run here, so the tests do what kubelet
+ * and a CNI plugin would: a lab namespace with a veth on a bridge in 198.18.0.0/15 stands
+ * for the pod's network, and containers made in containerd's k8s.io namespace with
+ * kubelet's labels join it (`ctr run --with-ns network:…`). That proves the look-up
+ * matches kubelet's labels, and no more.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerdAvailable } from '../helpers/env.js';
+import { ContainerdScope } from '../helpers/containerd.js';
+import { useLab } from '../helpers/lab.js';
+import { runCli } from '../helpers/cli.js';
+import { hopLabels, parseNdjson } from '../helpers/paths.js';
+import type { ResolveResult, ResolvedTarget } from '../../src/resolve/types.js';
+
+const sysfs = (ifname: string, attr: string) => readFileSync(`/sys/class/net/${ifname}/${attr}`, 'utf8').trim();
+
+async function resolveJson(...targets: string[]): Promise<ResolvedTarget[]> {
+  const r = await runCli(['resolve', '--json', ...targets]);
+  if (r.exitCode !== 0) throw new Error(`resolve failed (${r.exitCode}): ${r.stderr}`);
+  return (JSON.parse(r.stdout) as ResolveResult).targets;
+}
+
+describe.runIf(containerdAvailable())('containerd tasks and Kubernetes pods on a real containerd', () => {
+  const subnet = `198.18.${64 + Math.floor(Math.random() * 180)}.0`;
+  const lab = useLab({ hosts: ['task', 'web', 'db'], prefix: 'vcc', subnet });
+  const scope = new ContainerdScope();
+  const K8S = 'k8s.io';
+  let plainNs = '';
+  let taskId = '';
+  let webSandbox = '';
+  let webApp = '';
+  let dbSandbox = '';
+  let podNs = '';
+
+  beforeAll(async () => {
+    const { host } = lab();
+    plainNs = scope.namespace('plain');
+    podNs = scope.name('shop');
+    const pod = (name: string, kind: 'sandbox' | 'container') => ({
+      'io.kubernetes.pod.name': name,
+      'io.kubernetes.pod.namespace': podNs,
+      'io.kubernetes.pod.uid': `${scope.prefix}-${name}-uid`,
+      'io.cri-containerd.kind': kind,
+    });
+    taskId = await scope.run(plainNs, scope.name('task'), host('task').netnsPath);
+    // As the CRI does: a sandbox holds the namespace, the app containers join it.
+    webSandbox = await scope.run(K8S, scope.name('web-sandbox'), host('web').netnsPath, pod('web', 'sandbox'));
+    webApp = await scope.run(K8S, scope.name('web-app'), host('web').netnsPath, pod('web', 'container'));
+    dbSandbox = await scope.run(K8S, scope.name('db-sandbox'), host('db').netnsPath, pod('db', 'sandbox'));
+  });
+  afterAll(() => scope.cleanup());
+
+  it('resolves containerd:NAMESPACE/ID to its task, veth peer and bridge, as the kernel says, naming the pods on the other ports', async () => {
+    const { host, bridge } = lab();
+    const [t] = await resolveJson(`containerd:${plainNs}/${taskId}`);
+    const pid = await scope.pid(plainNs, taskId);
+    expect(t).toMatchObject({ kind: 'containerd', name: taskId, id: taskId, pid, netns: { path: `/proc/${pid}/ns/net`, inode: statSync(host('task').netnsPath).ino } });
+    const eth0 = t!.interfaces[0]!;
+    expect(eth0).toMatchObject({ name: 'eth0', kind: 'veth', mac: host('task').mac });
+    expect(eth0.peer).toMatchObject({ name: host('task').hostIf, netns: 'host', ifindex: Number(sysfs(host('task').hostIf, 'ifindex')) });
+    expect(Number(sysfs(host('task').hostIf, 'iflink'))).toBe(eth0.ifindex);
+    expect(eth0.bridge?.name).toBe(bridge);
+    expect(eth0.bridge?.ifindex).toBe(Number(sysfs(bridge, 'ifindex')));
+    const owners = Object.fromEntries(eth0.bridge!.ports.map((p) => [p.name, p.owner]));
+    // The pods by NAMESPACE/NAME, not by the lab's netns names (containerd ranks first).
+    expect(owners).toEqual({ [host('task').hostIf]: `${taskId}:eth0`, [host('web').hostIf]: `${podNs}/web:eth0`, [host('db').hostIf]: `${podNs}/db:eth0` });
+  });
+
+  it('takes a unique ID prefix, as docker does', async () => {
+    const [t] = await resolveJson(`containerd:${plainNs}/${taskId.slice(0, -2)}`);
+    expect(t!.id).toBe(taskId);
+  });
+
+  it("resolves pod:NAMESPACE/NAME through kubelet's labels to its sandbox's namespace, labelled NAMESPACE/NAME", async () => {
+    const { host, bridge } = lab();
+    const [web, db] = await resolveJson(`pod:${podNs}/web`, `pod:${podNs}/db`);
+    expect(web).toMatchObject({ kind: 'pod', name: `${podNs}/web`, id: webSandbox, pid: await scope.pid(K8S, webSandbox), netns: { inode: statSync(host('web').netnsPath).ino } });
+    expect(db).toMatchObject({ kind: 'pod', name: `${podNs}/db`, id: dbSandbox });
+    for (const [target, h] of [
+      [web!, host('web')],
+      [db!, host('db')],
+    ] as const) {
+      const eth0 = target.interfaces[0]!;
+      expect(eth0.peer?.name).toBe(h.hostIf);
+      expect(eth0.peer?.ifindex).toBe(Number(sysfs(h.hostIf, 'ifindex')));
+      expect(Number(sysfs(h.hostIf, 'iflink'))).toBe(eth0.ifindex);
+      expect(eth0.bridge?.name).toBe(bridge);
+    }
+    const table = await runCli(['resolve', `pod:${podNs}/web`]);
+    expect(table.exitCode, table.stderr).toBe(0);
+    expect(table.stdout).toContain(`${podNs}/web:eth0  veth`);
+    expect(table.stdout).toMatch(new RegExp(`${host('db').hostIf}\\s+⇄ ${podNs}/db:eth0`));
+  });
+
+  it("falls back to a running app container when the pod's sandbox task is gone", async () => {
+    const appPid = await scope.pid(K8S, webApp);
+    await scope.stopTask(K8S, webSandbox);
+    try {
+      const [web] = await resolveJson(`pod:${podNs}/web`);
+      expect(web).toMatchObject({ kind: 'pod', id: webApp, pid: appPid });
+    } finally {
+      // Back as it was for the other tests: a new sandbox task.
+      await runCtrStart(webSandbox);
+    }
+  });
+
+  it('says what to do: an unknown pod, a task that is not running, containerd not answering', async () => {
+    const unknown = await runCli(['resolve', `pod:${podNs}/nope`]);
+    expect(unknown.exitCode).toBe(3);
+    expect(unknown.stderr).toMatch(new RegExp(`^vethcap: \\[TARGET_NOT_FOUND\\] no pod ${podNs}/nope on this node: no container in containerd's k8s.io namespace carries kubelet's labels`));
+    const noNs = await runCli(['resolve', `containerd:${scope.prefix}-none/x`]);
+    expect(noNs.exitCode).toBe(3);
+    expect(noNs.stderr).toMatch(/\[TARGET_NOT_FOUND\] containerd at \/run\/containerd\/containerd.sock has no namespace/);
+    const stopped = scope.name('stopped');
+    await scope.run(plainNs, stopped, lab().host('task').netnsPath);
+    await scope.stopTask(plainNs, stopped);
+    const notRunning = await runCli(['resolve', `containerd:${plainNs}/${stopped}`]);
+    expect(notRunning.exitCode).toBe(3);
+    expect(notRunning.stderr).toMatch(new RegExp(`\\[TARGET_NOT_RUNNING\\] containerd container ${plainNs}/${stopped} has no task`));
+    const away = await runCli(['resolve', `containerd:${plainNs}/${taskId}`], { env: { CONTAINERD_ADDRESS: `/run/${scope.prefix}-nowhere.sock` } });
+    expect(away.exitCode).toBe(4);
+    expect(away.stderr).toMatch(new RegExp(`^vethcap: \\[RUNTIME_UNAVAILABLE\\] containerd does not answer at /run/${scope.prefix}-nowhere.sock \\(no such socket\\)\\.`));
+  });
+
+  it('traces two pods: every request and reply at all five points, in path order', async () => {
+    const { host, bridge } = lab();
+    const web = `${podNs}/web`;
+    const db = `${podNs}/db`;
+    const r = await runCli(['trace', `pod:${web}`, `pod:${db}`, '--filter', 'icmp', '--json', '--', 'ip', 'netns', 'exec', host('web').netns, 'ping', '-c', '4', '-i', '0.2', host('db').ip]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { paths, summary } = parseNdjson(r.stdout);
+    expect(paths).toHaveLength(8);
+    for (const p of paths) {
+      const request = p.summary.startsWith('ICMP echo request');
+      const forward = [`${web}:eth0`, `host:${host('web').hostIf}`, `host:${host('db').hostIf}`, `${db}:eth0`];
+      expect(hopLabels(p)).toEqual(request ? forward : [...forward].reverse());
+      expect(p.hops.map((h) => h.point)).toContain(`host:${bridge}`);
+      expect(p.complete).toBe(true);
+    }
+    expect(summary.capture.map((c) => c.droppedByKernel)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  /** Starts a fresh task for a container whose task was deleted. */
+  async function runCtrStart(id: string): Promise<void> {
+    const { execa } = await import('execa');
+    await execa('ctr', ['--namespace', K8S, 'tasks', 'start', '-d', id], { timeout: 60_000 });
+  }
+});
