@@ -7,6 +7,7 @@
  * matches kubelet's labels, and no more.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerdAvailable } from '../helpers/env.js';
 import { ContainerdScope } from '../helpers/containerd.js';
@@ -143,9 +144,56 @@ describe.runIf(containerdAvailable())('containerd tasks and Kubernetes pods on a
     expect(summary.capture.map((c) => c.droppedByKernel)).toEqual([0, 0, 0, 0, 0]);
   });
 
+  it('verify passes between two pods, then locates a disabled bridge port before the destination\'s host end', async () => {
+    const { host } = lab();
+    const web = `pod:${podNs}/web`;
+    const db = `pod:${podNs}/db`;
+    const pass = await runCli(['verify', web, '--to', db, '-c', '3', '-W', '1']);
+    expect(pass.exitCode, pass.stderr).toBe(0);
+    expect(pass.stdout).toMatch(new RegExp(`^PASS: 3/3 icmp probes ${podNs}/web → ${podNs}/db and 3 answers crossed every hop`, 'm'));
+    const port = host('db').hostIf;
+    await execa('bridge', ['link', 'set', 'dev', port, 'state', '0']);
+    try {
+      const r = await runCli(['verify', web, '--to', db, '-c', '3', '-W', '1', '--json']);
+      expect(r.exitCode, r.stderr).toBe(1);
+      const v = JSON.parse(r.stdout) as { ok: boolean; lost: Array<{ after: string; before: string }>; findings: Array<{ code: string; port?: string; state?: string }> };
+      expect(v.ok).toBe(false);
+      expect(v.lost).toContainEqual(expect.objectContaining({ after: `host:${host('web').hostIf}`, before: `host:${port}` }));
+      expect(v.findings).toContainEqual(expect.objectContaining({ code: 'PORT_STATE', port, state: 'disabled' }));
+    } finally {
+      await execa('bridge', ['link', 'set', 'dev', port, 'state', '3']);
+    }
+  });
+
+  it('reports a pod whose task stops and whose veth goes (a CNI DEL) during the trace (exit 3)', async () => {
+    // A namespace of its own on the lab bridge, as a CNI ADD makes; removed in finally.
+    const netns = scope.name('victim');
+    const hostIf = `${scope.prefix}v0`;
+    const victim = scope.name('victim');
+    try {
+      await execa('ip', ['netns', 'add', netns]);
+      await execa('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+      await execa('ip', ['link', 'set', hostIf, 'master', lab().bridge, 'up']);
+      await execa('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
+      await scope.run(K8S, victim, `/run/netns/${netns}`, { 'io.kubernetes.pod.name': 'victim', 'io.kubernetes.pod.namespace': podNs });
+      const stopper = (async () => {
+        await new Promise((r) => setTimeout(r, 2500));
+        // What kubelet does when the pod is deleted: the task ends, then CNI DEL removes the veth.
+        await scope.stopTask(K8S, victim);
+        await execa('ip', ['link', 'del', hostIf]);
+      })();
+      const r = await runCli(['trace', `pod:${podNs}/victim`, '-d', '20', '-q']);
+      await stopper;
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(new RegExp(`capture at ${podNs}/victim:eth0 ended before the trace did: its namespace went away`));
+    } finally {
+      await execa('ip', ['link', 'del', hostIf], { reject: false });
+      await execa('ip', ['netns', 'del', netns], { reject: false });
+    }
+  });
+
   /** Starts a fresh task for a container whose task was deleted. */
   async function runCtrStart(id: string): Promise<void> {
-    const { execa } = await import('execa');
     await execa('ctr', ['--namespace', K8S, 'tasks', 'start', '-d', id], { timeout: 60_000 });
   }
 });
