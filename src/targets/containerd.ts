@@ -88,8 +88,8 @@ function permissionDenied(address: string, cause: unknown): VethcapError {
   return new VethcapError('PERMISSION', `permission denied on containerd's socket ${address}: run vethcap as root.`, { cause });
 }
 
-/** ctr's failures in words: its dial errors name the socket's trouble. */
-function ctrError(address: string, error: unknown): unknown {
+/** ctr's failures in words: its dial errors name the socket's trouble. Exported for its unit test. */
+export function ctrError(address: string, error: unknown): unknown {
   if (!(error instanceof VethcapError)) return error;
   const stderr = error.stderr ?? '';
   if (/failed to dial|connection error|context deadline exceeded/.test(stderr)) {

@@ -12,9 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerdAvailable } from '../helpers/env.js';
 import { ContainerdScope } from '../helpers/containerd.js';
 import { useLab } from '../helpers/lab.js';
-import { runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { hopLabels, parseNdjson } from '../helpers/paths.js';
 import type { ResolveResult, ResolvedTarget } from '../../src/resolve/types.js';
+
+/** Where the tests' containerd listens, as vethcap reads it; escaped for a RegExp. */
+const SOCKET = (process.env.CONTAINERD_ADDRESS?.replace(/^unix:\/\//, '') || '/run/containerd/containerd.sock').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 const sysfs = (ifname: string, attr: string) => readFileSync(`/sys/class/net/${ifname}/${attr}`, 'utf8').trim();
 
@@ -114,7 +117,7 @@ describe.runIf(containerdAvailable())('containerd tasks and Kubernetes pods on a
     expect(unknown.stderr).toMatch(new RegExp(`^vethcap: \\[TARGET_NOT_FOUND\\] no pod ${podNs}/nope on this node: no container in containerd's k8s.io namespace carries kubelet's labels`));
     const noNs = await runCli(['resolve', `containerd:${scope.prefix}-none/x`]);
     expect(noNs.exitCode).toBe(3);
-    expect(noNs.stderr).toMatch(/\[TARGET_NOT_FOUND\] containerd at \/run\/containerd\/containerd.sock has no namespace/);
+    expect(noNs.stderr).toMatch(new RegExp(`\\[TARGET_NOT_FOUND\\] containerd at ${SOCKET} has no namespace`));
     const stopped = scope.name('stopped');
     await scope.run(plainNs, stopped, lab().host('task').netnsPath);
     await scope.stopTask(plainNs, stopped);
@@ -124,6 +127,11 @@ describe.runIf(containerdAvailable())('containerd tasks and Kubernetes pods on a
     const away = await runCli(['resolve', `containerd:${plainNs}/${taskId}`], { env: { CONTAINERD_ADDRESS: `/run/${scope.prefix}-nowhere.sock` } });
     expect(away.exitCode).toBe(4);
     expect(away.stderr).toMatch(new RegExp(`^vethcap: \\[RUNTIME_UNAVAILABLE\\] containerd does not answer at /run/${scope.prefix}-nowhere.sock \\(no such socket\\)\\.`));
+    // A user with the capabilities to enter namespaces but no right to containerd's socket.
+    const caps = '+sys_admin,+net_raw,+net_admin';
+    const refused = await execa('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', `--inh-caps=${caps}`, `--ambient-caps=${caps}`, process.execPath, BIN, 'resolve', `containerd:${plainNs}/${taskId}`], { reject: false, timeout: 60_000 });
+    expect(refused.exitCode, refused.stderr).toBe(5);
+    expect(refused.stderr).toMatch(new RegExp(`^vethcap: \\[PERMISSION\\] permission denied on containerd's socket ${SOCKET}: run vethcap as root\\.`));
   });
 
   it('traces two pods: every request and reply at all five points, in path order', async () => {

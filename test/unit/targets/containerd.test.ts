@@ -9,7 +9,8 @@ import {
   podFilter,
   shortId,
 } from '../../../src/targets/ctr-output.js';
-import { containerdOwners, findTask, locatePod, type ContainerdApi } from '../../../src/targets/containerd.js';
+import { containerdOwners, ctrError, findTask, locatePod, type ContainerdApi } from '../../../src/targets/containerd.js';
+import { VethcapError } from '../../../src/errors.js';
 import type { TaskRow } from '../../../src/targets/ctr-output.js';
 
 describe('parseTargetSpec: containerd: and pod:', () => {
@@ -164,5 +165,25 @@ describe('containerdOwners', () => {
       { pid: process.pid, display: 'web' },
       { pid: process.pid, display: 'shop/web' },
     ]);
+  });
+});
+
+describe("ctr's dial errors in words (stderr as containerd 1.6's ctr printed it here)", () => {
+  const SOCK = '/run/containerd/containerd.sock';
+  const failed = (code: 'COMMAND_FAILED' | 'PERMISSION', stderr: string) => new VethcapError(code, 'ctr failed (exit 1).', { command: 'ctr tasks ls', stderr });
+  it('permission denied on the socket: PERMISSION with what to do', () => {
+    // run() already calls this a PERMISSION; the sentence names containerd's socket.
+    const e = ctrError(SOCK, failed('PERMISSION', `ctr: failed to dial "${SOCK}": connection error: desc = "transport: error while dialing: dial unix ${SOCK}: connect: permission denied"`));
+    expect(e).toMatchObject({ code: 'PERMISSION', message: `permission denied on containerd's socket ${SOCK}: run vethcap as root.` });
+  });
+  it('refused or timed out: RUNTIME_UNAVAILABLE, saying which', () => {
+    const refused = ctrError('/tmp/x.sock', failed('COMMAND_FAILED', 'ctr: failed to dial "/tmp/x.sock": connection error: desc = "transport: error while dialing: dial unix /tmp/x.sock: connect: connection refused"'));
+    expect(refused).toMatchObject({ code: 'RUNTIME_UNAVAILABLE', message: 'containerd does not answer at /tmp/x.sock (connection refused).', hint: expect.stringMatching(/start containerd \(or set CONTAINERD_ADDRESS/) });
+    const silent = ctrError('/tmp/x.sock', failed('COMMAND_FAILED', 'ctr: failed to dial "/tmp/x.sock": context deadline exceeded: connection error: desc = "transport: error while dialing: dial unix:///tmp/x.sock: timeout"'));
+    expect(silent).toMatchObject({ code: 'RUNTIME_UNAVAILABLE', message: 'containerd does not answer at /tmp/x.sock (no answer within 3s).' });
+  });
+  it('leaves other failures as they are', () => {
+    const other = failed('COMMAND_FAILED', 'ctr: container "x" in namespace "default": not found');
+    expect(ctrError(SOCK, other)).toBe(other);
   });
 });
