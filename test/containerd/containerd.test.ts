@@ -6,9 +6,11 @@
  * kubelet's labels join it (`ctr run --with-ns network:…`). That proves the look-up
  * matches kubelet's labels, and no more.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { containerdAvailable } from '../helpers/env.js';
 import { ContainerdScope } from '../helpers/containerd.js';
 import { useLab } from '../helpers/lab.js';
@@ -138,7 +140,10 @@ describe.runIf(containerdAvailable())('containerd tasks and Kubernetes pods on a
     const { host, bridge } = lab();
     const web = `${podNs}/web`;
     const db = `${podNs}/db`;
-    const r = await runCli(['trace', `pod:${web}`, `pod:${db}`, '--filter', 'icmp', '--json', '--', 'ip', 'netns', 'exec', host('web').netns, 'ping', '-c', '4', '-i', '0.2', host('db').ip]);
+    const dir = mkdtempSync(join(tmpdir(), 'vethcap-pods-'));
+    const file = join(dir, 'pods.pcapng');
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const r = await runCli(['trace', `pod:${web}`, `pod:${db}`, '--filter', 'icmp', '--json', '-w', file, '--', 'ip', 'netns', 'exec', host('web').netns, 'ping', '-c', '4', '-i', '0.2', host('db').ip]);
     expect(r.exitCode, r.stderr).toBe(0);
     const { paths, summary } = parseNdjson(r.stdout);
     expect(paths).toHaveLength(8);
@@ -150,6 +155,14 @@ describe.runIf(containerdAvailable())('containerd tasks and Kubernetes pods on a
       expect(p.complete).toBe(true);
     }
     expect(summary.capture.map((c) => c.droppedByKernel)).toEqual([0, 0, 0, 0, 0]);
+    // The pcapng: one interface per point under the pods' labels, 8 packets seen 5 times each.
+    const { stdout } = await execa('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.packet_id', '-e', 'frame.interface_name']);
+    const rows = stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
+    expect(rows).toHaveLength(40);
+    expect(new Set(rows.map((row) => row[1]))).toEqual(new Set([`${web}:eth0`, `host:${host('web').hostIf}`, `host:${bridge}`, `host:${host('db').hostIf}`, `${db}:eth0`]));
+    const ids = new Map<string, number>();
+    for (const [id] of rows) ids.set(id!, (ids.get(id!) ?? 0) + 1);
+    expect([...ids.values()]).toEqual(Array(8).fill(5));
   });
 
   it('verify passes between two pods, then locates a disabled bridge port before the destination\'s host end', async () => {

@@ -44,7 +44,7 @@ export function containerdAvailable(): boolean {
   let ok = false;
   try {
     execFileSync('ctr', ['--connect-timeout', '3s', 'version'], { stdio: 'ignore', timeout: 15_000 });
-    ok = privileged(['ip', 'nsenter', 'ctr', 'tar']);
+    ok = privileged(['ip', 'nsenter', 'ctr', 'tar', 'bridge', 'setpriv', 'tshark']);
   } catch {
     ok = false;
   }
