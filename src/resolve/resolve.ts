@@ -15,8 +15,6 @@ export interface ResolveOptions {
   docker?: DockerApi;
   /** Look into other containers and named namespaces to name the owner of each bridge port (default true). */
   discoverOwners?: boolean;
-  /** containerd (through ctr); connected lazily from CONTAINERD_ADDRESS for containerd: and pod: targets and owners. */
-  containerd?: ContainerdApi;
 }
 
 /** A target located: its namespace and how it got there, before looking inside. */
@@ -38,8 +36,6 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   await requireCapabilities(['SYS_ADMIN'], 'entering a network namespace');
   let docker = options.docker;
   const dockerApi = (): DockerApi => (docker ??= connectDocker());
-  let containerd = options.containerd;
-  const containerdApi = (): ContainerdApi => (containerd ??= connectContainerd());
 
   // The look-ups run side by side (each is a process or a Docker request); a failure is
   // reported for the first target in command-line order, as if they had run in turn.
@@ -49,7 +45,7 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   const located = firstFailure(
     await Promise.allSettled(
       specs.map(async (spec) => {
-        const target = spec.kind === 'containerd' || spec.kind === 'pod' ? await locateInContainerd(spec, containerdApi()) : await locate(spec, dockerApi, hostInode);
+        const target = await locate(spec, dockerApi, hostInode);
         return spec.alias ? { ...target, name: spec.alias } : target;
       }),
     ),
@@ -57,7 +53,7 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   const linksRead = Promise.all(located.map((target) => readLinks(target.netns.path)));
   linksRead.catch(() => undefined);
   const hostLinks = await hostLinksRead;
-  const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, hostInode, located, tryDocker(dockerApi), containerdApi);
+  const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, hostInode, located, tryDocker(dockerApi));
   const linksOf = await linksRead;
   const targets: ResolvedTarget[] = located.map(({ spec, ...facts }, i) => ({
     target: spec.raw,
@@ -89,7 +85,7 @@ async function locate(spec: TargetSpec, docker: () => DockerApi, hostInode: numb
       return locateContainer(spec, docker());
     case 'containerd':
     case 'pod':
-      throw new VethcapError('INTERNAL', `locate: ${spec.kind} targets are located by locateInContainerd.`);
+      return locateInContainerd(spec, connectContainerd());
   }
 }
 
@@ -158,12 +154,11 @@ async function discoverOwners(
   hostInode: number,
   located: readonly Located[],
   docker: () => DockerApi | undefined,
-  containerd: () => ContainerdApi,
 ): Promise<Map<string, string>> {
   // containerd's tasks (pods by NAMESPACE/NAME) are asked for beside Docker's containers,
   // and rank after them (Docker's own tasks in containerd's moby namespace are the same
   // namespaces) and before named namespaces (a CNI's cni-… name says less than the pod's).
-  const tasks = containerdOwners(containerd());
+  const tasks = containerdOwners(connectContainerd());
   tasks.catch(() => undefined); // awaited below
   const candidates = new Map<number, { display: string; path: string }>();
   // Targets first so their own names win for a shared namespace.
