@@ -21,6 +21,18 @@ import type { ResolveResult, ResolvedTarget } from '../../src/resolve/types.js';
 /** Where the tests' containerd listens, as vethcap reads it; escaped for a RegExp. */
 const SOCKET = (process.env.CONTAINERD_ADDRESS?.replace(/^unix:\/\//, '') || '/run/containerd/containerd.sock').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
+/** Resolves once the trace says its points are armed; rejects if it ends first. */
+function untilArmed(child: { stderr: NodeJS.ReadableStream | null; then: PromiseLike<unknown>['then'] }): Promise<void> {
+  let said = '';
+  return new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      said += d.toString();
+      if (said.includes('points armed')) resolve();
+    });
+    void child.then(() => reject(new Error(`trace ended before arming: ${said}`)));
+  });
+}
+
 const sysfs = (ifname: string, attr: string) => readFileSync(`/sys/class/net/${ifname}/${attr}`, 'utf8').trim();
 
 async function resolveJson(...targets: string[]): Promise<ResolvedTarget[]> {
@@ -197,14 +209,16 @@ describe.runIf(containerdAvailable())('containerd tasks and Kubernetes pods on a
       await execa('ip', ['link', 'set', hostIf, 'master', lab().bridge, 'up']);
       await execa('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
       await scope.run(K8S, victim, `/run/netns/${netns}`, { 'io.kubernetes.pod.name': 'victim', 'io.kubernetes.pod.namespace': podNs });
-      const stopper = (async () => {
-        await new Promise((r) => setTimeout(r, 2500));
-        // What kubelet does when the pod is deleted: the task ends, then CNI DEL removes the veth.
-        await scope.stopTask(K8S, victim);
-        await execa('ip', ['link', 'del', hostIf]);
-      })();
-      const r = await runCli(['trace', `pod:${podNs}/victim`, '-d', '20', '-q']);
-      await stopper;
+      // Stopped once every point is armed (a fixed delay fails on a loaded machine, where
+      // the look-up alone may take seconds).
+      const child = execa(process.execPath, [BIN, 'trace', `pod:${podNs}/victim`, '-d', '20', '-q'], { reject: false, stdin: 'ignore', timeout: 60_000 });
+      await untilArmed(child);
+      await new Promise((r) => setTimeout(r, 500));
+      // What kubelet does when the pod is deleted: the task ends, then CNI DEL removes the veth.
+      await scope.stopTask(K8S, victim);
+      await execa('ip', ['link', 'del', hostIf]);
+      const done = await child;
+      const r = { exitCode: done.exitCode ?? -1, stderr: String(done.stderr) };
       expect(r.exitCode, r.stderr).toBe(3);
       expect(r.stderr).toMatch(new RegExp(`capture at ${podNs}/victim:eth0 ended before the trace did: its namespace went away`));
     } finally {
