@@ -16,9 +16,10 @@ want_docker=0
 # tshark (wireshark-common: capinfos, mergecap): checking the files we write, and the
 # merge benchmark's peer; netsniff-ng (trafgen), iperf3: load for benchmarks;
 # docker.io + busybox-static: the end-to-end tests' engine and image; chromium: the
-# browser the HTML report's tests open it in (puppeteer-core drives it, never a download).
+# browser the HTML report's tests open it in (puppeteer-core drives it, never a download);
+# containerd (and its ctr): the containerd: and pod: targets' tests.
 packages=(tcpdump iproute2 util-linux iputils-ping iptables nftables procps tshark wireshark-common netsniff-ng iperf3)
-[ "$want_docker" = 1 ] && packages+=(docker.io busybox-static tar chromium)
+[ "$want_docker" = 1 ] && packages+=(docker.io containerd busybox-static tar chromium)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -47,5 +48,17 @@ if [ "$want_docker" = 1 ]; then
     docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/vethcap-dockerd.log" >&2; tail -20 /var/log/vethcap-dockerd.log >&2; exit 1; }
   fi
   echo "setup: Docker $(docker info --format '{{.ServerVersion}}') answers"
+
+  # A standalone containerd on its default socket, for containerd:NS/ID and pod:NS/NAME
+  # (tests make pods in its k8s.io namespace as kubelet would). It is started after dockerd,
+  # which then keeps the containerd it manages itself (/run/docker/containerd); Debian's
+  # config is used as is. Without systemd nothing starts it, so it is started here.
+  if ! ctr --connect-timeout 3s version >/dev/null 2>&1; then
+    echo "setup: starting containerd (/run/containerd/containerd.sock)"
+    nohup containerd >/var/log/vethcap-containerd.log 2>&1 &
+    for _ in $(seq 1 30); do ctr --connect-timeout 1s version >/dev/null 2>&1 && break; sleep 1; done
+    ctr --connect-timeout 3s version >/dev/null 2>&1 || { echo "setup: containerd did not start; see /var/log/vethcap-containerd.log" >&2; tail -20 /var/log/vethcap-containerd.log >&2; exit 1; }
+  fi
+  echo "setup: containerd $(ctr version 2>/dev/null | awk '/Server:/ {s=1} s && /Version:/ {print $2; exit}') answers"
 fi
 echo "setup: done"

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   TARGET_UNSUPPORTED: 'TARGET_UNSUPPORTED',
   /** The Docker daemon could not be reached or answered with an error. */
   DOCKER_UNAVAILABLE: 'DOCKER_UNAVAILABLE',
+  /** Another container runtime (containerd) could not be reached: no socket, or no answer on it. */
+  RUNTIME_UNAVAILABLE: 'RUNTIME_UNAVAILABLE',
   /** A program vethcap needs (tcpdump, nsenter, ip, ...) is not installed. */
   MISSING_TOOL: 'MISSING_TOOL',
   /** Not root and without CAP_SYS_ADMIN / CAP_NET_RAW. */

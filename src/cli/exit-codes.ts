@@ -11,7 +11,7 @@ export const EXIT = {
   USAGE: 2,
   /** The target does not exist, is ambiguous, stopped, or has no namespace to look at. */
   TARGET: 3,
-  /** Something vethcap needs is missing: a tool, the Docker daemon. */
+  /** Something vethcap needs is missing: a tool, the Docker daemon, containerd. */
   ENVIRONMENT: 4,
   /** Not enough privileges. */
   PERMISSION: 5,
@@ -42,6 +42,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'TARGET_UNSUPPORTED':
       return EXIT.TARGET;
     case 'DOCKER_UNAVAILABLE':
+    case 'RUNTIME_UNAVAILABLE':
     case 'MISSING_TOOL':
       return EXIT.ENVIRONMENT;
     case 'PERMISSION':

@@ -9,7 +9,7 @@ export const resolveCommand: CommandModule = (cli, ctx) =>
     (y) =>
       y
         .positional('target', {
-          describe: 'A container (name, full ID or unique ID prefix), pid:N for any process, or netns:NAME for an `ip netns` name.',
+          describe: 'A container (name, full ID or unique ID prefix), pid:N for any process, netns:NAME for an `ip netns` name, containerd:NAMESPACE/ID for a containerd task, or pod:NAMESPACE/NAME for a Kubernetes pod on this node.',
           type: 'string',
           array: true,
           demandOption: true,
@@ -18,12 +18,14 @@ export const resolveCommand: CommandModule = (cli, ctx) =>
         .option('owners', {
           type: 'boolean',
           default: true,
-          describe: 'Look into other containers and named namespaces to name the end behind each bridge port (--no-owners skips it).',
+          describe: 'Look into other containers, containerd tasks, pods and named namespaces to name the end behind each bridge port (--no-owners skips it).',
         })
         .example('$0 resolve box', 'the interfaces of container box, their host peers and bridge')
         .example('$0 resolve box web --json', 'both containers, as JSON for scripts')
         .example('$0 resolve pid:4242', 'the namespace of any process')
-        .example('$0 resolve netns:blue', 'a namespace made with `ip netns add blue`'),
+        .example('$0 resolve netns:blue', 'a namespace made with `ip netns add blue`')
+        .example('$0 resolve containerd:default/web', 'the task of container web in containerd\'s default namespace (CONTAINERD_ADDRESS is honoured)')
+        .example('$0 resolve pod:shop/web-0', 'the Kubernetes pod web-0 of namespace shop, found by kubelet\'s labels in containerd\'s k8s.io namespace'),
     async (argv) => {
       if (parsedOnly(ctx, 'resolve', { ...argv })) return;
       // Loaded here, only by this command.

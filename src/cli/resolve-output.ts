@@ -7,7 +7,7 @@ export function renderResolveTable(result: ResolveResult): string {
 
 function renderTarget(t: ResolvedTarget): string {
   const facts = [
-    t.kind === 'docker' && t.id ? `container ${t.id.slice(0, 12)}` : t.kind === 'netns' ? 'named namespace' : 'process',
+    kindFact(t),
     t.pid !== null ? `pid ${t.pid}` : null,
     `netns ${t.netns.path} (inode ${t.netns.inode})`,
     t.networkMode ? `network ${t.networkMode}` : null,
@@ -17,6 +17,21 @@ function renderTarget(t: ResolvedTarget): string {
   if (t.interfaces.length === 0) lines.push('  no interfaces besides lo');
   for (const iface of t.interfaces) lines.push(...renderInterface(t.name, iface));
   return lines.join('\n') + '\n';
+}
+
+function kindFact(t: ResolvedTarget): string {
+  switch (t.kind) {
+    case 'docker':
+      return t.id ? `container ${t.id.slice(0, 12)}` : 'process';
+    case 'containerd':
+      return `containerd task ${t.id ?? t.name}`;
+    case 'pod':
+      return `pod, containerd task ${t.id ? t.id.slice(0, 12) : '?'} in k8s.io`;
+    case 'netns':
+      return 'named namespace';
+    case 'pid':
+      return 'process';
+  }
 }
 
 function renderInterface(owner: string, i: ResolvedInterface): string[] {

@@ -4,6 +4,7 @@ import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
 import { connectDocker, findContainer, runningContainers, type ContainerInfo, type DockerApi } from '../targets/docker.js';
 import { parseTargetSpec, type TargetSpec } from '../targets/spec.js';
+import { connectContainerd, containerdOwners, locatePod, locateTask, type ContainerdApi } from '../targets/containerd.js';
 import { HOST_NETNS_PATH, listNamedNetns, namedNetns, netnsInode, processNetns } from '../targets/namespace.js';
 import { parseIpLinks, type LinkInfo } from './ip-link.js';
 import { ownersOf, pairInterfaces } from './pairing.js';
@@ -94,7 +95,16 @@ async function locate(spec: TargetSpec, docker: () => DockerApi, hostInode: Prom
     }
     case 'docker':
       return locateContainer(spec, docker());
+    case 'containerd':
+    case 'pod':
+      return locateInContainerd(spec, connectContainerd());
   }
+}
+
+/** containerd:NAMESPACE/ID and pod:NAMESPACE/NAME, both through containerd (src/targets/containerd.ts). */
+async function locateInContainerd(spec: TargetSpec & { kind: 'containerd' | 'pod' }, api: ContainerdApi): Promise<Located> {
+  const found = spec.kind === 'containerd' ? await locateTask(api, spec.namespace, spec.ref) : await locatePod(api, spec.namespace, spec.name);
+  return { spec, ...found };
 }
 
 async function locateContainer(spec: TargetSpec & { kind: 'docker' }, api: DockerApi): Promise<Located> {
@@ -157,6 +167,11 @@ async function discoverOwners(
   located: readonly Located[],
   docker: () => DockerApi | undefined,
 ): Promise<Map<string, string>> {
+  // containerd's tasks (pods by NAMESPACE/NAME) are asked for beside Docker's containers,
+  // and rank after them (Docker's own tasks in containerd's moby namespace are the same
+  // namespaces) and before named namespaces (a CNI's cni-… name says less than the pod's).
+  const tasks = containerdOwners(connectContainerd());
+  tasks.catch(() => undefined); // awaited below
   const candidates = new Map<number, { display: string; path: string }>();
   // Targets first so their own names win for a shared namespace.
   for (const t of located) candidates.set(t.netns.inode, { display: t.sharedWith ?? t.name, path: t.netns.path });
@@ -171,6 +186,10 @@ async function discoverOwners(
     } catch (error) {
       if (!(error instanceof VethcapError && error.code === 'DOCKER_UNAVAILABLE')) throw error;
     }
+  }
+  for (const task of await tasks) {
+    const ref = await processNetns(task.pid).catch(() => undefined);
+    if (ref && ref.inode !== hostInode && !candidates.has(ref.inode)) candidates.set(ref.inode, { display: task.display, path: ref.path });
   }
   for (const name of await listNamedNetns()) {
     const ref = await namedNetns(name).catch(() => undefined);

@@ -34,3 +34,20 @@ export function dockerAvailable(): boolean {
   if (!ok && IN_CI) throw new Error('CI=true and no Docker engine answers: .ci/run must start one');
   return ok;
 }
+
+/**
+ * Whether containerd answers at CONTAINERD_ADDRESS (default /run/containerd/containerd.sock)
+ * through `ctr`, with root and the tools; in CI a missing one fails the run
+ * (`scripts/setup.sh --docker` starts one).
+ */
+export function containerdAvailable(): boolean {
+  let ok = false;
+  try {
+    execFileSync('ctr', ['--connect-timeout', '3s', 'version'], { stdio: 'ignore', timeout: 15_000 });
+    ok = privileged(['ip', 'nsenter', 'ctr', 'tar', 'bridge', 'setpriv', 'tshark']);
+  } catch {
+    ok = false;
+  }
+  if (!ok && IN_CI) throw new Error('CI=true and containerd does not answer (ctr version): .ci/run must start one (scripts/setup.sh --docker)');
+  return ok;
+}
