@@ -96,6 +96,11 @@ export class OrderedPcapngWriter {
     return this.writer.take();
   }
 
+  /** Gives back a chunk take() returned, once its write has completed. */
+  recycle(chunk: Uint8Array): void {
+    this.writer.recycle(chunk);
+  }
+
   private releaseBefore(sec: number, nsec: number): void {
     const heap = this.heap;
     while (heap.length > 0) {

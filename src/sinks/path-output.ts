@@ -43,6 +43,13 @@ export class PathOutput {
   private fileSink: FileSink | undefined;
   private readonly stdoutSink: CaptureSink;
   private stdoutGone = false;
+  /**
+   * Full pcapng chunks taken as soon as the writer filled one, waiting for flush(): while a
+   * flush waits for the disk, paths go on arriving, and the writer's buffer must not grow
+   * (a copy of it each time) meanwhile.
+   */
+  private chunks: Uint8Array[] = [];
+  private chunkBytes = 0;
 
   private constructor(
     private readonly topology: Topology,
@@ -84,7 +91,15 @@ export class PathOutput {
   readonly onPath = (path: PacketPath): void => {
     this.summary.add(path);
     if (this.pcapOnStdout && this.stdoutGone) return;
-    this.pcap?.add(path);
+    const pcap = this.pcap;
+    if (pcap !== undefined) {
+      pcap.add(path);
+      if (pcap.shouldTake) {
+        const chunk = pcap.take();
+        this.chunks.push(chunk);
+        this.chunkBytes += chunk.length;
+      }
+    }
     // A path that began after the stop: in the pcapng (marked) and the summary's count only.
     if (this.pcapOnStdout || this.stdoutGone || path.verdict === 'after-stop') return;
     if (this.timeline) this.text += this.timeline.render(path);
@@ -96,7 +111,7 @@ export class PathOutput {
    * not reading stdout), and whoever feeds paths in should wait for a flush.
    */
   get overfull(): boolean {
-    return this.text.length >= TEXT_OVERFULL_CHARS || (this.pcap?.writer.buffered ?? 0) >= PCAP_OVERFULL_BYTES;
+    return this.text.length >= TEXT_OVERFULL_CHARS || (this.pcap?.writer.buffered ?? 0) + this.chunkBytes >= PCAP_OVERFULL_BYTES;
   }
 
   /** True when timeline or NDJSON text waits for the next flush(). */
@@ -106,7 +121,7 @@ export class PathOutput {
 
   /** True when enough has gathered that the caller should flush() before going on. */
   get shouldFlush(): boolean {
-    return this.text.length >= TEXT_FLUSH_BYTES || (this.pcap?.shouldTake ?? false);
+    return this.text.length >= TEXT_FLUSH_BYTES || this.chunks.length > 0 || (this.pcap?.shouldTake ?? false);
   }
 
   async flush(): Promise<void> {
@@ -116,9 +131,13 @@ export class PathOutput {
       await this.toStdout(chunk);
     }
     if (this.pcap && this.pcapSink) {
-      const chunk = this.pcap.take();
-      if (this.pcapSink === this.stdoutSink) await this.toStdout(chunk);
-      else await this.pcapSink.write(chunk);
+      // The full chunks taken so far (more may be taken while this waits), then the rest.
+      while (this.chunks.length > 0) {
+        const chunk = this.chunks.shift()!;
+        this.chunkBytes -= chunk.length;
+        await this.writePcap(chunk);
+      }
+      await this.writePcap(this.pcap.take());
     }
   }
 
@@ -130,11 +149,25 @@ export class PathOutput {
     } finally {
       // A file is completed even when stdout failed.
       if (this.pcapSink && this.pcapSink !== this.stdoutSink) {
-        if (this.pcap) await this.pcapSink.write(this.pcap.take());
+        if (this.pcap) {
+          for (const chunk of this.chunks) await this.pcapSink.write(chunk);
+          this.chunks = [];
+          this.chunkBytes = 0;
+          await this.pcapSink.write(this.pcap.take());
+        }
         await this.pcapSink.close();
       }
     }
     return this.summary.result();
+  }
+
+  private async writePcap(chunk: Uint8Array): Promise<void> {
+    if (this.pcapSink === this.stdoutSink) await this.toStdout(chunk);
+    else if (this.pcapSink !== undefined) {
+      const pcap = this.pcap;
+      // Once written, the chunk's memory goes back to the writer.
+      await this.pcapSink.write(chunk, () => pcap?.recycle(chunk));
+    }
   }
 
   /** A write to stdout; once its reader has gone, nothing more is written there. */
