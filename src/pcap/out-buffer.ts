@@ -26,8 +26,8 @@ export class OutBuffer {
   private words: Uint32Array;
   /** Write position (bytes buffered). */
   pos = 0;
-  /** Buffers given back (recycle()), reused before allocating. */
-  private readonly spare: ArrayBuffer[] = [];
+  /** Buffers given back (recycle()), reused before allocating, each with how many of its first bytes were written. */
+  private readonly spare: Array<{ buffer: ArrayBuffer; dirty: number }> = [];
 
   constructor(private readonly initialBytes = 4 * 1024 * 1024) {
     this.buf = EMPTY;
@@ -44,8 +44,14 @@ export class OutBuffer {
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const size = pad4(Math.max(this.buf.length * 2, this.pos + n, this.initialBytes, 64));
-    const spare = this.spare.length > 0 && this.spare[this.spare.length - 1]!.byteLength >= size ? this.spare.pop() : undefined;
-    const next = spare !== undefined ? new Uint8Array(spare) : new Uint8Array(size);
+    const spare = this.spare.length > 0 && this.spare[this.spare.length - 1]!.buffer.byteLength >= size ? this.spare.pop() : undefined;
+    let next: Uint8Array;
+    if (spare === undefined) next = new Uint8Array(size);
+    else {
+      // The writers leave padding and end-of-options bytes unwritten: zeros, as in a new buffer.
+      next = new Uint8Array(spare.buffer);
+      next.fill(0, 0, spare.dirty);
+    }
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
@@ -68,8 +74,8 @@ export class OutBuffer {
    */
   recycle(chunk: Uint8Array): void {
     const b = chunk.buffer;
-    if (b.byteLength === pad4(this.initialBytes) && chunk.byteOffset === 0 && this.spare.length < MAX_SPARE && b !== this.buf.buffer && !this.spare.includes(b as ArrayBuffer)) {
-      this.spare.push(b as ArrayBuffer);
+    if (b.byteLength === pad4(this.initialBytes) && chunk.byteOffset === 0 && this.spare.length < MAX_SPARE && b !== this.buf.buffer && !this.spare.some((s) => s.buffer === b)) {
+      this.spare.push({ buffer: b as ArrayBuffer, dirty: chunk.length });
     }
   }
 

@@ -10,6 +10,7 @@ import { renderPathJson } from '../render/ndjson.js';
 import { SummaryCollector, type RunSummary } from '../render/run-summary.js';
 import type { TimeZone } from '../render/format.js';
 import { OrderedPcapngWriter } from './ordered-pcapng.js';
+import { TextChunks } from './text-chunks.js';
 
 export interface PathOutputOptions {
   /** What goes to stdout per path: the timeline, NDJSON, or nothing (-q). */
@@ -24,7 +25,7 @@ export interface PathOutputOptions {
 
 const TEXT_FLUSH_BYTES = 64 * 1024;
 /** Held output past which the writer should wait for a flush (see overfull). */
-const TEXT_OVERFULL_CHARS = 4 * 1024 * 1024;
+const TEXT_OVERFULL_BYTES = 4 * 1024 * 1024;
 const PCAP_OVERFULL_BYTES = 32 * 1024 * 1024;
 
 /**
@@ -36,7 +37,7 @@ const PCAP_OVERFULL_BYTES = 32 * 1024 * 1024;
 export class PathOutput {
   readonly summary: SummaryCollector;
   private readonly timeline: TimelineRenderer | undefined;
-  private text = '';
+  private readonly text = new TextChunks();
   private readonly pcap: OrderedPcapngWriter | undefined;
   private pcapSink: CaptureSink | undefined;
   /** The pcapng file's sink, when it goes to a file. */
@@ -102,8 +103,11 @@ export class PathOutput {
     }
     // A path that began after the stop: in the pcapng (marked) and the summary's count only.
     if (this.pcapOnStdout || this.stdoutGone || path.verdict === 'after-stop') return;
-    if (this.timeline) this.text += this.timeline.render(path);
-    else if (this.options.format === 'json') this.text += renderPathJson(path) + '\n';
+    if (this.timeline) this.text.append(this.timeline.render(path));
+    else if (this.options.format === 'json') {
+      this.text.append(renderPathJson(path));
+      this.text.append('\n');
+    }
   };
 
   /**
@@ -111,7 +115,7 @@ export class PathOutput {
    * not reading stdout), and whoever feeds paths in should wait for a flush.
    */
   get overfull(): boolean {
-    return this.text.length >= TEXT_OVERFULL_CHARS || (this.pcap?.writer.buffered ?? 0) + this.chunkBytes >= PCAP_OVERFULL_BYTES;
+    return this.text.length >= TEXT_OVERFULL_BYTES || (this.pcap?.writer.buffered ?? 0) + this.chunkBytes >= PCAP_OVERFULL_BYTES;
   }
 
   /** True when timeline or NDJSON text waits for the next flush(). */
@@ -126,9 +130,7 @@ export class PathOutput {
 
   async flush(): Promise<void> {
     if (this.text.length > 0) {
-      const chunk = Buffer.from(this.text, 'utf8');
-      this.text = '';
-      await this.toStdout(chunk);
+      for (const chunk of this.text.take()) await this.toStdout(chunk);
     }
     if (this.pcap && this.pcapSink) {
       // The full chunks taken so far (more may be taken while this waits), then the rest.
@@ -178,7 +180,7 @@ export class PathOutput {
     } catch (error) {
       if (!isReaderGone(error)) throw error;
       this.stdoutGone = true;
-      this.text = '';
+      this.text.clear();
     }
   }
 

@@ -88,6 +88,12 @@ describe('OutBuffer.recycle', () => {
     // The same memory, now holding the new bytes.
     expect(second.buffer).toBe(first.buffer);
     expect(Array.from(second)).toEqual([0x88, 0x77, 0x66, 0x55]);
+    // Bytes a writer skips (padding) read as zeros, as in a new buffer.
+    b.recycle(second);
+    b.ensure(8);
+    b.u8(0, 1);
+    b.pos = 4;
+    expect(Array.from(b.take())).toEqual([1, 0, 0, 0]);
     // A chunk of a grown buffer is not kept.
     b.ensure(200);
     b.pos = 200;
