@@ -79,6 +79,11 @@ export class OutBuffer {
     }
   }
 
+  /** The buffer being filled (valid until the next ensure() or take()), for encoders that write into it. */
+  get bytesView(): Uint8Array {
+    return this.buf;
+  }
+
   // The setters below write at an explicit offset and do not move pos (callers reserved room).
   u8(o: number, v: number): void {
     this.buf[o] = v;
