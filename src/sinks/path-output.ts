@@ -6,7 +6,7 @@ import type { Topology } from '../model/topology.js';
 import type { InterfaceStatsInput } from '../pcap/pcapng-writer.js';
 import { isReaderGone, openFileSink, writableSink, defaultOsName, type CaptureSink, type FileSink } from './capture-sink.js';
 import { TimelineRenderer } from '../render/timeline.js';
-import { renderPathJson } from '../render/ndjson.js';
+import { encodePathJsonLine, renderPathJson } from '../render/ndjson.js';
 import { SummaryCollector, type RunSummary } from '../render/run-summary.js';
 import type { TimeZone } from '../render/format.js';
 import { OrderedPcapngWriter } from './ordered-pcapng.js';
@@ -24,6 +24,8 @@ export interface PathOutputOptions {
 }
 
 const TEXT_FLUSH_BYTES = 64 * 1024;
+/** Room for an NDJSON line written as bytes (a longer one is rendered as text). */
+const JSON_LINE_ROOM = 16 * 1024;
 /** Held output past which the writer should wait for a flush (see overfull). */
 const TEXT_OVERFULL_BYTES = 4 * 1024 * 1024;
 const PCAP_OVERFULL_BYTES = 32 * 1024 * 1024;
@@ -104,7 +106,7 @@ export class PathOutput {
     // A path that began after the stop: in the pcapng (marked) and the summary's count only.
     if (this.pcapOnStdout || this.stdoutGone || path.verdict === 'after-stop') return;
     if (this.timeline) this.text.append(this.timeline.render(path));
-    else if (this.options.format === 'json') {
+    else if (this.options.format === 'json' && !this.text.appendWith(JSON_LINE_ROOM, encodePathJsonLine, path)) {
       this.text.append(renderPathJson(path));
       this.text.append('\n');
     }

@@ -40,6 +40,25 @@ export class TextChunks {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
+  /**
+   * Lets `encode` write `item`'s text as UTF-8 straight into the buffer (at most `room`
+   * bytes from `at`; it returns the byte count, or -1 when it cannot); false when it
+   * could not, and the caller appends the text instead.
+   */
+  appendWith<T>(room: number, encode: (item: T, out: Uint8Array, at: number, room: number) => number, item: T): boolean {
+    if (this.pos + room > this.buf.length) {
+      if (room > this.chunkBytes) return false;
+      this.seal();
+      this.buf = Buffer.allocUnsafeSlow(this.chunkBytes);
+      this.pos = 0;
+      this.cut = 0;
+    }
+    const n = encode(item, this.buf, this.pos, room);
+    if (n < 0) return false;
+    this.pos += n;
+    return true;
+  }
+
   /** Everything gathered, as chunks in order (never touched again here). */
   take(): Buffer[] {
     this.seal();
