@@ -26,6 +26,8 @@ export interface PathOutputOptions {
 const TEXT_FLUSH_BYTES = 64 * 1024;
 /** Room for an NDJSON line written as bytes (a longer one is rendered as text). */
 const JSON_LINE_ROOM = 16 * 1024;
+/** Room for a path's timeline lines written as bytes (longer ones are rendered as text). */
+const TEXT_PATH_ROOM = 16 * 1024;
 /** Held output past which the writer should wait for a flush (see overfull). */
 const TEXT_OVERFULL_BYTES = 4 * 1024 * 1024;
 const PCAP_OVERFULL_BYTES = 32 * 1024 * 1024;
@@ -105,7 +107,10 @@ export class PathOutput {
     }
     // A path that began after the stop: in the pcapng (marked) and the summary's count only.
     if (this.pcapOnStdout || this.stdoutGone || path.verdict === 'after-stop') return;
-    if (this.timeline) this.text.append(this.timeline.render(path));
+    const timeline = this.timeline;
+    if (timeline) {
+      if (!this.text.appendWith(TEXT_PATH_ROOM, timeline.encode, path)) this.text.append(timeline.render(path));
+    }
     else if (this.options.format === 'json' && !this.text.appendWith(JSON_LINE_ROOM, encodePathJsonLine, path)) {
       this.text.append(renderPathJson(path));
       this.text.append('\n');
