@@ -17,7 +17,7 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** Below this many bytes a plain loop copies faster than TypedArray.prototype.set (measured: ~20 bytes). */
 const SMALL_COPY = 16;
 /** Recycled buffers kept: one being filled while the sink writes the others. */
-const MAX_SPARE = 4;
+const MAX_SPARE = 2;
 
 export class OutBuffer {
   private buf: Uint8Array;

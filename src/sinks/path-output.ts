@@ -30,7 +30,7 @@ const JSON_LINE_ROOM = 16 * 1024;
 const TEXT_PATH_ROOM = 16 * 1024;
 /** Held output past which the writer should wait for a flush (see overfull). */
 const TEXT_OVERFULL_BYTES = 4 * 1024 * 1024;
-const PCAP_OVERFULL_BYTES = 32 * 1024 * 1024;
+const PCAP_OVERFULL_BYTES = 16 * 1024 * 1024;
 
 /**
  * Where correlated paths go: the timeline or NDJSON on stdout, the merged pcapng, the
