@@ -1,11 +1,18 @@
 // `vethcap merge` against mergecap on the same two captures, end to end (processes).
 // Run: npm run build && node bench/merge.js [packets per file, default 1000000] [large run, default 4x]
+// BENCH_MERGE_PAIRS=n sets the number of pairs (default 5); BENCH_MERGE_CASES=pcapng,text
+// runs only those cases (names below: pcapng, no-comments, text, json).
 //
 // Two nanosecond pcap files of N 60-byte Ethernet/IPv4/UDP frames, "the same traffic
 // at two points": A holds packet i at i x 3 us (~330 k packets/s, the fastest generator
 // measured here), B the same frame 1-20 us later (a veth hop), both in time order.
-// Measured (best of 3, wall time of the whole process): mergecap -F pcapng, vethcap
-// merge (correlating, pcapng with comments), vethcap merge --no-comments; peak RSS from
+// Each case is measured as PAIRS interleaved pairs against its peer, mergecap -F pcapng
+// on the same inputs, run back to back (the order within a pair alternates): the ratio of
+// a pair is vethcap's wall time over mergecap's, and the figures are medians over the
+// pairs, so a busy machine (2 cores shared) skews both sides of a pair alike.
+// Cases: vethcap merge -w OUT -q (correlating, pcapng with comments); the same with
+// --no-comments; the same writing the timeline text to a file (stdout redirected), and
+// NDJSON (--json) to a file. Wall time of the whole process and peak RSS from
 // /usr/bin/time. Then peak RSS of vethcap at N and at the large count (memory should be
 // flat), and a correctness check on a small run with capinfos and tshark.
 // Results: a table on stdout and bench/out/merge.json.
@@ -19,7 +26,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.argv[2] ?? 1_000_000);
 const BIG = Number(process.argv[3] ?? 4 * N);
 const CHECK_N = 10_000;
-const RUNS = 3;
+const PAIRS = Number(process.env.BENCH_MERGE_PAIRS ?? 5);
+const CASES = process.env.BENCH_MERGE_CASES?.split(',').filter(Boolean);
 const VETHCAP = join(root, 'bin/vethcap');
 const TIME = '/usr/bin/time';
 
@@ -104,22 +112,23 @@ function synthesize(dir, n) {
   return [a, b];
 }
 
-/** Runs argv under /usr/bin/time: wall ms (measured here), peak RSS in MiB. */
-function timed(argv) {
+/** Runs argv under /usr/bin/time (stdout to `stdoutPath` when given): wall ms (measured here), CPU ms (user + system), peak RSS in MiB. */
+function timed(argv, stdoutPath) {
   const rssFile = join(dir, 'time.txt');
+  const fd = stdoutPath ? openSync(stdoutPath, 'w') : 'ignore';
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(TIME, ['-f', '%M', '-o', rssFile, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(TIME, ['-f', '%M %U %S', '-o', rssFile, ...argv], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (typeof fd === 'number') closeSync(fd);
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.signal ?? r.status}): ${r.stderr}`);
-  const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-  return { ms, rssMiB: kb / 1024 };
+  const [kb, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+  return { ms, cpuMs: (user + sys) * 1000, rssMiB: kb / 1024 };
 }
 
-function best(argv) {
-  const runs = [];
-  for (let k = 0; k < RUNS; k++) runs.push(timed(argv));
-  runs.sort((x, y) => x.ms - y.ms);
-  return { ms: runs[0].ms, rssMiB: Math.max(...runs.map((r) => r.rssMiB)), runsMs: runs.map((r) => Math.round(r.ms)) };
+function median(xs) {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function capinfosCount(path) {
@@ -129,7 +138,7 @@ function capinfosCount(path) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'vethcap-bench-merge-'));
-const results = { packetsPerFile: N, bigPacketsPerFile: BIG, node: process.version, runs: RUNS, tools: {}, memory: {}, check: {} };
+const results = { packetsPerFile: N, bigPacketsPerFile: BIG, node: process.version, pairs: PAIRS, tools: {}, memory: {}, check: {} };
 let failed = false;
 try {
   // Correctness on a small run: 2N packets written, N distinct packet ids, two copies each.
@@ -154,25 +163,54 @@ try {
   const [a, b] = synthesize(dir, N);
   console.log(`synthesized 2 x ${N} packets in ${Date.now() - t0} ms`);
   const out = join(dir, 'out.pcapng');
-  const tools = [
-    ['mergecap', ['mergecap', '-F', 'pcapng', '-w', out, a, b]],
-    ['vethcap merge', [VETHCAP, 'merge', a, b, '-w', out, '-q']],
-    ['vethcap merge --no-comments', [VETHCAP, 'merge', a, b, '-w', out, '-q', '--no-comments']],
-  ];
-  for (const [name, argv] of tools) {
-    const r = best(argv);
+  const text = join(dir, 'timeline.out');
+  const mergecap = ['mergecap', '-F', 'pcapng', '-w', join(dir, 'mergecap.pcapng'), a, b];
+  // [key, title, argv, stdout file]
+  const cases = [
+    ['pcapng', 'vethcap merge -w OUT -q', [VETHCAP, 'merge', a, b, '-w', out, '-q']],
+    ['no-comments', 'vethcap merge -w OUT -q --no-comments', [VETHCAP, 'merge', a, b, '-w', out, '-q', '--no-comments']],
+    ['text', 'vethcap merge -w OUT > timeline.txt', [VETHCAP, 'merge', a, b, '-w', out], text],
+    ['json', 'vethcap merge -w OUT --json > out.ndjson', [VETHCAP, 'merge', a, b, '-w', out, '--json'], text],
+  ].filter(([key]) => !CASES || CASES.includes(key));
+  for (const [key, name, argv, stdoutPath] of cases) {
+    const pairs = [];
+    for (let k = 0; k < PAIRS; k++) {
+      // Alternate which side of the pair runs first.
+      let m;
+      let v;
+      if (k % 2 === 0) {
+        m = timed(mergecap);
+        v = timed(argv, stdoutPath);
+      } else {
+        v = timed(argv, stdoutPath);
+        m = timed(mergecap);
+      }
+      pairs.push({ mergecapMs: m.ms, ms: v.ms, cpuMs: v.cpuMs, mergecapCpuMs: m.cpuMs, rssMiB: v.rssMiB, ratio: v.ms / m.ms });
+    }
     const written = capinfosCount(out);
     if (written !== 2 * N) {
       console.log(`${name}: wrote ${written} packets, want ${2 * N}`);
       failed = true;
     }
-    results.tools[name] = { ms: Math.round(r.ms), packetsPerSec: Math.round((2 * N) / (r.ms / 1000)), peakRssMiB: Math.round(r.rssMiB), runsMs: r.runsMs, written };
+    const ms = median(pairs.map((p) => p.ms));
+    results.tools[key] = {
+      name,
+      ms: Math.round(ms),
+      mergecapMs: Math.round(median(pairs.map((p) => p.mergecapMs))),
+      ratio: Number(median(pairs.map((p) => p.ratio)).toFixed(2)),
+      cpuMs: Math.round(median(pairs.map((p) => p.cpuMs))),
+      mergecapCpuMs: Math.round(median(pairs.map((p) => p.mergecapCpuMs))),
+      packetsPerSec: Math.round((2 * N) / (ms / 1000)),
+      peakRssMiB: Math.round(Math.max(...pairs.map((p) => p.rssMiB))),
+      pairs: pairs.map((p) => [Math.round(p.mergecapMs), Math.round(p.ms)]),
+      written,
+    };
+    const r = results.tools[key];
+    console.log(`${name}: ${r.ms} ms vs mergecap ${r.mergecapMs} ms, ratio ${r.ratio.toFixed(2)} (median of ${PAIRS} pairs: ${r.pairs.map(([x, y]) => `${x}/${y}`).join(' ')})`);
   }
-  const base = results.tools.mergecap.ms;
-  for (const r of Object.values(results.tools)) r.ratio = Number((r.ms / base).toFixed(2));
 
   // Memory flatness: one run each at N and BIG.
-  results.memory[N] = Math.round(results.tools['vethcap merge'].peakRssMiB);
+  if (results.tools.pcapng) results.memory[N] = results.tools.pcapng.peakRssMiB;
   rmSync(a);
   rmSync(b);
   if (BIG > 0) {
@@ -184,10 +222,10 @@ try {
     results.bigRun = { ms: Math.round(r.ms), packetsPerSec: Math.round((2 * BIG) / (r.ms / 1000)) };
   }
 
-  console.log(`\n2 x ${N} packets, best of ${RUNS} (wall time of the process)`);
-  console.log(`${'tool'.padEnd(30)} ${'ms'.padStart(7)} ${'M pkt/s'.padStart(8)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(9)}`);
-  for (const [name, r] of Object.entries(results.tools)) {
-    console.log(`${name.padEnd(30)} ${String(r.ms).padStart(7)} ${(r.packetsPerSec / 1e6).toFixed(2).padStart(8)} ${r.ratio.toFixed(2).padStart(6)} ${`${r.peakRssMiB} MiB`.padStart(9)}`);
+  console.log(`\n2 x ${N} packets: medians of ${PAIRS} interleaved pairs (vethcap, mergecap -F pcapng) of wall times of the process`);
+  console.log(`${'case'.padEnd(42)} ${'ms'.padStart(7)} ${'mergecap'.padStart(9)} ${'ratio'.padStart(6)} ${'CPU ms'.padStart(7)} ${'M pkt/s'.padStart(8)} ${'peak RSS'.padStart(9)}`);
+  for (const r of Object.values(results.tools)) {
+    console.log(`${r.name.padEnd(42)} ${String(r.ms).padStart(7)} ${String(r.mergecapMs).padStart(9)} ${r.ratio.toFixed(2).padStart(6)} ${String(r.cpuMs).padStart(7)} ${(r.packetsPerSec / 1e6).toFixed(2).padStart(8)} ${`${r.peakRssMiB} MiB`.padStart(9)}`);
   }
   console.log(`vethcap merge peak RSS: ${Object.entries(results.memory).map(([n, m]) => `${n} per file ${m} MiB`).join(', ')}` +
     (results.bigRun ? ` (${BIG} per file took ${results.bigRun.ms} ms, ${(results.bigRun.packetsPerSec / 1e6).toFixed(2)} M packets/s)` : ''));

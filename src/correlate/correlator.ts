@@ -82,6 +82,8 @@ class Group extends InvariantKey implements Queued, Chained<Entry> {
   readonly isQueue = false;
   /** One slot per capture point (a group has at most one copy per point); `count` used. */
   readonly records: CaptureRecord[];
+  /** records[i] decoded (the correlator's decode, handed to the path builder: one decode per copy). */
+  readonly frames: DecodedFrame[];
   count = 0;
   /** A copy at every point: nothing can join, it leaves as soon as the groups before it do. */
   full = false;
@@ -110,6 +112,7 @@ class Group extends InvariantKey implements Queued, Chained<Entry> {
   ) {
     super();
     this.records = new Array<CaptureRecord>(points).fill(NO_RECORD);
+    this.frames = Array.from({ length: points }, () => new DecodedFrame());
   }
 
   /** Make a closed group (from the pool) a new one. */
@@ -122,7 +125,10 @@ class Group extends InvariantKey implements Queued, Chained<Entry> {
 
   /** Closed: drop the records and the key's bytes (a pooled group must not keep a read buffer alive). */
   clear(): void {
-    for (let i = 0; i < this.count; i++) this.records[i] = NO_RECORD;
+    for (let i = 0; i < this.count; i++) {
+      this.records[i] = NO_RECORD;
+      this.frames[i]!.data = NO_RECORD.data;
+    }
     this.count = 0;
     this.full = false;
     this.queue = null;
@@ -131,10 +137,14 @@ class Group extends InvariantKey implements Queued, Chained<Entry> {
     this.clearKey();
   }
 
-  add(r: CaptureRecord): void {
+  /** Adds `r`, decoded as `f`; returns the frame object `f` replaces (the caller's next scratch). */
+  add(r: CaptureRecord, f: DecodedFrame): DecodedFrame {
+    const spare = this.frames[this.count]!;
+    this.frames[this.count] = f;
     this.records[this.count++] = r;
     this.lastSec = r.tsSec;
     this.lastNsec = r.tsNsec;
+    return spare;
   }
 
   mark(point: number, points: number): void {
@@ -178,8 +188,11 @@ export class Correlator {
   /** Per key of open groups, by fingerprint hash: its only group, or a queue of them. */
   private readonly chains = new GroupChains<Entry>();
   private readonly order: PathOrder;
-  /** Each record is decoded here for its fingerprint, then again when its path is built. */
-  private readonly scratch = new DecodedFrame();
+  /**
+   * Each record is decoded here, into this frame, for its fingerprint; the frame then goes
+   * with the record into its group (which gives another back) and on to the path builder.
+   */
+  private scratch = new DecodedFrame();
   /** Open groups in creation (= id = first-timestamp) order. */
   private open: (Group | undefined)[] = [];
   private openHead = 0;
@@ -232,7 +245,7 @@ export class Correlator {
         if (joined === null) q = this.queueFor(e);
       }
       if (joined !== null) {
-        joined.add(r);
+        this.scratch = joined.add(r, f);
         if (joined.count === this.pointCount) this.fullGroupAt(joined);
         return;
       }
@@ -241,7 +254,7 @@ export class Correlator {
     if (g === undefined) g = new Group(this.nextId++, hash, r.tsSec, r.tsNsec, this.pointCount);
     else g.reuse(this.nextId++, hash, r.tsSec, r.tsNsec);
     g.setKey(f, this.maxBytes);
-    g.add(r);
+    this.scratch = g.add(r, f);
     if (q === null) {
       this.chains.add(g);
     } else {
@@ -369,7 +382,7 @@ export class Correlator {
     }
     this.counters.openGroups--;
     this.counters.paths++;
-    const path = this.builder.build(g.id, g.records, undefined, g.count);
+    const path = this.builder.build(g.id, g.records, g.frames, g.count);
     if (ambiguousAt.length > 0) {
       path.ambiguousAt = ambiguousAt;
       this.counters.ambiguous++;

@@ -28,6 +28,11 @@ export abstract class BufferedWriter<P> {
     return this.out.take();
   }
 
+  /** Gives back a chunk take() returned, once its write has completed: its memory is reused. */
+  recycle(chunk: Uint8Array): void {
+    this.out.recycle(chunk);
+  }
+
   /** Appends one packet. */
   abstract write(p: P): void;
 

@@ -1,9 +1,14 @@
 /**
  * A growable little-endian output buffer for the writers (pure). Blocks are appended
  * in place (no small allocation per packet) and handed out in large chunks by take().
- * A buffer handed out is never written again: take() starts a fresh one, allocated when
- * the next block is written (ensure()), so a take() with nothing more to come (the end of
- * a small merge, a flush per batch) costs no 4 MiB allocation.
+ * A buffer handed out is never written again unless its owner gives it back (recycle())
+ * once it is done with it: take() starts a fresh one, taken from the recycled ones or
+ * allocated when the next block is written (ensure()), so a take() with nothing more to
+ * come (the end of a small merge, a flush per batch) costs no 4 MiB allocation.
+ *
+ * Why recycle: a merge writes hundreds of MiB; a fresh 4 MiB buffer per chunk costs a
+ * page fault per 4 KiB on first touch and external memory the GC must collect, and the
+ * chunks waiting for collection were most of a merge's peak RSS.
  */
 
 const EMPTY = new Uint8Array(0);
@@ -11,6 +16,8 @@ const EMPTY = new Uint8Array(0);
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** Below this many bytes a plain loop copies faster than TypedArray.prototype.set (measured: ~20 bytes). */
 const SMALL_COPY = 16;
+/** Recycled buffers kept: one being filled while the sink writes the others. */
+const MAX_SPARE = 2;
 
 export class OutBuffer {
   private buf: Uint8Array;
@@ -19,6 +26,8 @@ export class OutBuffer {
   private words: Uint32Array;
   /** Write position (bytes buffered). */
   pos = 0;
+  /** Buffers given back (recycle()), reused before allocating, each with how many of its first bytes were written. */
+  private readonly spare: Array<{ buffer: ArrayBuffer; dirty: number }> = [];
 
   constructor(private readonly initialBytes = 4 * 1024 * 1024) {
     this.buf = EMPTY;
@@ -34,7 +43,15 @@ export class OutBuffer {
   /** Makes room for n more bytes. */
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = new Uint8Array(pad4(Math.max(this.buf.length * 2, this.pos + n, this.initialBytes, 64)));
+    const size = pad4(Math.max(this.buf.length * 2, this.pos + n, this.initialBytes, 64));
+    const spare = this.spare.length > 0 && this.spare[this.spare.length - 1]!.buffer.byteLength >= size ? this.spare.pop() : undefined;
+    let next: Uint8Array;
+    if (spare === undefined) next = new Uint8Array(size);
+    else {
+      // The writers leave padding and end-of-options bytes unwritten: zeros, as in a new buffer.
+      next = new Uint8Array(spare.buffer);
+      next.fill(0, 0, spare.dirty);
+    }
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
@@ -49,6 +66,22 @@ export class OutBuffer {
     this.words = new Uint32Array(EMPTY.buffer);
     this.pos = 0;
     return out;
+  }
+
+  /**
+   * Gives back a chunk take() returned, once nothing reads it any more (its write has
+   * completed): its memory is reused for later blocks. Keeps a few, of the usual size.
+   */
+  recycle(chunk: Uint8Array): void {
+    const b = chunk.buffer;
+    if (b.byteLength === pad4(this.initialBytes) && chunk.byteOffset === 0 && this.spare.length < MAX_SPARE && b !== this.buf.buffer && !this.spare.some((s) => s.buffer === b)) {
+      this.spare.push({ buffer: b as ArrayBuffer, dirty: chunk.length });
+    }
+  }
+
+  /** The buffer being filled (valid until the next ensure() or take()), for encoders that write into it. */
+  get bytesView(): Uint8Array {
+    return this.buf;
   }
 
   // The setters below write at an explicit offset and do not move pos (callers reserved room).

@@ -40,6 +40,20 @@ export interface WritablePacket extends Timestamp {
   packetId?: bigint | number | undefined;
 }
 
+/**
+ * Writes the comment of `item` as UTF-8 straight into the writer's buffer (`out` from
+ * `at`, at most `room` bytes) and returns its length, or -1 when it does not fit; `text`
+ * gives it as a string then. Lets a caller that writes millions of comments skip both the
+ * strings and a copy.
+ */
+export interface CommentEncoder<T> {
+  encode(item: T, out: Uint8Array, at: number, room: number): number;
+  text(item: T): string;
+}
+
+/** Room reserved for an encoded comment; a longer one is written from its text. */
+const ENCODED_COMMENT_ROOM = 192;
+
 export interface InterfaceStatsInput {
   point: number;
   /** When the statistics were taken; defaults to endTime, then startTime, then 0. */
@@ -73,8 +87,11 @@ export class PcapngWriter extends BufferedWriter<WritablePacket> {
     for (const spec of options.interfaces) writeIdb(this.out, spec, this.snaplen);
   }
 
-  /** Appends one Enhanced Packet Block. */
-  override write(p: WritablePacket): void {
+  /**
+   * Appends one Enhanced Packet Block. With `encoder` (and neither `comment` nor
+   * `commentUtf8` in p), its comment is whatever `encoder` writes for `item`.
+   */
+  override write<T>(p: WritablePacket, encoder?: CommentEncoder<T>, item?: T): void {
     const point = p.point;
     const linkType = this.linkTypes[point];
     if (linkType === undefined) {
@@ -91,9 +108,11 @@ export class PcapngWriter extends BufferedWriter<WritablePacket> {
     let utf8 = comment === undefined ? p.commentUtf8 : undefined;
     const utf8Len = utf8 === undefined ? 0 : Math.min(p.commentUtf8Length ?? utf8.length, utf8.length, 0xffff);
     if (utf8Len === 0) utf8 = undefined;
+    const encoded = encoder !== undefined && comment === undefined && utf8 === undefined;
     const maxOpts = (dir !== 0 ? 8 : 0) + (id !== undefined ? 12 : 0)
       + (comment !== undefined ? 4 + pad4(comment.length * 3) : 0)
-      + (utf8 !== undefined ? 4 + pad4(utf8Len) : 0);
+      + (utf8 !== undefined ? 4 + pad4(utf8Len) : 0)
+      + (encoded ? 4 + ENCODED_COMMENT_ROOM : 0);
     const out = this.out;
     out.ensure(32 + pad4(caplen) + maxOpts + 4);
     const start = out.pos;
@@ -124,6 +143,23 @@ export class PcapngWriter extends BufferedWriter<WritablePacket> {
         out.u16(o + 2, utf8Len);
         out.bytesOf(o + 4, utf8, utf8Len);
         o += 4 + pad4(utf8Len);
+      } else if (encoded) {
+        let n = encoder.encode(item as T, out.bytesView, o + 4, ENCODED_COMMENT_ROOM);
+        if (n < 0) {
+          // Too long for the room: from its text, after making room (the block so far kept).
+          const text = encoder.text(item as T);
+          out.pos = o;
+          out.ensure(4 + pad4(text.length * 3) + 8);
+          out.pos = start;
+          n = Math.min(out.utf8(o + 4, text), 0xffff);
+        }
+        // The room may hold an earlier encoder's bytes past the comment: padding must be zeros.
+        for (let k = o + 4 + n; k < o + 4 + pad4(n); k++) out.u8(k, 0);
+        if (n > 0) {
+          out.u16(o, 1);
+          out.u16(o + 2, n);
+          o += 4 + pad4(n);
+        }
       }
       o += 4; // opt_endofopt (zeros)
     }

@@ -82,13 +82,14 @@ function hopText(c: PathCopy, hopCount: number): string {
 const ENCODER = new TextEncoder();
 
 /**
- * packetComment(path, i) as UTF-8 into `out`; returns the byte count, or -1 when `out`
- * is too small. The pcapng sink writes one per packet, so the usual comment (a hop
- * with a whole-nanosecond latency under 1 ms, no loss) is put together from cached
- * bytes and digits without making a string; anything else (a flooded frame's tree
- * among it) encodes packetComment().
+ * packetComment(path, i) as UTF-8 into `out` from `at`, in at most `room` bytes (default:
+ * the rest of `out`); returns the byte count, or -1 when it does not fit. The pcapng
+ * sink writes one per packet straight into its output, so the usual comment (a hop with
+ * a whole-nanosecond latency under 1 ms, no loss) is put together from cached bytes and
+ * digits without making a string; anything else (a flooded frame's tree among it)
+ * encodes packetComment().
  */
-export function encodePacketComment(path: PacketPath, i: number, out: Uint8Array): number {
+export function encodePacketComment(path: PacketPath, i: number, out: Uint8Array, at = 0, room = out.length - at): number {
   const c = path.copies[i];
   const d = c === undefined ? null : c.deltaNs;
   if (
@@ -96,20 +97,20 @@ export function encodePacketComment(path: PacketPath, i: number, out: Uint8Array
     !Number.isSafeInteger(path.id) || path.id < 0 ||
     (d !== null && !(Number.isInteger(d) && d >= 0 && d < 1_000_000 && (d < 1_000 || d % 100 !== 50)))
   ) {
-    return encodeString(packetComment(path, i), out);
+    return encodeString(packetComment(path, i), out, at, room);
   }
   const hop = hopBytes(c, path.hopCount);
-  if (out.length < HEAD.length + 16 + hop.length + SAME.length) return encodeString(packetComment(path, i), out);
-  let o = copy(out, 0, HEAD);
+  if (room < HEAD.length + 16 + hop.length + SAME.length) return encodeString(packetComment(path, i), out, at, room);
+  let o = copy(out, at, HEAD);
   o = writeDigits(out, o, path.id);
   o = copy(out, o, hop);
-  if (d === null) return o;
-  if (d === 0) return copy(out, o, SAME);
+  if (d === null) return o - at;
+  if (d === 0) return copy(out, o, SAME) - at;
   out[o++] = 0x20; // ' +'
   out[o++] = 0x2b;
   if (d < 1_000) {
     o = writeDigits(out, o, d);
-    return copy(out, o, NS);
+    return copy(out, o, NS) - at;
   }
   // As (d / 1000).toFixed(1): not halfway (checked above), so rounding to tenths is exact.
   const tenths = Math.round(d / 100);
@@ -117,7 +118,7 @@ export function encodePacketComment(path: PacketPath, i: number, out: Uint8Array
   o = writeDigits(out, o, whole);
   out[o++] = 0x2e; // '.'
   out[o++] = 0x30 + (tenths - whole * 10);
-  return copy(out, o, US);
+  return copy(out, o, US) - at;
 }
 
 /** src into out at o, returns the end (a loop below ~20 bytes, where TypedArray.set costs more). */
@@ -128,8 +129,8 @@ function copy(out: Uint8Array, o: number, src: Uint8Array): number {
   return o + n;
 }
 
-function encodeString(s: string, out: Uint8Array): number {
-  const r = ENCODER.encodeInto(s, out);
+function encodeString(s: string, out: Uint8Array, at: number, room: number): number {
+  const r = ENCODER.encodeInto(s, at === 0 && room === out.length ? out : out.subarray(at, at + room));
   return r.read === s.length ? r.written : -1;
 }
 

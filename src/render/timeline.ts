@@ -41,6 +41,60 @@ export class TimelineRenderer {
     this.labelWidth = Math.max(0, ...this.topo.points.map((p) => p.label.length)) + 3;
   }
 
+  /**
+   * render(path) as UTF-8 into `out` from `at` (at most `room` bytes); returns the byte
+   * count, or -1 when it does not write this path (colour, a tree, findings, or too little
+   * room): then render() it. A timeline written to a file shows every packet; as strings,
+   * its lines (padded, joined, trimmed, then encoded) cost more than the merge around them.
+   */
+  readonly encode = (path: PacketPath, out: Uint8Array, at: number, room: number): number => {
+    if (this.options.color === true || path.branches.length !== 0 || pathFindings(path).length !== 0) return -1;
+    const copies = path.copies;
+    const summary = path.summary;
+    if (room < 64 + summary.length * 3 + copies.length * (TIME_WIDTH + this.labelWidth + 16)) return -1;
+    const end = at + room;
+    out[at] = 0x23; // '#'
+    let o = utf8Into(out, at + 1, String(path.id));
+    o = spaces(out, o, 2);
+    o = utf8Into(out, o, summary);
+    o = spaces(out, o, 2);
+    o = utf8Into(out, o, String(path.length));
+    out[o++] = 0x20;
+    out[o++] = 0x42; // 'B'
+    out[o++] = 0x0a;
+    for (let i = 0; i < copies.length; i++) {
+      const copy = copies[i]!;
+      const note = copyNote(path, i, this.topo);
+      const label = copy.label;
+      // Room checked above is for the fixed parts and the label; the note is checked here.
+      if (o + 64 + TIME_WIDTH + label.length * 3 + this.labelWidth + note.length * 3 > end) return -1;
+      // The line is trimmed at its end: a note that ends in white space is left to render().
+      if (note !== '' && note.trimEnd().length !== note.length) return -1;
+      o = spaces(out, o, 4);
+      if (i === 0) {
+        const time = formatClock(copy.ts, this.options.timeZone ?? 'local');
+        o = utf8Into(out, o, time);
+        o = spaces(out, o, TIME_WIDTH - time.length);
+      } else {
+        const time = copy.deltaNs === null || copy.deltaNs === 0 ? '' : `+${formatDuration(copy.deltaNs)}`;
+        o = spaces(out, o, TIME_WIDTH - time.length);
+        o = utf8Into(out, o, time);
+      }
+      o = spaces(out, o, 2);
+      o = utf8Into(out, o, label);
+      o = spaces(out, o, this.labelWidth - label.length);
+      const dir = copy.role === 'bridge' ? '··' : formatDirection(copy.direction);
+      o = utf8Into(out, o, dir);
+      if (note !== '') {
+        o = spaces(out, o, 5 - dir.length);
+        o = utf8Into(out, o, note);
+      }
+      // As render()'s trimEnd(): without a note the line ends at the direction, unpadded.
+      out[o++] = 0x0a;
+    }
+    return o - at;
+  };
+
   /** The lines for one path, each ending in a newline. */
   render(path: PacketPath): string {
     const c = paint(this.options.color ?? false);
@@ -104,6 +158,43 @@ export class TimelineRenderer {
     const styledNote = note === 'delivered' || note.endsWith(', delivered') ? c.green(note) : copy.role === 'bridge' ? c.dim(note) : note;
     return `    ${timeCol}  ${copy.label.padEnd(this.labelWidth)}${dir.padEnd(5)}${styledNote}`.trimEnd();
   }
+}
+
+function spaces(out: Uint8Array, o: number, n: number): number {
+  for (let k = 0; k < n; k++) out[o++] = 0x20;
+  return o;
+}
+
+/** `s` as UTF-8 at `o` (lone surrogates as U+FFFD, as TextEncoder writes them); returns the end. */
+function utf8Into(out: Uint8Array, o: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      out[o++] = c;
+    } else if (c < 0x800) {
+      out[o++] = 0xc0 | (c >> 6);
+      out[o++] = 0x80 | (c & 0x3f);
+    } else {
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+          out[o++] = 0xf0 | (c >> 18);
+          out[o++] = 0x80 | ((c >> 12) & 0x3f);
+          out[o++] = 0x80 | ((c >> 6) & 0x3f);
+          out[o++] = 0x80 | (c & 0x3f);
+          continue;
+        }
+        c = 0xfffd;
+      }
+      out[o++] = 0xe0 | (c >> 12);
+      out[o++] = 0x80 | ((c >> 6) & 0x3f);
+      out[o++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return o;
 }
 
 /** How a finding's line is coloured: where the network lost it red, what the verdict or a rewrite says yellow, the rest plain. */

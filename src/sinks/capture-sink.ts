@@ -14,8 +14,11 @@ export function defaultOsName(): string {
 }
 
 export interface CaptureSink {
-  /** Writes a chunk; resolves when the stream can take more. */
-  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Writes a chunk; resolves when the stream can take more. `written`, when given, is
+   * called once the chunk has been written out (not before: until then the stream reads it).
+   */
+  write(chunk: Uint8Array, written?: () => void): Promise<void>;
   /** Flushes and closes (for a file) or just flushes (for a stream not owned). */
   close(): Promise<void>;
 }
@@ -45,10 +48,13 @@ export function writableSink(stream: Writable, target = 'the output stream', end
     failure = e;
   });
   return {
-    async write(chunk) {
+    async write(chunk, written) {
       if (failure !== undefined) throw ioError(target, failure);
       if (chunk.length === 0) return;
-      if (!stream.write(chunk)) {
+      const ok = written === undefined ? stream.write(chunk) : stream.write(chunk, (e) => {
+        if (e == null) written();
+      });
+      if (!ok) {
         // once() rejects if the stream emits 'error' while we wait, and cleans up after itself.
         try {
           await once(stream, 'drain');

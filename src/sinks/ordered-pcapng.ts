@@ -1,7 +1,7 @@
 import type { PacketPath } from '../correlate/path.js';
 import type { Direction } from '../model/record.js';
 import type { CapturePoint } from '../model/topology.js';
-import { PcapngWriter, interfacesFromPoints, type InterfaceStatsInput } from '../pcap/pcapng-writer.js';
+import { PcapngWriter, interfacesFromPoints, type CommentEncoder, type InterfaceStatsInput } from '../pcap/pcapng-writer.js';
 import { encodePacketComment, packetComment } from '../render/comment.js';
 
 interface Pending {
@@ -12,11 +12,9 @@ interface Pending {
   data: Uint8Array;
   origLen: number;
   direction: Direction;
-  /** The comment as text, when it did not fit `commentUtf8`. */
-  comment: string | undefined;
-  /** The comment's UTF-8 bytes (this entry's own buffer, reused when the entry is). */
-  commentUtf8: Uint8Array;
-  commentUtf8Length: number;
+  /** The path and copy whose comment this packet gets, encoded straight into the output when it is written. */
+  path: PacketPath | null;
+  index: number;
   packetId: number;
 }
 
@@ -70,13 +68,8 @@ export class OrderedPcapngWriter {
       p.data = c.record.data;
       p.origLen = c.record.origLen;
       p.direction = c.direction;
-      p.comment = undefined;
-      p.commentUtf8Length = 0;
-      if (this.comments) {
-        const n = encodePacketComment(path, i, p.commentUtf8);
-        if (n >= 0) p.commentUtf8Length = n;
-        else p.comment = packetComment(path, i);
-      }
+      p.path = path;
+      p.index = i;
       p.packetId = path.id;
       this.push(p);
     }
@@ -96,17 +89,23 @@ export class OrderedPcapngWriter {
     return this.writer.take();
   }
 
+  /** Gives back a chunk take() returned, once its write has completed. */
+  recycle(chunk: Uint8Array): void {
+    this.writer.recycle(chunk);
+  }
+
   private releaseBefore(sec: number, nsec: number): void {
     const heap = this.heap;
     while (heap.length > 0) {
       const top = heap[0]!;
       if (top.tsSec > sec || (top.tsSec === sec && top.tsNsec >= nsec)) break;
       this.pop();
-      this.writer.write(top);
+      if (this.comments) this.writer.write(top, COMMENTS, top);
+      else this.writer.write(top);
       this.written++;
       // Back to the pool, holding nothing the caller may want freed.
       top.data = EMPTY;
-      top.comment = undefined;
+      top.path = null;
       if (this.free.length < MAX_FREE) this.free.push(top);
     }
   }
@@ -150,13 +149,16 @@ function less(a: Pending, b: Pending): boolean {
 }
 
 const EMPTY = new Uint8Array(0);
-/** Room for the usual packet comment; longer ones are kept as text. */
-const COMMENT_BYTES = 192;
+/** A packet's comment: its path's annotation of its copy, written as it goes into the file. */
+const COMMENTS: CommentEncoder<Pending> = {
+  encode: (p, out, at, room) => encodePacketComment(p.path!, p.index, out, at, room),
+  text: (p) => packetComment(p.path!, p.index),
+};
 /** Pending entries kept for reuse (one per packet would otherwise be garbage). */
 const MAX_FREE = 4096;
 /** Output chunk: a reader batch's packets (256 KiB of input, ~1 MiB annotated) fit without growing (copying) the buffer. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
 function newPending(): Pending {
-  return { tsSec: 0, tsNsec: 0, seq: 0, point: 0, data: EMPTY, origLen: 0, direction: 0, comment: undefined, commentUtf8: new Uint8Array(COMMENT_BYTES), commentUtf8Length: 0, packetId: 0 };
+  return { tsSec: 0, tsNsec: 0, seq: 0, point: 0, data: EMPTY, origLen: 0, direction: 0, path: null, index: 0, packetId: 0 };
 }

@@ -6,11 +6,12 @@ import type { Topology } from '../model/topology.js';
 import type { InterfaceStatsInput } from '../pcap/pcapng-writer.js';
 import { isReaderGone, openFileSink, writableSink, defaultOsName, type CaptureSink, type FileSink } from './capture-sink.js';
 import { TimelineRenderer } from '../render/timeline.js';
-import { renderPathJson } from '../render/ndjson.js';
+import { encodePathJsonLine, renderPathJson } from '../render/ndjson.js';
 import { SummaryCollector, type RunSummary } from '../render/run-summary.js';
 import type { TimeZone } from '../render/format.js';
 import { OrderedPcapngWriter } from './ordered-pcapng.js';
 import { ReportCollector } from '../report/collector.js';
+import { TextChunks } from './text-chunks.js';
 
 export interface PathOutputOptions {
   /** What goes to stdout per path: the timeline, NDJSON, or nothing (-q). */
@@ -26,9 +27,13 @@ export interface PathOutputOptions {
 }
 
 const TEXT_FLUSH_BYTES = 64 * 1024;
+/** Room for an NDJSON line written as bytes (a longer one is rendered as text). */
+const JSON_LINE_ROOM = 16 * 1024;
+/** Room for a path's timeline lines written as bytes (longer ones are rendered as text). */
+const TEXT_PATH_ROOM = 16 * 1024;
 /** Held output past which the writer should wait for a flush (see overfull). */
-const TEXT_OVERFULL_CHARS = 4 * 1024 * 1024;
-const PCAP_OVERFULL_BYTES = 32 * 1024 * 1024;
+const TEXT_OVERFULL_BYTES = 4 * 1024 * 1024;
+const PCAP_OVERFULL_BYTES = 16 * 1024 * 1024;
 
 /**
  * Where correlated paths go: the timeline or NDJSON on stdout, the merged pcapng, the
@@ -41,13 +46,20 @@ export class PathOutput {
   /** The HTML report's data, when asked for (`report`). */
   readonly report: ReportCollector | undefined;
   private readonly timeline: TimelineRenderer | undefined;
-  private text = '';
+  private readonly text = new TextChunks();
   private readonly pcap: OrderedPcapngWriter | undefined;
   private pcapSink: CaptureSink | undefined;
   /** The pcapng file's sink, when it goes to a file. */
   private fileSink: FileSink | undefined;
   private readonly stdoutSink: CaptureSink;
   private stdoutGone = false;
+  /**
+   * Full pcapng chunks taken as soon as the writer filled one, waiting for flush(): while a
+   * flush waits for the disk, paths go on arriving, and the writer's buffer must not grow
+   * (a copy of it each time) meanwhile.
+   */
+  private chunks: Uint8Array[] = [];
+  private chunkBytes = 0;
 
   private constructor(
     private readonly topology: Topology,
@@ -91,11 +103,25 @@ export class PathOutput {
     this.summary.add(path);
     this.report?.add(path);
     if (this.pcapOnStdout && this.stdoutGone) return;
-    this.pcap?.add(path);
+    const pcap = this.pcap;
+    if (pcap !== undefined) {
+      pcap.add(path);
+      if (pcap.shouldTake) {
+        const chunk = pcap.take();
+        this.chunks.push(chunk);
+        this.chunkBytes += chunk.length;
+      }
+    }
     // A path that began after the stop: in the pcapng (marked) and the summary's count only.
     if (this.pcapOnStdout || this.stdoutGone || path.verdict === 'after-stop') return;
-    if (this.timeline) this.text += this.timeline.render(path);
-    else if (this.options.format === 'json') this.text += renderPathJson(path) + '\n';
+    const timeline = this.timeline;
+    if (timeline) {
+      if (!this.text.appendWith(TEXT_PATH_ROOM, timeline.encode, path)) this.text.append(timeline.render(path));
+    }
+    else if (this.options.format === 'json' && !this.text.appendWith(JSON_LINE_ROOM, encodePathJsonLine, path)) {
+      this.text.append(renderPathJson(path));
+      this.text.append('\n');
+    }
   };
 
   /**
@@ -103,7 +129,7 @@ export class PathOutput {
    * not reading stdout), and whoever feeds paths in should wait for a flush.
    */
   get overfull(): boolean {
-    return this.text.length >= TEXT_OVERFULL_CHARS || (this.pcap?.writer.buffered ?? 0) >= PCAP_OVERFULL_BYTES;
+    return this.text.length >= TEXT_OVERFULL_BYTES || (this.pcap?.writer.buffered ?? 0) + this.chunkBytes >= PCAP_OVERFULL_BYTES;
   }
 
   /** True when timeline or NDJSON text waits for the next flush(). */
@@ -113,19 +139,21 @@ export class PathOutput {
 
   /** True when enough has gathered that the caller should flush() before going on. */
   get shouldFlush(): boolean {
-    return this.text.length >= TEXT_FLUSH_BYTES || (this.pcap?.shouldTake ?? false);
+    return this.text.length >= TEXT_FLUSH_BYTES || this.chunks.length > 0 || (this.pcap?.shouldTake ?? false);
   }
 
   async flush(): Promise<void> {
     if (this.text.length > 0) {
-      const chunk = Buffer.from(this.text, 'utf8');
-      this.text = '';
-      await this.toStdout(chunk);
+      for (const chunk of this.text.take()) await this.toStdout(chunk);
     }
     if (this.pcap && this.pcapSink) {
-      const chunk = this.pcap.take();
-      if (this.pcapSink === this.stdoutSink) await this.toStdout(chunk);
-      else await this.pcapSink.write(chunk);
+      // The full chunks taken so far (more may be taken while this waits), then the rest.
+      while (this.chunks.length > 0) {
+        const chunk = this.chunks.shift()!;
+        this.chunkBytes -= chunk.length;
+        await this.writePcap(chunk);
+      }
+      await this.writePcap(this.pcap.take());
     }
   }
 
@@ -137,11 +165,25 @@ export class PathOutput {
     } finally {
       // A file is completed even when stdout failed.
       if (this.pcapSink && this.pcapSink !== this.stdoutSink) {
-        if (this.pcap) await this.pcapSink.write(this.pcap.take());
+        if (this.pcap) {
+          for (const chunk of this.chunks) await this.pcapSink.write(chunk);
+          this.chunks = [];
+          this.chunkBytes = 0;
+          await this.pcapSink.write(this.pcap.take());
+        }
         await this.pcapSink.close();
       }
     }
     return this.summary.result();
+  }
+
+  private async writePcap(chunk: Uint8Array): Promise<void> {
+    if (this.pcapSink === this.stdoutSink) await this.toStdout(chunk);
+    else if (this.pcapSink !== undefined) {
+      const pcap = this.pcap;
+      // Once written, the chunk's memory goes back to the writer.
+      await this.pcapSink.write(chunk, () => pcap?.recycle(chunk));
+    }
   }
 
   /** A write to stdout; once its reader has gone, nothing more is written there. */
@@ -152,7 +194,7 @@ export class PathOutput {
     } catch (error) {
       if (!isReaderGone(error)) throw error;
       this.stdoutGone = true;
-      this.text = '';
+      this.text.clear();
     }
   }
 

@@ -71,3 +71,36 @@ describe('OutBuffer.utf8', () => {
     }
   });
 });
+
+describe('OutBuffer.recycle', () => {
+  it('reuses a chunk given back once written, and never one still being filled or of another size', async () => {
+    const { OutBuffer } = await import('../../../src/pcap/out-buffer.js');
+    const b = new OutBuffer(64);
+    b.ensure(8);
+    b.u32(0, 0x11223344);
+    b.pos = 4;
+    const first = b.take();
+    b.recycle(first);
+    b.ensure(8);
+    b.u32(0, 0x55667788);
+    b.pos = 4;
+    const second = b.take();
+    // The same memory, now holding the new bytes.
+    expect(second.buffer).toBe(first.buffer);
+    expect(Array.from(second)).toEqual([0x88, 0x77, 0x66, 0x55]);
+    // Bytes a writer skips (padding) read as zeros, as in a new buffer.
+    b.recycle(second);
+    b.ensure(8);
+    b.u8(0, 1);
+    b.pos = 4;
+    expect(Array.from(b.take())).toEqual([1, 0, 0, 0]);
+    // A chunk of a grown buffer is not kept.
+    b.ensure(200);
+    b.pos = 200;
+    const big = b.take();
+    b.recycle(big);
+    b.ensure(8);
+    b.pos = 1;
+    expect(b.take().buffer).not.toBe(big.buffer);
+  });
+});

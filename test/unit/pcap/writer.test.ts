@@ -176,3 +176,27 @@ describe('pcap writer', () => {
     expect(pcapLossWarning(3)).toContain('all 3 capture points');
   });
 });
+
+describe('PcapngWriter with a comment encoder', () => {
+  it('writes what the encoder writes, and a comment too long for its room from its text', async () => {
+    const { CaptureParser } = await import('../../../src/pcap/parser.js');
+    const enc = new TextEncoder();
+    const encoder = {
+      encode: (s: string, out: Uint8Array, at: number, room: number): number => {
+        const b = enc.encode(s);
+        if (b.length > room) return -1;
+        out.set(b, at);
+        return b.length;
+      },
+      text: (s: string): string => s,
+    };
+    const w = new PcapngWriter({ interfaces: [{ name: 'a' }] }, 1024);
+    const texts = ['hop 1/2 a out', 'x'.repeat(700) + ' µs', '', 'short'];
+    texts.forEach((t, i) => w.write({ point: 0, tsSec: 1, tsNsec: i, data: new Uint8Array(60).fill(i + 1), origLen: 60, packetId: i + 1 }, encoder, t));
+    const events = new CaptureParser().push(w.take());
+    const packets = events.filter((e): e is PacketEvent => e.kind === 'packet');
+    expect(packets.map((p) => p.comment)).toEqual(['hop 1/2 a out', 'x'.repeat(700) + ' µs', undefined, 'short']);
+    expect(packets.map((p) => p.packetId)).toEqual([1n, 2n, 3n, 4n]);
+    expect(packets.map((p) => p.data[0])).toEqual([1, 2, 3, 4]);
+  });
+});

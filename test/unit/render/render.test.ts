@@ -283,3 +283,34 @@ describe('format', () => {
     expect(formatClock({ tsSec: 1_764_333_971, tsNsec: 5 }, 'local')).toMatch(/^\d\d:\d\d:11\.000000005$/);
   });
 });
+
+describe('timeline as bytes (TimelineRenderer.encode)', () => {
+  it('writes exactly what render() gives, or declines (trees, findings, colour, too little room)', () => {
+    const topologies: Array<[Topology, PacketPath[]]> = [[fivePoints(), bridgeScenario()], [withUplink(), natScenario()], [sevenPoints(), floodScenario()]];
+    let written = 0;
+    let declined = 0;
+    for (const [topology, paths] of topologies) {
+      for (const timeZone of ['utc', 'local'] as const) {
+        const plain = new TimelineRenderer(topology, { timeZone });
+        const colour = new TimelineRenderer(topology, { timeZone, color: true });
+        for (const p of paths) {
+          const out = new Uint8Array(8192).fill(0x7e);
+          const n = plain.encode(p, out, 5, 8000);
+          expect(colour.encode(p, out, 5, 8000)).toBe(-1);
+          expect(plain.encode(p, out, 5, 40)).toBe(-1);
+          if (n < 0) {
+            declined++;
+            continue;
+          }
+          written++;
+          expect(out[4]).toBe(0x7e);
+          expect(out[5 + n]).toBe(0x7e);
+          expect(new TextDecoder().decode(out.subarray(5, 5 + n))).toBe(plain.render(p));
+        }
+      }
+    }
+    // Both ways are exercised.
+    expect(written).toBeGreaterThan(4);
+    expect(declined).toBeGreaterThan(2);
+  });
+});
