@@ -41,14 +41,16 @@ export function catchInterrupts(): Interrupt {
       if (received) throw new VethcapError('INTERRUPTED', `stopped by ${received}.`);
     },
     dispose() {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
       // Once stopping, the command's end is near: a late second Ctrl-C (a user pressing twice)
-      // must not kill vethcap while it prints the summary. Ignored from now on.
+      // must not kill vethcap while it prints the summary. Ignored from now on, and put in
+      // place before the handler goes: with no listener left for an instant, node would
+      // give the signal back its default action (death) in between.
       if (received) {
         process.on('SIGINT', ignore);
         process.on('SIGTERM', ignore);
       }
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
     },
   };
 }
