@@ -10,6 +10,7 @@
  * page fault per 4 KiB on first touch and external memory the GC must collect, and the
  * chunks waiting for collection were most of a merge's peak RSS.
  */
+import { utf8Into } from '../model/utf8.js';
 
 const EMPTY = new Uint8Array(0);
 /** Stores through a Uint32Array are little-endian only on a little-endian machine. */
@@ -113,36 +114,7 @@ export class OutBuffer {
    * needs a view per call); lone surrogates become U+FFFD as TextEncoder would make them.
    */
   utf8(o: number, s: string): number {
-    const buf = this.buf;
-    const n = s.length;
-    let w = o;
-    for (let i = 0; i < n; i++) {
-      let c = s.charCodeAt(i);
-      if (c < 0x80) {
-        buf[w++] = c;
-      } else if (c < 0x800) {
-        buf[w++] = 0xc0 | (c >> 6);
-        buf[w++] = 0x80 | (c & 0x3f);
-      } else {
-        if (c >= 0xd800 && c <= 0xdfff) {
-          const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
-          if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-            c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-            i++;
-            buf[w++] = 0xf0 | (c >> 18);
-            buf[w++] = 0x80 | ((c >> 12) & 0x3f);
-            buf[w++] = 0x80 | ((c >> 6) & 0x3f);
-            buf[w++] = 0x80 | (c & 0x3f);
-            continue;
-          }
-          c = 0xfffd;
-        }
-        buf[w++] = 0xe0 | (c >> 12);
-        buf[w++] = 0x80 | ((c >> 6) & 0x3f);
-        buf[w++] = 0x80 | (c & 0x3f);
-      }
-    }
-    return w - o;
+    return utf8Into(this.buf, o, s) - o;
   }
 }
 

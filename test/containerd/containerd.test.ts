@@ -14,24 +14,12 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { containerdAvailable } from '../helpers/env.js';
 import { ContainerdScope } from '../helpers/containerd.js';
 import { useLab } from '../helpers/lab.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, runCli, untilArmed } from '../helpers/cli.js';
 import { hopLabels, parseNdjson } from '../helpers/paths.js';
 import type { ResolveResult, ResolvedTarget } from '../../src/resolve/types.js';
 
 /** Where the tests' containerd listens, as vethcap reads it; escaped for a RegExp. */
 const SOCKET = (process.env.CONTAINERD_ADDRESS?.replace(/^unix:\/\//, '') || '/run/containerd/containerd.sock').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-/** Resolves once the trace says its points are armed; rejects if it ends first. */
-function untilArmed(child: { stderr: NodeJS.ReadableStream | null; then: PromiseLike<unknown>['then'] }): Promise<void> {
-  let said = '';
-  return new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      said += d.toString();
-      if (said.includes('points armed')) resolve();
-    });
-    void child.then(() => reject(new Error(`trace ended before arming: ${said}`)));
-  });
-}
 
 const sysfs = (ifname: string, attr: string) => readFileSync(`/sys/class/net/${ifname}/${attr}`, 'utf8').trim();
 
