@@ -72,7 +72,9 @@ export const traceCommand: CommandModule = (cli, ctx) =>
       if (args.drain !== undefined && !(args.drain >= 0)) throw new VethcapError('USAGE', '--drain takes a number of milliseconds, 0 or more.');
       if (parsedOnly(ctx, 'trace', { ...args })) return;
       const extraHost = [...(args['add-host'] ?? [])];
-      if (args.uplink !== undefined) extraHost.push(args.uplink !== '' ? args.uplink : await defaultRouteInterface());
+      // The main table, read once: the default route's interface for a bare --uplink, and the uplink's expected paths.
+      const hostRoutes = args.uplink !== undefined || extraHost.length > 0 ? await mainRoutes() : undefined;
+      if (args.uplink !== undefined) extraHost.push(args.uplink !== '' ? args.uplink : defaultRouteInterface(hostRoutes ?? []));
       const htmlReport = await openReport(args.html);
       const startedAt = new Date();
       // Needed at the end only: loaded while the trace starts (scripts/bundle.mjs).
@@ -101,7 +103,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           ...(args.interface ? { interfaces: args.interface } : {}),
           ...(args.skip ? { skip: args.skip } : {}),
           extraHost,
-          ...(extraHost.length > 0 ? { hostRoutes: await mainRoutes() } : {}),
+          ...(hostRoutes ? { hostRoutes } : {}),
           ...(args['--'] && args['--'].length > 0 ? { command: args['--'].map(String) } : {}),
           ...(args.drain !== undefined ? { drainMs: args.drain } : {}),
           immediate: args.immediate,
@@ -238,9 +240,8 @@ async function mainRoutes(): Promise<HostRoute[]> {
   return routes.flatMap((r) => (typeof r.dst === 'string' ? [{ dst: r.dst, dev: typeof r.dev === 'string' ? r.dev : '' }] : []));
 }
 
-async function defaultRouteInterface(): Promise<string> {
-  const routes = JSON.parse(await run('ip', ['-j', 'route', 'show', 'default'])) as Array<{ dev?: string }>;
-  const dev = routes.find((r) => r.dev)?.dev;
+function defaultRouteInterface(routes: readonly HostRoute[]): string {
+  const dev = routes.find((r) => r.dst === 'default' && r.dev !== '')?.dev;
   if (!dev) throw new VethcapError('USAGE', '--uplink: the host has no default route; name the interface, e.g. --uplink eth0.');
   return dev;
 }

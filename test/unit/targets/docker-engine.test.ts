@@ -70,13 +70,16 @@ describe('the engine client against a fake engine', () => {
   beforeAll(async () => {
     server = createServer((socket) => {
       let text = '';
-      socket.on('data', (chunk) => {
-        text += chunk.toString('latin1');
-        if (!text.includes('\r\n\r\n')) return;
+      // The fake engine answers once the request's head is whole (it may come in pieces).
+      const answer = () => {
         const path = /^GET (\S+) HTTP\/1\.0\r\n/.exec(text)?.[1] ?? '';
         requests.push(path);
         const [status, body] = table[path] ?? [404, { message: `No such container: ${path}` }];
         socket.end(`HTTP/1.0 ${status} X\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(body)}\n`);
+      };
+      socket.on('data', (chunk) => {
+        text += chunk.toString('latin1');
+        if (text.includes('\r\n\r\n')) answer();
       });
     });
     await new Promise<void>((resolve) => server.listen(socketPath, resolve));
