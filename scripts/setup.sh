@@ -38,27 +38,31 @@ fi
 npm ci --no-audit --no-fund
 
 if [ "$want_docker" = 1 ]; then
+  # A standalone containerd on its default socket, for containerd:NS/ID and pod:NS/NAME
+  # (tests make pods in its k8s.io namespace as kubelet would), and the one dockerd uses,
+  # as on a Debian host under systemd. It starts first: dockerd takes any socket file at
+  # /run/containerd/containerd.sock for a running containerd, so a socket left by one
+  # that was killed makes dockerd wait on it and fail. Without systemd nothing removes
+  # such a file or starts containerd, so both are done here. Debian's config is used as is.
+  ctr_sock=/run/containerd/containerd.sock
+  if ! ctr --address "$ctr_sock" --connect-timeout 3s version >/dev/null 2>&1; then
+    echo "setup: starting containerd ($ctr_sock)"
+    rm -f "$ctr_sock" "$ctr_sock.ttrpc"
+    nohup containerd >/var/log/vethcap-containerd.log 2>&1 &
+    for _ in $(seq 1 30); do ctr --address "$ctr_sock" --connect-timeout 1s version >/dev/null 2>&1 && break; sleep 1; done
+    ctr --address "$ctr_sock" --connect-timeout 3s version >/dev/null 2>&1 || { echo "setup: containerd did not start; see /var/log/vethcap-containerd.log" >&2; tail -20 /var/log/vethcap-containerd.log >&2; exit 1; }
+  fi
+  echo "setup: containerd $(ctr --address "$ctr_sock" version 2>/dev/null | awk '/Server:/ {s=1} s && /Version:/ {print $2; exit}') answers"
+
   if ! docker info >/dev/null 2>&1; then
     echo "setup: starting dockerd (bridge 198.18.0.1/24, networks from 198.19.128.0/17)"
     # Docker's own addresses stay in the benchmarking range: docker0 on 198.18.0.0/24,
     # user-defined networks from 198.19.128.0/17, never the private ranges.
-    nohup dockerd --bip 198.18.0.1/24 --default-address-pool base=198.19.128.0/17,size=24 \
+    nohup dockerd --containerd "$ctr_sock" --bip 198.18.0.1/24 --default-address-pool base=198.19.128.0/17,size=24 \
       >/var/log/vethcap-dockerd.log 2>&1 &
     for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
     docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/vethcap-dockerd.log" >&2; tail -20 /var/log/vethcap-dockerd.log >&2; exit 1; }
   fi
   echo "setup: Docker $(docker info --format '{{.ServerVersion}}') answers"
-
-  # A standalone containerd on its default socket, for containerd:NS/ID and pod:NS/NAME
-  # (tests make pods in its k8s.io namespace as kubelet would). It is started after dockerd,
-  # which then keeps the containerd it manages itself (/run/docker/containerd); Debian's
-  # config is used as is. Without systemd nothing starts it, so it is started here.
-  if ! ctr --connect-timeout 3s version >/dev/null 2>&1; then
-    echo "setup: starting containerd (/run/containerd/containerd.sock)"
-    nohup containerd >/var/log/vethcap-containerd.log 2>&1 &
-    for _ in $(seq 1 30); do ctr --connect-timeout 1s version >/dev/null 2>&1 && break; sleep 1; done
-    ctr --connect-timeout 3s version >/dev/null 2>&1 || { echo "setup: containerd did not start; see /var/log/vethcap-containerd.log" >&2; tail -20 /var/log/vethcap-containerd.log >&2; exit 1; }
-  fi
-  echo "setup: containerd $(ctr version 2>/dev/null | awk '/Server:/ {s=1} s && /Version:/ {print $2; exit}') answers"
 fi
 echo "setup: done"
