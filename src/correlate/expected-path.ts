@@ -8,9 +8,11 @@ import type { TopologyIndex } from './topology-index.js';
  * and, for a broadcast/multicast frame, one branch per other port of the bridge (the
  * port, then its namespace end). Bridge devices are observation points and are left out.
  *
- * A packet to a traced target's IP address on another bridge crosses the host's routing
- * step between the two host veths: the MAC it carries on the source side is the
- * router's (the source bridge's), so the destination comes from the IP address.
+ * A packet to a traced target's IP address on another bridge, or from or to a host veth
+ * that is no bridge's port (a routed CNI), crosses the host's routing step between the
+ * two host veths: the MAC it carries on the source side is the router's (the source
+ * bridge's, or the host veth's own under proxy ARP), so the destination comes from the
+ * IP address.
  */
 export interface ExpectedPath {
   trunk: number[];
@@ -87,22 +89,23 @@ export function routedDestination(topo: TopologyIndex, f: DecodedFrame): number 
 
 /**
  * Extends the trunk across the host's routing step when the frame's destination address
- * is a traced target's on another bridge than the source's: the host routes it to that
- * bridge, whose port and namespace end come next. Decided from the topology (each
+ * is a traced target's on another bridge than the source's, or either host veth is no
+ * bridge's port: the host routes it to the destination's host veth, then its namespace end. Decided from the topology (each
  * target's bridge), not from the kernel's routes: a destination the host does not route
  * there (no route, a policy rule) still counts as expected there, which is what the
  * user asked for by tracing both targets.
  */
 function expectRouted(topo: TopologyIndex, f: DecodedFrame, srcVeth: number, bridgeLabel: string, into: ExpectedPath): boolean {
-  if (srcVeth < 0 || bridgeLabel === '') return false;
+  if (srcVeth < 0) return false;
   const dstNs = routedDestination(topo, f);
   if (dstNs < 0) return false;
   const dstVeth = topo.point(dstNs).peer;
   if (dstVeth < 0) return true;
   const dst = topo.point(dstVeth);
   // On the same bridge the frame to the router's MAC is the host's own business (it may
-  // hairpin back): only across bridges is the host a hop of the path.
-  if (dst.bridgeLabel === '' || dst.bridgeLabel === bridgeLabel) return true;
+  // hairpin back): only across bridges is the host a hop of the path. A host veth that is
+  // no bridge's port (a routed CNI: Calico, Cilium) is routed to and from by the host.
+  if (dst.bridgeLabel !== '' && dst.bridgeLabel === bridgeLabel) return true;
   pushUnique(into.trunk, dstVeth);
   pushUnique(into.trunk, dstNs);
   into.routed ??= { after: srcVeth, before: dstVeth, bridge: dst.bridge };

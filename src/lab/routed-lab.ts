@@ -25,7 +25,7 @@ export interface RoutedLab {
    * standing in for the outside world, which answers on `outside.ip`.
    */
   uplink?: { ifname: string; outside: { netns: string; netnsPath: string; ip: string } };
-  /** The two bridges: box's, then web's. */
+  /** The two bridges: box's, then web's; empty strings under `cni: 'routed'`, which has none. */
   bridges: [string, string];
   /** box on the first bridge, web on the second. */
   hosts: [LabHost, LabHost];
@@ -53,6 +53,15 @@ export interface RoutedLabOptions {
   router?: 'host' | 'namespace';
   /** With `router: 'namespace'`: give the router an uplink to an "outside" namespace as its default route. */
   uplink?: boolean;
+  /**
+   * How the hosts hang off the router. 'bridge' (the default): each on a bridge of its own,
+   * as two Docker networks. 'routed' (with `router: 'namespace'`): as a routed CNI (Calico)
+   * wires a pod, no bridge at all: the router's veth end has no master and no address,
+   * answers ARP for the host's gateway (proxy_arp), and the router has a /32 route to the
+   * host's address through it; the host's default route is a link-local gateway,
+   * 169.254.1.1, on eth0.
+   */
+  cni?: 'bridge' | 'routed';
 }
 
 export async function createRoutedLab(options: RoutedLabOptions = {}): Promise<RoutedLab> {
@@ -61,8 +70,10 @@ export async function createRoutedLab(options: RoutedLabOptions = {}): Promise<R
   const third = 100 + 2 * (parseInt(id.slice(0, 2), 16) % 14);
   const subnets = [`198.19.${third}`, `198.19.${third + 1}`] as const;
   for (const s of subnets) assertBenchmarkRange(`${s}.0`);
-  const bridges: [string, string] = [`${prefix}${id}b0`, `${prefix}${id}b1`];
   const namespaced = options.router === 'namespace';
+  const routedCni = options.cni === 'routed';
+  if (routedCni && !namespaced) throw new VethcapError('INTERNAL', "a routed-CNI lab needs router: 'namespace' (its /32 routes and proxy ARP stay off the host)");
+  const bridges: [string, string] = routedCni ? ['', ''] : [`${prefix}${id}b0`, `${prefix}${id}b1`];
   const router = namespaced ? { netns: `${prefix}-${id}-rt`, netnsPath: `/run/netns/${prefix}-${id}-rt` } : undefined;
   // The router–outside link: a /30 of its own, apart from the bridges' /24s (namespaced, so no clash with the host's).
   const outside = '198.18.254.252';
@@ -76,7 +87,7 @@ export async function createRoutedLab(options: RoutedLabOptions = {}): Promise<R
     ifname: 'eth0',
     hostIf: `${prefix}${id}h${i}`,
     ip: `${subnets[i]}.2`,
-    prefixLen: 24,
+    prefixLen: routedCni ? 32 : 24,
     mac: macFor(id, i),
     ip6: '',
   });
@@ -112,6 +123,7 @@ export async function createRoutedLab(options: RoutedLabOptions = {}): Promise<R
       await run('ip', ['link', 'set', 'lo', 'up'], onRouter);
     }
     for (const [i, bridge] of bridges.entries()) {
+      if (bridge === '') continue;
       await run('ip', ['link', 'add', bridge, 'type', 'bridge'], onRouter);
       if (!router) undo.push(() => run('ip', ['link', 'del', bridge])); // else gone with the router's namespace
       await run('ip', ['link', 'set', bridge, 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0'], onRouter);
@@ -123,11 +135,19 @@ export async function createRoutedLab(options: RoutedLabOptions = {}): Promise<R
       undo.push(() => run('ip', ['netns', 'del', h.netns]));
       await run('ip', ['link', 'add', h.hostIf, 'type', 'veth', 'peer', 'name', h.ifname, 'netns', h.netns], onRouter);
       if (!router) undo.push(() => run('ip', ['link', 'del', h.hostIf]).catch(() => undefined)); // gone with the netns already
-      await run('ip', ['link', 'set', h.hostIf, 'master', bridges[i]!, 'up'], onRouter);
       await run('ip', ['link', 'set', h.ifname, 'address', h.mac, 'up'], { netns: h.netnsPath });
       await run('ip', ['link', 'set', 'lo', 'up'], { netns: h.netnsPath });
       await run('ip', ['addr', 'add', `${h.ip}/${h.prefixLen}`, 'dev', h.ifname], { netns: h.netnsPath });
-      await run('ip', ['route', 'add', 'default', 'via', `${subnets[i]!}.1`], { netns: h.netnsPath });
+      if (routedCni) {
+        await run('ip', ['link', 'set', h.hostIf, 'up'], onRouter);
+        await run('sysctl', ['-qw', `net.ipv4.conf.${h.hostIf}.proxy_arp=1`], onRouter);
+        await run('ip', ['route', 'add', `${h.ip}/32`, 'dev', h.hostIf], onRouter);
+        await run('ip', ['route', 'add', '169.254.1.1', 'dev', h.ifname, 'scope', 'link'], { netns: h.netnsPath });
+        await run('ip', ['route', 'add', 'default', 'via', '169.254.1.1', 'dev', h.ifname], { netns: h.netnsPath });
+      } else {
+        await run('ip', ['link', 'set', h.hostIf, 'master', bridges[i]!, 'up'], onRouter);
+        await run('ip', ['route', 'add', 'default', 'via', `${subnets[i]!}.1`], { netns: h.netnsPath });
+      }
     }
     if (router) {
       if (uplink) await addOutside(uplink, outside, onRouter, undo);

@@ -72,7 +72,9 @@ export function planPoints(targets: readonly ResolvedTarget[], options: PlanOpti
         label: hostLabel,
         description: iface.bridge
           ? `host end of ${target.name}:${iface.name}, port of bridge ${iface.bridge.name}`
-          : `host end of ${target.name}:${iface.name}`,
+          : iface.forwardedBy === 'host-routing'
+            ? `host end of ${target.name}:${iface.name}, no bridge port: the host routes it`
+            : `host end of ${target.name}:${iface.name}`,
         role: 'host-veth',
         ifname: peer.name,
         owner: target.name,

@@ -31,6 +31,7 @@ export function pairInterfaces(
         state: link.operstate,
         peer: null,
         bridge: null,
+        forwardedBy: null,
         note: null,
       };
       if (link.kind === 'veth') {
@@ -89,10 +90,13 @@ function pairVeth(
     return;
   }
   resolved.peer = toPeer(candidate, 'host');
-  if (candidate.master === undefined || (candidate.slaveKind !== undefined && candidate.slaveKind !== 'bridge')) {
-    resolved.note = candidate.master
-      ? `the host end is enslaved to ${candidate.master} (${candidate.slaveKind ?? 'unknown kind'}), not to a bridge.`
-      : 'the host end is not a bridge port: traffic is routed by the host.';
+  if (candidate.master === undefined) {
+    resolved.forwardedBy = 'host-routing';
+    resolved.note = 'the host end is no bridge port (a routed CNI such as Calico or Cilium wires it so): the host routes its traffic, so vethcap captures the host end, and the route\'s way out with --uplink.';
+    return;
+  }
+  if (candidate.slaveKind !== undefined && candidate.slaveKind !== 'bridge') {
+    resolved.note = `the host end is enslaved to ${candidate.master} (${candidate.slaveKind}), not to a bridge.`;
     return;
   }
   const bridge = hostLinks.find((l) => l.name === candidate.master);
@@ -101,6 +105,7 @@ function pairVeth(
     return;
   }
   resolved.bridge = bridgeInfo(bridge, candidate, hostLinks, owners);
+  resolved.forwardedBy = 'bridge';
 }
 
 function toPeer(link: LinkInfo, netns: string): PeerInfo {

@@ -52,6 +52,13 @@ export interface ResolvedInterface {
   peer: PeerInfo | null;
   /** The bridge the peer is a port of; null when the peer is not bridged. */
   bridge: BridgeInfo | null;
+  /**
+   * What passes the peer's frames on, when the peer is on the host: "bridge" (the peer is a
+   * bridge port), "host-routing" (the peer is no port of anything: the host routes, as
+   * under a routed CNI such as Calico or Cilium); null when there is no peer on the host
+   * or the peer is enslaved to something else (a bond, an OVS port; see `note`).
+   */
+  forwardedBy: 'bridge' | 'host-routing' | null;
   /** Why the peer or bridge is missing, when they are. */
   note: string | null;
 }

@@ -72,6 +72,17 @@ function ipv4Of(iface: ResolvedInterface): string | null {
   return null;
 }
 
+/** Why verify cannot check `target`: none of its interfaces with an IPv4 address is behind a bridge port. */
+function noBridgedInterface(target: ResolvedTarget): VethcapError {
+  const routed = target.interfaces.find((i) => i.forwardedBy === 'host-routing' && ipv4Of(i));
+  if (routed) {
+    return new VethcapError('TARGET_UNSUPPORTED', `${target.name}:${routed.name}'s host end ${routed.peer!.name} is no bridge port: the host routes its traffic (a routed CNI such as Calico or Cilium), and verify checks a bridge's forwarding.`, {
+      hint: `trace it instead: vethcap trace ${target.target} OTHER --filter icmp -- ping … shows where each packet stops, the host's routing step included.`,
+    });
+  }
+  return new VethcapError('TARGET_UNSUPPORTED', `${target.name} has no interface with an IPv4 address on a bridge: verify checks the path through a bridge (its interfaces: ${target.interfaces.map((i) => i.name).join(', ') || 'none'}).`);
+}
+
 /** The target's bridged interface with an IPv4 address (on `bridge` when given). */
 function pickInterface(target: ResolvedTarget, bridge?: string): ResolvedInterface | undefined {
   const usable = target.interfaces.filter((i) => i.bridge && i.peer?.netns === 'host' && ipv4Of(i));
@@ -136,18 +147,14 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   if (dst && dst.netns.inode === src.netns.inode) throw new VethcapError('USAGE', `${options.source} and ${options.to} share one network namespace: there is no path between them to verify.`);
   const dstIfGuess = dst ? pickInterface(dst) : undefined;
   const srcIf = pickInterface(src, dstIfGuess?.bridge?.name);
-  if (!srcIf) {
-    throw new VethcapError('TARGET_UNSUPPORTED', `${src.name} has no interface with an IPv4 address on a bridge: verify checks the path through a bridge (its interfaces: ${src.interfaces.map((i) => i.name).join(', ') || 'none'}).`);
-  }
+  if (!srcIf) throw noBridgedInterface(src);
   // On another bridge than the source's, the host routes between the two bridges: the
   // expected path is the routed one trace expects (both bridges' points, planned below).
   let dstIf = dst ? pickInterface(dst, srcIf.bridge!.name) : undefined;
   if (dst && toIsIp && dstIf && ipv4Of(dstIf) !== options.to) {
     dstIf = dst.interfaces.find((i) => i.addresses.some((a) => a.split('/')[0] === options.to)) ?? dstIf;
   }
-  if (dst && !dstIf) {
-    throw new VethcapError('TARGET_UNSUPPORTED', `${dst.name} has no interface with an IPv4 address on a bridge: verify checks the path through a bridge.`);
-  }
+  if (dst && !dstIf) throw noBridgedInterface(dst);
   const srcIp = ipv4Of(srcIf)!;
   const dstIp = toIsIp ? options.to : ipv4Of(dstIf!)!;
   resolved = {

@@ -64,6 +64,21 @@ export const ROUTED = {
  * box on bridge br0 (198.18.0.0/24), web on bridge br1 (198.18.1.0/24), the host routing
  * between them: 0 box:eth0, 1 host:vethA, 2 host:br0, 3 host:br1, 4 host:vethB, 5 web:eth0.
  */
+/** box and web as a routed CNI (Calico) wires them: host veths vethA and vethB that are no bridge's ports, the host routing between them. */
+export function routedCni(): Topology {
+  const [boxNs, boxVeth] = container('box', ROUTED.boxMac, 'vethA') as [CapturePoint, CapturePoint];
+  const [webNs, webVeth] = container('web', ROUTED.webMac, 'vethB') as [CapturePoint, CapturePoint];
+  const unbridged = ({ bridge: _bridge, ...veth }: CapturePoint): CapturePoint => veth;
+  return {
+    points: [
+      { ...boxNs, addresses: [`${ROUTED.box}/32`] },
+      unbridged(boxVeth),
+      unbridged(webVeth),
+      { ...webNs, addresses: [`${ROUTED.web}/32`] },
+    ],
+  };
+}
+
 export function twoBridges(): Topology {
   const [boxNs, boxVeth] = container('box', ROUTED.boxMac, 'vethA') as [CapturePoint, CapturePoint];
   const [webNs, webVeth] = container('web', ROUTED.webMac, 'vethB') as [CapturePoint, CapturePoint];

@@ -10,7 +10,7 @@ import { pathFindings } from '../../../src/correlate/findings.js';
 import type { CaptureRecord } from '../../../src/model/record.js';
 import { icmpFrame } from '../../helpers/frames.js';
 import { rec } from '../../helpers/records.js';
-import { ROUTED, twoBridges } from '../../helpers/topology.js';
+import { ROUTED, routedCni, twoBridges } from '../../helpers/topology.js';
 
 // twoBridges: 0 box:eth0, 1 host:vethA, 2 host:br0, 3 host:br1, 4 host:vethB, 5 web:eth0.
 const AT: Record<number, number> = { 0: 0, 1: 4_000, 2: 4_000, 3: 30_000, 4: 32_000, 5: 34_000 };
@@ -30,9 +30,9 @@ function requestAt(seq: number, points: number[], dst?: string): CaptureRecord[]
   return points.map((p) => rec(p, seq * 1e6 + AT[p]!, p <= 2 ? f.before : f.after));
 }
 
-function correlate(records: CaptureRecord[]): PacketPath[] {
+function correlate(records: CaptureRecord[], topology = twoBridges()): PacketPath[] {
   const out: PacketPath[] = [];
-  const s = new CorrelationSession(twoBridges(), (p) => out.push(p), { windowNs: 1_000_000_000 });
+  const s = new CorrelationSession(topology, (p) => out.push(p), { windowNs: 1_000_000_000 });
   for (const r of records.sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec)) s.push(r.point, r);
   s.finish();
   return out.sort((a, b) => a.id - b.id);
@@ -143,5 +143,29 @@ describe('a path the host routes out of its uplink (--uplink)', () => {
     for (const p of [0, 1, 2]) s.push(p, rec(p, 1e6 + p * 3_000, frame));
     s.finish();
     expect(paths[0]!.expected).toEqual(['box:eth0', 'host:vethA']);
+  });
+});
+
+// routedCni: 0 box:eth0, 1 host:vethA, 2 host:vethB, 3 web:eth0; no bridge. The source
+// side's frame is addressed to the host veth's own MAC (proxy ARP for the gateway).
+describe('a path routed by the host between host veths that are no bridge ports (a routed CNI)', () => {
+  const hostMac = ROUTED.gw0Mac;
+  const frames = (seq: number) => {
+    const ip = { src: ROUTED.box, dst: ROUTED.web, ipId: 400 + seq, id: 11, seq };
+    return { before: icmpFrame({ ...ip, srcMac: ROUTED.boxMac, dstMac: hostMac, ttl: 64 }), after: icmpFrame({ ...ip, srcMac: ROUTED.gw1Mac, dstMac: ROUTED.webMac, ttl: 63 }) };
+  };
+  const at = (seq: number, points: number[]) => points.map((p) => rec(p, seq * 1e6 + p * 3_000, p <= 1 ? frames(seq).before : frames(seq).after));
+
+  it('is complete through both host veths', () => {
+    const [p, ...more] = correlate(at(1, [0, 1, 2, 3]), routedCni());
+    expect(more).toEqual([]);
+    expect(p!.expected).toEqual(['box:eth0', 'host:vethA', 'host:vethB', 'web:eth0']);
+    expect(p!.verdict).toBe('complete');
+  });
+
+  it('is lost in the host routing step when the host never sends it to the destination veth, never complete', () => {
+    const [p] = correlate(at(1, [0, 1]), routedCni());
+    expect(p!.verdict).toBe('lost');
+    expect(p!.lost).toEqual({ after: 'host:vethA', before: 'host:vethB', where: 'host-routing' });
   });
 });

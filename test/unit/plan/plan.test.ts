@@ -9,6 +9,7 @@ function target(name: string, inode: number, hostIf: string, extra: ResolvedInte
     name: 'eth0', ifindex: 2, kind: 'veth', mac: '02:42:c6:12:00:02', addresses: [], mtu: 1500, state: 'UP',
     peer: { name: hostIf, ifindex: 10 + inode, netns: 'host', mac: null, state: 'UP' },
     bridge: { name: 'br0', ifindex: 5, portState: 'forwarding', ports: [] },
+    forwardedBy: 'bridge',
     note: null,
   };
   return {
@@ -18,7 +19,7 @@ function target(name: string, inode: number, hostIf: string, extra: ResolvedInte
   };
 }
 
-const box = target('box', 1, 'vethA', [{ name: 'eth1', ifindex: 3, kind: 'macvlan', mac: null, addresses: [], mtu: 1500, state: 'UP', peer: null, bridge: null, note: null }]);
+const box = target('box', 1, 'vethA', [{ name: 'eth1', ifindex: 3, kind: 'macvlan', mac: null, addresses: [], mtu: 1500, state: 'UP', peer: null, bridge: null, forwardedBy: null, note: null }]);
 const web = target('web', 2, 'vethB');
 
 function usageError(f: () => unknown): VethcapError {

@@ -83,10 +83,20 @@ describe('pairInterfaces', () => {
     expect(eth0?.note).toMatch(/not in the host's network namespace/);
   });
 
-  it('says when the host end is not a bridge port', () => {
+  it('says when the host end is not a bridge port: the host routes it (a routed CNI)', () => {
     const unbridged = host.map((l) => (l.name === 'fx0a0a0ah0' ? { ...l, master: undefined, slaveKind: undefined } : l));
     const [eth0] = pairInterfaces(box, unbridged as typeof host);
+    expect(eth0?.peer?.name).toBe('fx0a0a0ah0');
     expect(eth0?.bridge).toBeNull();
-    expect(eth0?.note).toMatch(/not a bridge port/);
+    expect(eth0?.forwardedBy).toBe('host-routing');
+    expect(eth0?.note).not.toBeNull();
+  });
+
+  it('says a bridge passes on the frames of a bridge port, and nothing when enslaved to another kind', () => {
+    expect(pairInterfaces(box, host)[0]?.forwardedBy).toBe('bridge');
+    const bonded = host.map((l) => (l.name === 'fx0a0a0ah0' ? { ...l, master: 'bond0', slaveKind: 'bond' } : l));
+    const [eth0] = pairInterfaces(box, bonded as typeof host);
+    expect(eth0?.bridge).toBeNull();
+    expect(eth0?.forwardedBy).toBeNull();
   });
 });
