@@ -251,3 +251,33 @@ async function podOwners(api: ContainerdApi, running: readonly TaskRow[]): Promi
     }),
   );
 }
+
+/** containerd's namespace for Docker's own containers: the ones Docker names, never rivals of them. */
+export const DOCKER_NAMESPACE = 'moby';
+
+/** What a bare name finds among one containerd namespace's tasks. */
+export interface TasksNamed {
+  namespace: string;
+  /** The task whose ID is the name, or the only one it prefixes. */
+  match?: TaskRow;
+  /** Every task the name prefixes (several: an ambiguous prefix). */
+  candidates: TaskRow[];
+  /** Task IDs that read as names (not 64-hex), for suggestions. */
+  names: string[];
+}
+
+/**
+ * A bare name among containerd's tasks, in every namespace but Docker's (moby): one
+ * `ctr tasks ls` per namespace, side by side. Only namespaces where it matched, or all
+ * with their names for suggestions.
+ */
+export async function tasksNamed(api: ContainerdApi, ref: string): Promise<TasksNamed[]> {
+  const namespaces = (await api.namespaces()).filter((n) => n !== DOCKER_NAMESPACE);
+  return Promise.all(
+    namespaces.map(async (namespace) => {
+      const tasks = await api.tasks(namespace);
+      const { match, candidates } = matchTask(tasks, ref);
+      return { namespace, ...(match ? { match } : {}), candidates, names: tasks.map((t) => t.id).filter((id) => !/^[0-9a-f]{64}$/.test(id)) };
+    }),
+  );
+}
