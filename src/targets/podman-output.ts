@@ -25,10 +25,10 @@ export interface PodmanEndpoint {
  * The Podman service to ask: CONTAINER_HOST (unix://PATH, or tcp://HOST:PORT without TLS),
  * else the rootful socket. Pure.
  */
-export function podmanEndpoint(env: NodeJS.ProcessEnv): PodmanEndpoint {
+export function podmanEndpoint(env: NodeJS.ProcessEnv, socketPath = PODMAN_ROOT_SOCKET): PodmanEndpoint {
   const given = env.CONTAINER_HOST?.trim();
   if (given) return { endpoint: given, address: engineAddress(given), explicit: true };
-  return { endpoint: `unix://${PODMAN_ROOT_SOCKET}`, address: { socketPath: PODMAN_ROOT_SOCKET }, explicit: false };
+  return { endpoint: `unix://${socketPath}`, address: { socketPath }, explicit: false };
 }
 
 /** A container in Podman's own listing (libpod's GET /containers/json, `podman ps --format json`). */

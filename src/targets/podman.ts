@@ -24,9 +24,12 @@ export interface PodmanApi extends DockerApi {
 /** How long the service may take to answer one request before vethcap says it does not. */
 const SOCKET_TIMEOUT_MS = 5_000;
 
-/** Podman at CONTAINER_HOST or /run/podman/podman.sock, else through its CLI. */
-export function connectPodman(env: NodeJS.ProcessEnv = process.env): PodmanApi {
-  const { endpoint, address, explicit } = podmanEndpoint(env);
+/**
+ * Podman at CONTAINER_HOST or /run/podman/podman.sock, else through its CLI. `socketPath`
+ * replaces the default socket (the tests' way to ask the CLI while a service runs).
+ */
+export function connectPodman(env: NodeJS.ProcessEnv = process.env, socketPath?: string): PodmanApi {
+  const { endpoint, address, explicit } = podmanEndpoint(env, socketPath);
   let chosen: Promise<'socket' | 'cli' | undefined> | undefined;
   const mode = (): Promise<'socket' | 'cli' | undefined> => (chosen ??= chooseMode(endpoint, address, explicit, env));
   const use = async (): Promise<'socket' | 'cli'> => {
