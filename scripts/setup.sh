@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what vethcap and its tests need on a Debian machine with Node 20 and root:
 # the system packages (only those missing), the npm packages (npm ci, which builds
-# dist/), and with --docker a Docker engine on 198.18.0.0/15 when none answers.
+# dist/), and with --docker a Docker engine on 198.18.0.0/15, containerd and Podman's
+# API service, each started when none answers.
 #
 #   sudo scripts/setup.sh            # enough for vethcap and `vethcap demo`
 #   sudo scripts/setup.sh --docker   # and a Docker engine, for `npm test`
