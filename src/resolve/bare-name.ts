@@ -12,6 +12,8 @@ export interface Runtimes {
   podman: () => PodmanApi;
   containerd: () => ContainerdApi;
   env?: NodeJS.ProcessEnv;
+  /** Whose rootless Podman `podman:` targets are looked for in too (resolve's --user). */
+  user?: string;
 }
 
 /**

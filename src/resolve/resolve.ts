@@ -6,6 +6,7 @@ import { connectDocker, runningContainers, type DockerApi } from '../targets/doc
 import { connectPodman, type PodmanApi } from '../targets/podman.js';
 import { locateBareName, type Runtimes } from './bare-name.js';
 import { locateContainer } from './locate-container.js';
+import { locatePodmanContainer, rootlessNote, type RootlessFacts } from './locate-podman.js';
 import { parseTargetSpec, type TargetSpec } from '../targets/spec.js';
 import { connectContainerd, containerdOwners, locatePod, locateTask, type ContainerdApi } from '../targets/containerd.js';
 import { HOST_NETNS_PATH, listNamedNetns, namedNetns, netnsInode, processNetns } from '../targets/namespace.js';
@@ -18,12 +19,14 @@ export interface ResolveOptions {
   docker?: DockerApi;
   /** Look into other containers and named namespaces to name the owner of each bridge port (default true). */
   discoverOwners?: boolean;
+  /** Whose rootless Podman `podman:` targets are looked for in too (default: SUDO_USER). */
+  user?: string;
   /** Check for ip, nsenter and the privileges first (default true); false when the caller checks them itself. */
   checks?: boolean;
 }
 
 /** A target located: its namespace and how it got there, before looking inside. */
-type Located = Omit<ResolvedTarget, 'target' | 'interfaces'> & { spec: TargetSpec };
+type Located = Omit<ResolvedTarget, 'target' | 'interfaces'> & { spec: TargetSpec; rootless?: RootlessFacts };
 
 /** How many namespaces are looked into at once while naming bridge ports' owners. */
 const OWNER_LOOKUPS_AT_ONCE = 8;
@@ -42,7 +45,12 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   const dockerApi = (): DockerApi => (docker ??= connectDocker());
   let podman: PodmanApi | undefined;
   let containerd: ContainerdApi | undefined;
-  const runtimes: Runtimes = { docker: dockerApi, podman: () => (podman ??= connectPodman()), containerd: () => (containerd ??= connectContainerd()) };
+  const runtimes: Runtimes = {
+    docker: dockerApi,
+    podman: () => (podman ??= connectPodman()),
+    containerd: () => (containerd ??= connectContainerd()),
+    ...(options.user ? { user: options.user } : {}),
+  };
 
   // The look-ups run side by side (each is a process or a Docker request), and each target's
   // interfaces are read as soon as its namespace is known; a failure is reported for the
@@ -67,10 +75,13 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   const hostLinks = await hostLinksRead;
   const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, await hostInode, located, tryDocker(dockerApi), runtimes);
   const linksOf = await linksRead;
-  const targets: ResolvedTarget[] = located.map(({ spec, ...facts }, i) => ({
+  const targets: ResolvedTarget[] = located.map(({ spec, rootless, ...facts }, i) => ({
     target: spec.raw,
     ...facts,
-    interfaces: pairInterfaces(linksOf[i]!, hostLinks, owners),
+    interfaces: pairInterfaces(linksOf[i]!, hostLinks, owners).map((iface) => {
+      const note = rootless ? rootlessNote(rootless, iface.kind) : null;
+      return note ? { ...iface, peer: null, bridge: null, note } : iface;
+    }),
   }));
   return { targets };
 }
@@ -102,7 +113,7 @@ async function locate(spec: TargetSpec, runtimes: Runtimes, hostInode: Promise<n
     case 'docker':
       return { spec, ...(await locateContainer('docker', spec.ref, runtimes.docker())) };
     case 'podman':
-      return { spec, ...(await locateContainer('podman', spec.ref, runtimes.podman())) };
+      return { spec, ...(await locatePodmanContainer(spec.ref, runtimes.podman(), process.env, runtimes.user)) };
     case 'name':
       return { spec, ...(await locateBareName(spec.ref, runtimes)) };
     case 'containerd':

@@ -77,3 +77,40 @@ export function inspectFailure(stderr: string): 'missing' | 'ambiguous' | undefi
   if (/no such container|no container with name or ID/i.test(stderr)) return 'missing';
   return undefined;
 }
+
+/** A user whose rootless Podman vethcap looks into. */
+export interface RootlessUser {
+  name: string;
+  uid: number;
+  home: string;
+}
+
+/** The user NAME's line of /etc/passwd (name:x:uid:gid:gecos:home:shell); undefined when absent. Pure. */
+export function parsePasswdUser(passwd: string, name: string): RootlessUser | undefined {
+  for (const line of passwd.split('\n')) {
+    const cols = line.split(':');
+    if (cols.length < 7 || cols[0] !== name) continue;
+    const uid = Number(cols[2]);
+    if (!Number.isInteger(uid) || uid < 0) return undefined;
+    return { name, uid, home: cols[5] ?? '/' };
+  }
+  return undefined;
+}
+
+/**
+ * Whose rootless Podman to look into as well: `--user NAME`, else the user who ran sudo
+ * (SUDO_USER), never root (rootful Podman is root's). Pure.
+ */
+export function rootlessUserName(env: NodeJS.ProcessEnv, explicit?: string): string | undefined {
+  const name = explicit?.trim() || env.SUDO_USER?.trim();
+  return name && name !== 'root' ? name : undefined;
+}
+
+/**
+ * The network mode of a rootless container whose only way out is a user-mode stack
+ * (slirp4netns, pasta): no veth, no host side to see. Pure.
+ */
+export function userModeNetwork(networkMode: string): 'slirp4netns' | 'pasta' | undefined {
+  const mode = networkMode.split(':')[0];
+  return mode === 'slirp4netns' || mode === 'pasta' ? mode : undefined;
+}

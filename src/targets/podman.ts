@@ -1,11 +1,11 @@
-import { access, stat } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { VethcapError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { containerInfo, type ContainerInfo, type DockerApi } from './docker.js';
 import { engineGet, type EngineAddress, type EngineReply } from './docker-engine.js';
-import { inspectFailure, parseJson, parsePodmanList, podmanEndpoint, PODMAN_ROOT_DATABASE, type PodmanRow } from './podman-output.js';
+import { inspectFailure, parseJson, parsePasswdUser, parsePodmanList, podmanEndpoint, PODMAN_ROOT_DATABASE, type PodmanRow, type RootlessUser } from './podman-output.js';
 
 /**
  * Rootful Podman. Its service (`podman system service`, or systemd's podman.socket) serves
@@ -30,8 +30,30 @@ const SOCKET_TIMEOUT_MS = 5_000;
  */
 export function connectPodman(env: NodeJS.ProcessEnv = process.env, socketPath?: string): PodmanApi {
   const { endpoint, address, explicit } = podmanEndpoint(env, socketPath);
+  return podmanApi(endpoint, address, () => chooseMode(endpoint, address, explicit, env), ['podman']);
+}
+
+/**
+ * A user's rootless Podman, through the podman command run as that user (runuser, with
+ * the user's HOME and nothing else of root's environment, so Podman finds the user's
+ * storage and run directory as in the user's own shell). ~300 ms a call here.
+ */
+export function connectRootlessPodman(user: RootlessUser, env: NodeJS.ProcessEnv = process.env): PodmanApi {
+  const asUser = ['runuser', '-u', user.name, '--', 'env', '-i', `HOME=${user.home}`, `USER=${user.name}`, `LOGNAME=${user.name}`, 'PATH=/usr/local/bin:/usr/bin:/bin', 'podman'];
+  return podmanApi(`${user.name}'s rootless Podman`, undefined, async () => ((await onPath('podman', env)) ? 'cli' : undefined), asUser);
+}
+
+/** The user NAME as /etc/passwd has it; TARGET_NOT_FOUND when it has none. */
+export async function rootlessUser(name: string): Promise<RootlessUser> {
+  const user = parsePasswdUser(await readFile('/etc/passwd', 'utf8').catch(() => ''), name);
+  if (!user) throw new VethcapError('TARGET_NOT_FOUND', `no user ${name} on this machine, so no rootless Podman of theirs to look into.`, { hint: 'name the user who runs the container (--user NAME), or run vethcap through sudo as that user.' });
+  return user;
+}
+
+function podmanApi(endpoint: string, address: EngineAddress | undefined, chooseMode: () => Promise<'socket' | 'cli' | undefined>, podmanCommand: readonly string[]): PodmanApi {
+  const runPodman = (args: readonly string[]): Promise<string> => run(podmanCommand[0]!, [...podmanCommand.slice(1), ...args]);
   let chosen: Promise<'socket' | 'cli' | undefined> | undefined;
-  const mode = (): Promise<'socket' | 'cli' | undefined> => (chosen ??= chooseMode(endpoint, address, explicit, env));
+  const mode = (): Promise<'socket' | 'cli' | undefined> => (chosen ??= chooseMode());
   const use = async (): Promise<'socket' | 'cli'> => {
     const m = await mode();
     if (m) return m;
@@ -53,14 +75,14 @@ export function connectPodman(env: NodeJS.ProcessEnv = process.env, socketPath?:
   };
   const cliInspect = async (ref: string): Promise<ContainerInfo | undefined> => {
     try {
-      const list = parseJson(await run('podman', ['container', 'inspect', ref]));
+      const list = parseJson(await runPodman(['container', 'inspect', ref]));
       return Array.isArray(list) && list.length > 0 ? containerInfo(list[0], endpoint) : undefined;
     } catch (error) {
       if (error instanceof VethcapError && error.code === 'COMMAND_FAILED' && inspectFailure(error.stderr ?? '')) return undefined;
       throw error;
     }
   };
-  const cliList = async (all: boolean): Promise<PodmanRow[]> => parsePodmanList(parseJson(await run('podman', ['ps', ...(all ? ['--all'] : []), '--format', 'json'])));
+  const cliList = async (all: boolean): Promise<PodmanRow[]> => parsePodmanList(parseJson(await runPodman(['ps', ...(all ? ['--all'] : []), '--format', 'json'])));
   const lookup = async (ref: string): Promise<ContainerInfo | undefined> => {
     if ((await use()) === 'cli') return cliInspect(ref);
     const reply = await get(`/containers/${encodeURIComponent(ref)}/json`);
