@@ -1,11 +1,14 @@
 import { VethcapError } from '../errors.js';
 import { connectRootlessPodman, rootlessUser, type PodmanApi } from '../targets/podman.js';
-import { rootlessUserName, userModeNetwork } from '../targets/podman-output.js';
+import { rootlessUserName, userModeNetwork, type RootlessUser } from '../targets/podman-output.js';
 import { locateContainer, type LocatedContainer } from './locate-container.js';
+import type { LinkInfo } from './ip-link.js';
+import { pairInterfaces } from './pairing.js';
+import type { ResolvedInterface } from './types.js';
 
 /** A rootless container's facts that resolve turns into notes: whose it is, and its user-mode network if any. */
 export interface RootlessFacts {
-  user: string;
+  user: RootlessUser;
   userMode: 'slirp4netns' | 'pasta' | undefined;
 }
 
@@ -26,7 +29,7 @@ export async function locatePodmanContainer(ref: string, rootful: PodmanApi, env
     const user = await rootlessUser(name);
     try {
       const found = await locateContainer('podman', ref, connectRootlessPodman(user, env));
-      return { ...found, rootless: { user: user.name, userMode: userModeNetwork(found.networkMode ?? '') } };
+      return { ...found, rootless: { user, userMode: userModeNetwork(found.networkMode ?? '') } };
     } catch (rootlessError) {
       if (rootlessError instanceof VethcapError && rootlessError.code === 'TARGET_NOT_FOUND') {
         throw new VethcapError('TARGET_NOT_FOUND', `no Podman container ${ref}, neither rootful (${error.message.replace(/\.$/, '')}) nor in ${user.name}'s rootless Podman.`, {
@@ -38,11 +41,30 @@ export async function locatePodmanContainer(ref: string, rootful: PodmanApi, env
   }
 }
 
-/** The note on a rootless container's interface: where its host side is, and that vethcap captures this end only. Pure. */
-export function rootlessNote(facts: RootlessFacts, ifaceKind: string): string | null {
+/**
+ * A rootless container's interfaces: under slirp4netns or pasta, no veth (a note says the
+ * host side cannot be seen); on a CNI bridge, each veth paired with the user's rootless
+ * network namespace (`rootlessLinks`, when found) instead of the host's, its peer's
+ * namespace `rootless` (so no host point is planned for it), with a note that vethcap
+ * captures the container's end only. Pure.
+ */
+export function rootlessInterfaces(facts: RootlessFacts, interfaces: readonly ResolvedInterface[], targetLinks: readonly LinkInfo[], rootlessLinks: readonly LinkInfo[] | undefined, owners: ReadonlyMap<string, string>): ResolvedInterface[] {
+  const user = facts.user.name;
   if (facts.userMode) {
-    return `rootless Podman of ${facts.user} with ${facts.userMode}: there is no veth, so this interface is the container's only capture point; the host side cannot be seen in this mode.`;
+    const note = `rootless Podman of ${user} with ${facts.userMode}: there is no veth, so this interface is the container's only capture point; the host side cannot be seen in this mode.`;
+    return interfaces.map((i) => ({ ...i, peer: null, bridge: null, note }));
   }
-  if (ifaceKind !== 'veth') return null;
-  return `rootless Podman of ${facts.user}: the host end and its bridge are in ${facts.user}'s rootless network namespace, not the host's; vethcap captures this end only.`;
+  const paired = rootlessLinks ? pairInterfaces(targetLinks, rootlessLinks, owners) : [];
+  return interfaces.map((iface) => {
+    if (iface.kind !== 'veth') return iface;
+    const inRootless = paired.find((p) => p.ifindex === iface.ifindex);
+    const peer = inRootless?.peer ? { ...inRootless.peer, netns: 'rootless' } : null;
+    const where = peer ? `its host end rootless:${peer.name}${inRootless?.bridge ? ` and bridge rootless:${inRootless.bridge.name}` : ''} are` : 'its host end and bridge are';
+    return {
+      ...iface,
+      peer,
+      bridge: peer ? (inRootless?.bridge ?? null) : null,
+      note: `rootless Podman of ${user}: ${where} in ${user}'s rootless network namespace, not the host's; vethcap captures this end only.`,
+    };
+  });
 }

@@ -3,10 +3,10 @@ import { run } from '../exec/run.js';
 import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
 import { connectDocker, runningContainers, type DockerApi } from '../targets/docker.js';
-import { connectPodman, type PodmanApi } from '../targets/podman.js';
+import { connectPodman, connectRootlessPodman, rootlessNetnsPath, type PodmanApi } from '../targets/podman.js';
 import { locateBareName, type Runtimes } from './bare-name.js';
 import { locateContainer } from './locate-container.js';
-import { locatePodmanContainer, rootlessNote, type RootlessFacts } from './locate-podman.js';
+import { locatePodmanContainer, rootlessInterfaces, type RootlessFacts } from './locate-podman.js';
 import { parseTargetSpec, type TargetSpec } from '../targets/spec.js';
 import { connectContainerd, containerdOwners, locatePod, locateTask, type ContainerdApi } from '../targets/containerd.js';
 import { HOST_NETNS_PATH, listNamedNetns, namedNetns, netnsInode, processNetns } from '../targets/namespace.js';
@@ -75,15 +75,44 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   const hostLinks = await hostLinksRead;
   const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, await hostInode, located, tryDocker(dockerApi), runtimes);
   const linksOf = await linksRead;
-  const targets: ResolvedTarget[] = located.map(({ spec, rootless, ...facts }, i) => ({
-    target: spec.raw,
-    ...facts,
-    interfaces: pairInterfaces(linksOf[i]!, hostLinks, owners).map((iface) => {
-      const note = rootless ? rootlessNote(rootless, iface.kind) : null;
-      return note ? { ...iface, peer: null, bridge: null, note } : iface;
-    }),
-  }));
+  const rootlessViews = await readRootlessViews(located, options.discoverOwners !== false);
+  const targets: ResolvedTarget[] = located.map(({ spec, rootless, ...facts }, i) => {
+    const interfaces = pairInterfaces(linksOf[i]!, hostLinks, owners);
+    const view = rootless ? rootlessViews.get(rootless.user.name) : undefined;
+    return {
+      target: spec.raw,
+      ...facts,
+      interfaces: rootless ? rootlessInterfaces(rootless, interfaces, linksOf[i]!, view?.links, view?.owners ?? new Map<string, string>()) : interfaces,
+    };
+  });
   return { targets };
+}
+
+/**
+ * For each user whose rootless container is a target (on a CNI bridge): their rootless
+ * network namespace's links, and, when owners are wanted, which of their running containers
+ * is behind each port there. Missing pieces are left out: a note then says less.
+ */
+async function readRootlessViews(located: readonly Located[], withOwners: boolean): Promise<Map<string, { links: LinkInfo[]; owners: Map<string, string> }>> {
+  const users = new Map(located.flatMap((l) => (l.rootless && !l.rootless.userMode ? [[l.rootless.user.name, l.rootless.user] as const] : [])));
+  const views = new Map<string, { links: LinkInfo[]; owners: Map<string, string> }>();
+  await Promise.all(
+    [...users.values()].map(async (user) => {
+      const path = await rootlessNetnsPath(user);
+      const links = path ? await readLinks(path).catch(() => undefined) : undefined;
+      if (!links) return;
+      const owners = new Map<string, string>();
+      if (withOwners) {
+        const running = await connectRootlessPodman(user).running().catch(() => []);
+        for (const c of running) {
+          const nsLinks = await readLinks(`/proc/${c.pid}/ns/net`).catch(() => undefined);
+          if (nsLinks) for (const [port, owner] of ownersOf(c.names[0] ?? c.id.slice(0, 12), nsLinks, links)) owners.set(port, owner);
+        }
+      }
+      views.set(user.name, { links, owners });
+    }),
+  );
+  return views;
 }
 
 /** Awaits checks that run side by side; the first to fail in the given order is thrown. */

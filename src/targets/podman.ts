@@ -1,4 +1,4 @@
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, readdir, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { VethcapError } from '../errors.js';
@@ -182,4 +182,23 @@ export function socketError(endpoint: string, error: unknown): VethcapError {
     hint: 'start its service (podman system service --time=0 &) or set CONTAINER_HOST to the socket it listens on; without it, name the container\'s process as pid:N.',
     cause: error,
   });
+}
+
+/**
+ * The user's rootless network namespace (where rootless Podman's CNI bridges and host-side
+ * veths live), as a path root can open: Podman 4 bind-mounts it at
+ * RUNDIR/netns/rootless-netns-HASH inside the mount namespace of the user's pause process,
+ * so the path goes through that process's root (/proc/PAUSE/root/…). RUNDIR is
+ * /run/user/UID or /tmp/podman-run-UID, where Podman puts it. Undefined when there is none
+ * (no rootless CNI network in use).
+ */
+export async function rootlessNetnsPath(user: RootlessUser): Promise<string | undefined> {
+  for (const rundir of [`/run/user/${user.uid}`, `/tmp/podman-run-${user.uid}`]) {
+    const pause = Number((await readFile(`${rundir}/libpod/tmp/pause.pid`, 'utf8').catch(() => '')).trim());
+    if (!(pause > 0)) continue;
+    const names = await readdir(`${rundir}/netns`).catch(() => [] as string[]);
+    const netns = names.find((n) => n.startsWith('rootless-netns'));
+    if (netns) return `/proc/${pause}/root${rundir}/netns/${netns}`;
+  }
+  return undefined;
 }

@@ -35,9 +35,12 @@ describe.skipIf(WHY_NOT !== undefined)(WHY_NOT ? `${TITLE} (skipped: ${WHY_NOT})
       expect(ta).toMatchObject({ kind: 'podman', name: a.name, pid: a.pid, netns: { path: `/proc/${a.pid}/ns/net`, inode: statSync(`/proc/${a.pid}/ns/net`).ino }, networkMode: 'bridge' });
       const eth0 = ta!.interfaces.find((i) => i.name === 'eth0')!;
       expect(eth0.addresses).toContain(`${a.ip}/24`);
-      // Its peer is in the user's rootless namespace, not the host's: no host point.
-      expect(eth0.peer).toBeNull();
-      expect(eth0.note).toMatch(new RegExp(`${scope.user}'s rootless network namespace`));
+      // Its peer and bridge are in the user's rootless namespace, not the host's (so no host point is planned),
+      // and the bridge's other ports name the user's containers.
+      expect(eth0.peer).toMatchObject({ netns: 'rootless', name: expect.stringMatching(/^veth/) });
+      expect(eth0.bridge?.name).toMatch(/^cni-podman/);
+      expect(Object.fromEntries(eth0.bridge!.ports.map((p) => [p.owner, p.name]))).toMatchObject({ [`${a.name}:eth0`]: eth0.peer!.name, [`${b.name}:eth0`]: expect.stringMatching(/^veth/) });
+      expect(eth0.note).toMatch(new RegExp(`rootless:${eth0.peer!.name} and bridge rootless:${eth0.bridge!.name} are in ${scope.user}'s rootless network namespace`));
       expect(ts).toMatchObject({ kind: 'podman', name: slirp.name, pid: slirp.pid, networkMode: 'slirp4netns' });
       expect(ts!.interfaces.every((i) => i.peer === null && /host side cannot be seen/.test(i.note ?? ''))).toBe(true);
     }
@@ -59,6 +62,7 @@ describe.skipIf(WHY_NOT !== undefined)(WHY_NOT ? `${TITLE} (skipped: ${WHY_NOT})
     expect(r.exitCode, r.stderr).toBe(0);
     const { paths, summary } = parseNdjson(r.stdout);
     expect(summary.capture.map((c) => c.point)).toEqual([`${a.name}:eth0`, `${b.name}:eth0`]);
+    expect(summary.capture.map((c) => c.droppedByKernel)).toEqual([0, 0]);
     expect(paths).toHaveLength(8);
     for (const p of paths) {
       const request = p.summary.startsWith('ICMP echo request');

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { inspectFailure, parsePodmanList, podmanEndpoint } from '../../../src/targets/podman-output.js';
+import { inspectFailure, parsePasswdUser, parsePodmanList, podmanEndpoint, rootlessUserName, userModeNetwork } from '../../../src/targets/podman-output.js';
+import { rootlessInterfaces } from '../../../src/resolve/locate-podman.js';
+import { pairInterfaces } from '../../../src/resolve/pairing.js';
+import type { LinkInfo } from '../../../src/resolve/ip-link.js';
 import { containerInfo } from '../../../src/targets/docker.js';
 import { socketError } from '../../../src/targets/podman.js';
 import { chooseAmongRuntimes, type RuntimeAnswer } from '../../../src/targets/bare-name.js';
@@ -174,5 +177,49 @@ describe("containerd's tasks for a bare name", () => {
   it('asks ctr when the state is not where vethcap looks', async () => {
     const named = await tasksNamed(api(undefined, { moby: ['web'], default: ['web1', 'web2'] }), 'web');
     expect(named).toEqual([{ namespace: 'default', candidates: [expect.objectContaining({ id: 'web1' }), expect.objectContaining({ id: 'web2' })], names: ['web1', 'web2'] }]);
+  });
+});
+
+describe('rootless Podman', () => {
+  it("reads a user from /etc/passwd, the user to look in (--user, else SUDO_USER, never root), and the user-mode networks", () => {
+    const passwd = 'root:x:0:0:root:/root:/bin/bash\nalice:x:1001:1001::/home/alice:/bin/sh\nbroken:x:abc:1::/h:/bin/sh\n';
+    expect(parsePasswdUser(passwd, 'alice')).toEqual({ name: 'alice', uid: 1001, home: '/home/alice' });
+    expect(parsePasswdUser(passwd, 'bob')).toBeUndefined();
+    expect(parsePasswdUser(passwd, 'broken')).toBeUndefined();
+    expect(rootlessUserName({ SUDO_USER: 'alice' })).toBe('alice');
+    expect(rootlessUserName({ SUDO_USER: 'alice' }, 'bob')).toBe('bob');
+    expect(rootlessUserName({ SUDO_USER: 'root' })).toBeUndefined();
+    expect(rootlessUserName({})).toBeUndefined();
+    expect(userModeNetwork('slirp4netns')).toBe('slirp4netns');
+    expect(userModeNetwork('slirp4netns:port_handler=slirp4netns')).toBe('slirp4netns');
+    expect(userModeNetwork('pasta')).toBe('pasta');
+    expect(userModeNetwork('bridge')).toBeUndefined();
+  });
+
+  const link = (l: Partial<LinkInfo> & Pick<LinkInfo, 'ifindex' | 'name'>): LinkInfo => ({ mtu: 1500, operstate: 'UP', flags: [], addresses: [], ...l });
+  // The container's eth0 (ifindex 2) and its peer veth (ifindex 4) on cni-podman2 in the user's rootless namespace.
+  const target = [link({ ifindex: 1, name: 'lo', flags: ['LOOPBACK'] }), link({ ifindex: 2, name: 'eth0', kind: 'veth', linkIndex: 4, linkNetnsid: 0, addresses: ['198.19.101.2/24'] })];
+  const rootless = [
+    link({ ifindex: 3, name: 'cni-podman2', kind: 'bridge' }),
+    link({ ifindex: 4, name: 'veth9522d28c', kind: 'veth', linkIndex: 2, linkNetnsid: 0, master: 'cni-podman2', slaveKind: 'bridge', portState: 'forwarding' }),
+    link({ ifindex: 5, name: 'tap0', kind: 'tun' }),
+  ];
+  const user = { name: 'alice', uid: 1001, home: '/home/alice' };
+  const resolved = pairInterfaces(target, []);
+
+  it("pairs a bridged container's veth with the user's rootless namespace, peer there, and says vethcap captures this end only", () => {
+    const [eth0] = rootlessInterfaces({ user, userMode: undefined }, resolved, target, rootless, new Map([['veth9522d28c', 'web:eth0']]));
+    expect(eth0).toMatchObject({ name: 'eth0', peer: { name: 'veth9522d28c', netns: 'rootless', ifindex: 4 }, bridge: { name: 'cni-podman2', portState: 'forwarding', ports: [{ name: 'veth9522d28c', owner: 'web:eth0' }] } });
+    expect(eth0!.note).toMatch(/rootless:veth9522d28c and bridge rootless:cni-podman2 are in alice's rootless network namespace/);
+    // Without that namespace found: no peer, the note still says where it is.
+    const [alone] = rootlessInterfaces({ user, userMode: undefined }, resolved, target, undefined, new Map());
+    expect(alone).toMatchObject({ peer: null, bridge: null, note: expect.stringMatching(/alice's rootless network namespace/) });
+  });
+
+  it('under slirp4netns or pasta: no peer, no bridge, and the host side cannot be seen', () => {
+    for (const mode of ['slirp4netns', 'pasta'] as const) {
+      const [iface] = rootlessInterfaces({ user, userMode: mode }, resolved, target, rootless, new Map());
+      expect(iface).toMatchObject({ peer: null, bridge: null, note: expect.stringMatching(new RegExp(`${mode}: there is no veth.*host side cannot be seen`)) });
+    }
   });
 });
