@@ -61,7 +61,7 @@ export function chooseAmongRuntimes<T>(ref: string, answers: ReadonlyArray<Runti
   const failed = answers.filter((a) => !a.result.ok && codeOf(a.result.error) !== 'TARGET_NOT_FOUND');
   if (failed.length === 1) throw (failed[0]!.result as { error: unknown }).error;
   if (failed.length > 1) {
-    const why = failed.map((a) => `${a.runtime} (${messageOf((a.result as { error: unknown }).error)})`).join('; ');
+    const why = failed.map((a) => `${a.runtime}: ${messageOf((a.result as { error: unknown }).error)}`).join('; ');
     const allRefused = failed.every((a) => codeOf((a.result as { error: unknown }).error) === 'PERMISSION');
     throw new VethcapError(allRefused ? 'PERMISSION' : 'RUNTIME_UNAVAILABLE', `no container runtime answers to look ${ref} up: ${why}.`, {
       hint: allRefused ? 'run vethcap as root.' : 'start one of them (see each one\'s reason); without one, name a process as pid:N or a namespace as netns:NAME.',
