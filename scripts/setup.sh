@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what vethcap and its tests need on a Debian machine with Node 20 and root:
 # the system packages (only those missing), the npm packages (npm ci, which builds
-# dist/), and with --docker a Docker engine on 198.18.0.0/15 when none answers.
+# dist/), and with --docker a Docker engine on 198.18.0.0/15, containerd and Podman's
+# API service, each started when none answers.
 #
 #   sudo scripts/setup.sh            # enough for vethcap and `vethcap demo`
 #   sudo scripts/setup.sh --docker   # and a Docker engine, for `npm test`
@@ -17,9 +18,10 @@ want_docker=0
 # merge benchmark's peer; netsniff-ng (trafgen), iperf3: load for benchmarks;
 # docker.io + busybox-static: the end-to-end tests' engine and image; chromium: the
 # browser the HTML report's tests open it in (puppeteer-core drives it, never a download);
-# containerd (and its ctr): the containerd: and pod: targets' tests.
+# containerd (and its ctr): the containerd: and pod: targets' tests; podman (with its CNI
+# plugins, conmon and runc), uidmap and slirp4netns: the podman: targets' tests.
 packages=(tcpdump iproute2 util-linux iputils-ping iptables nftables procps tshark wireshark-common netsniff-ng iperf3)
-[ "$want_docker" = 1 ] && packages+=(docker.io containerd busybox-static tar chromium)
+[ "$want_docker" = 1 ] && packages+=(docker.io containerd busybox-static tar chromium podman uidmap slirp4netns)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -64,5 +66,19 @@ if [ "$want_docker" = 1 ]; then
     docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/vethcap-dockerd.log" >&2; tail -20 /var/log/vethcap-dockerd.log >&2; exit 1; }
   fi
   echo "setup: Docker $(docker info --format '{{.ServerVersion}}') answers"
+
+  # Rootful Podman's API service on its default socket, for podman:NAME and bare names (as
+  # systemd's podman.socket would give it). Like containerd's, a socket file left by a
+  # killed service is removed first: vethcap reports such a file as Podman stopped.
+  pm_sock=/run/podman/podman.sock
+  if ! podman --remote --url "unix://$pm_sock" version >/dev/null 2>&1; then
+    echo "setup: starting Podman's service ($pm_sock)"
+    mkdir -p /run/podman
+    rm -f "$pm_sock"
+    nohup podman system service --time=0 "unix://$pm_sock" >/var/log/vethcap-podman.log 2>&1 &
+    for _ in $(seq 1 30); do podman --remote --url "unix://$pm_sock" version >/dev/null 2>&1 && break; sleep 1; done
+    podman --remote --url "unix://$pm_sock" version >/dev/null 2>&1 || { echo "setup: Podman's service did not start; see /var/log/vethcap-podman.log" >&2; tail -20 /var/log/vethcap-podman.log >&2; exit 1; }
+  fi
+  echo "setup: Podman $(podman --remote --url "unix://$pm_sock" version --format '{{.Server.Version}}' 2>/dev/null) answers"
 fi
 echo "setup: done"

@@ -12,9 +12,9 @@ Docs: README.md. Set VETHCAP_DEBUG=1 for stack traces.`;
 
 /** What to say instead of yargs' "Not enough non-option arguments", per command. */
 const MISSING_ARGUMENT: Record<string, string> = {
-  trace: 'trace needs a target: a container (name or ID prefix), pid:N, netns:NAME, containerd:NAMESPACE/ID or pod:NAMESPACE/NAME, e.g. vethcap trace box --filter icmp.',
-  resolve: 'resolve needs a target: a container (name or ID prefix), pid:N, netns:NAME, containerd:NAMESPACE/ID or pod:NAMESPACE/NAME, e.g. vethcap resolve box.',
-  verify: 'verify needs a source: a container, pid:N, netns:NAME, containerd:NAMESPACE/ID or pod:NAMESPACE/NAME, e.g. vethcap verify box --to web.',
+  trace: 'trace needs a target: a container (name or ID prefix, in any runtime), docker:NAME, podman:NAME, pid:N, netns:NAME, containerd:NAMESPACE/ID or pod:NAMESPACE/NAME, e.g. vethcap trace box --filter icmp.',
+  resolve: 'resolve needs a target: a container (name or ID prefix, in any runtime), docker:NAME, podman:NAME, pid:N, netns:NAME, containerd:NAMESPACE/ID or pod:NAMESPACE/NAME, e.g. vethcap resolve box.',
+  verify: 'verify needs a source: a container, podman:NAME, pid:N, netns:NAME, containerd:NAMESPACE/ID or pod:NAMESPACE/NAME, e.g. vethcap verify box --to web.',
 };
 
 export type { CommandContext, ParsedCommand } from './context.js';

@@ -23,6 +23,8 @@ function kindFact(t: ResolvedTarget): string {
   switch (t.kind) {
     case 'docker':
       return t.id ? `container ${t.id.slice(0, 12)}` : 'process';
+    case 'podman':
+      return `podman container ${t.id ? t.id.slice(0, 12) : '?'}`;
     case 'containerd':
       return `containerd task ${t.id ?? t.name}`;
     case 'pod':

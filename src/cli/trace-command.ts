@@ -21,7 +21,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
     (y) =>
       withOutputOptions(
         y
-          .positional('target', { type: 'string', array: true, demandOption: true, describe: 'Containers (name or ID prefix), pid:N, netns:NAME, containerd:NAMESPACE/ID, pod:NAMESPACE/NAME; NAME=SPEC names a target in the labels.' })
+          .positional('target', { type: 'string', array: true, demandOption: true, describe: 'Containers (name or ID prefix, in any runtime), docker:NAME, podman:NAME, pid:N, netns:NAME, containerd:NAMESPACE/ID, pod:NAMESPACE/NAME; NAME=SPEC names a target in the labels.' })
           .option('filter', { alias: 'f', type: 'string', describe: 'pcap-filter expression, as tcpdump takes it (passed as one argument, never through a shell).' })
           .option('count', { alias: 'c', type: 'number', describe: 'Stop after N packet paths.' })
           .option('duration', { alias: 'd', type: 'number', describe: 'Stop after S seconds.' })
@@ -43,6 +43,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
         .example('sudo $0 trace box --filter icmp -- ping -c 3 198.18.0.3', 'run ping inside box once every point is armed; stop when it ends')
         .example('sudo $0 trace box -c 100 --json > paths.ndjson', 'the first 100 paths as NDJSON')
         .example('sudo $0 trace containerd:default/web --filter arp', 'a containerd task, by its containerd namespace and ID')
+        .example('sudo $0 trace podman:web podman:db --filter icmp', 'two rootful Podman containers; their points are labelled web:eth0, host:vethXXXX, host:cni-podman1, …')
         .example('sudo $0 trace pod:shop/web-0 pod:shop/db-0 --filter icmp', 'two Kubernetes pods on this node; their points are labelled shop/web-0:eth0, …')
         .example('sudo $0 trace box web -d 10 --save session/', 'also save the session: `vethcap merge session/` replays it to the same paths')
         .epilogue('Stops on -c, -d, the command\'s end, Ctrl-C or SIGTERM; the pcapng is complete whatever stops it. Only packets that begin between the moment every point is armed and the moment the stop is asked for get a verdict: complete, lost (the network lost it, between the two points named), not captured (a point\'s capture missed the copy: kernel drops, the point ended) or undetermined; packets that begin later go into the pcapng marked "after the stop". Labels: <target>:<ifname> inside a namespace, host:<ifname> on the host. The bridge device is an observation point: hop latencies run port to port. Each tcpdump writes into an unnamed spool file in $VETHCAP_SPOOL_DIR (else $TMPDIR, else /tmp) that vethcap reads back, so a burst it cannot show in real time is shown late, not dropped.'),

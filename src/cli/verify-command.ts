@@ -31,8 +31,8 @@ export const verifyCommand: CommandModule = (cli, ctx) =>
     'Check that the bridge forwards between two containers: send probes (or watch traffic), follow each packet hop by hop, and say pass or where the packets vanished.',
     (y) =>
       y
-        .positional('source', { type: 'string', demandOption: true, describe: 'Where the probes start: a container, pid:N, netns:NAME, containerd:NAMESPACE/ID or pod:NAMESPACE/NAME.' })
-        .option('to', { type: 'string', demandOption: true, describe: 'The destination: a container, pid:N, netns:NAME, containerd:NAMESPACE/ID, pod:NAMESPACE/NAME, or an IPv4 address.' })
+        .positional('source', { type: 'string', demandOption: true, describe: 'Where the probes start: a container (any runtime\'s), docker:NAME, podman:NAME, pid:N, netns:NAME, containerd:NAMESPACE/ID or pod:NAMESPACE/NAME.' })
+        .option('to', { type: 'string', demandOption: true, describe: 'The destination: a container, docker:NAME, podman:NAME, pid:N, netns:NAME, containerd:NAMESPACE/ID, pod:NAMESPACE/NAME, or an IPv4 address.' })
         .option('probe', { choices: ['icmp', 'udp', 'tcp', 'arp'] as const, default: 'icmp' as ProbeKind, describe: 'What to send from inside the source.' })
         .option('count', { alias: 'c', type: 'number', default: 5, describe: 'Number of probes.' })
         .option('size', { alias: 's', type: 'number', describe: 'Payload bytes per probe (icmp: ping -s with -M do, so nothing is fragmented; udp: datagram size). For MTU questions.' })

@@ -2,7 +2,11 @@ import { VethcapError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
-import { connectDocker, findContainer, runningContainers, type ContainerInfo, type DockerApi } from '../targets/docker.js';
+import { connectDocker, runningContainers, type DockerApi } from '../targets/docker.js';
+import { connectPodman, connectRootlessPodman, rootlessNetnsPath, type PodmanApi } from '../targets/podman.js';
+import { locateBareName, type Runtimes } from './bare-name.js';
+import { locateContainer } from './locate-container.js';
+import { locatePodmanContainer, rootlessInterfaces, type RootlessFacts } from './locate-podman.js';
 import { parseTargetSpec, type TargetSpec } from '../targets/spec.js';
 import { connectContainerd, containerdOwners, locatePod, locateTask, type ContainerdApi } from '../targets/containerd.js';
 import { HOST_NETNS_PATH, listNamedNetns, namedNetns, netnsInode, processNetns } from '../targets/namespace.js';
@@ -15,12 +19,14 @@ export interface ResolveOptions {
   docker?: DockerApi;
   /** Look into other containers and named namespaces to name the owner of each bridge port (default true). */
   discoverOwners?: boolean;
+  /** Whose rootless Podman `podman:` targets are looked for in too (default: SUDO_USER). */
+  user?: string;
   /** Check for ip, nsenter and the privileges first (default true); false when the caller checks them itself. */
   checks?: boolean;
 }
 
 /** A target located: its namespace and how it got there, before looking inside. */
-type Located = Omit<ResolvedTarget, 'target' | 'interfaces'> & { spec: TargetSpec };
+type Located = Omit<ResolvedTarget, 'target' | 'interfaces'> & { spec: TargetSpec; rootless?: RootlessFacts };
 
 /** How many namespaces are looked into at once while naming bridge ports' owners. */
 const OWNER_LOOKUPS_AT_ONCE = 8;
@@ -37,6 +43,14 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   if (options.checks ?? true) await inOrder([requireTools(['ip', 'nsenter']), requireCapabilities(['SYS_ADMIN'], 'entering a network namespace')]);
   let docker = options.docker;
   const dockerApi = (): DockerApi => (docker ??= connectDocker());
+  let podman: PodmanApi | undefined;
+  let containerd: ContainerdApi | undefined;
+  const runtimes: Runtimes = {
+    docker: dockerApi,
+    podman: () => (podman ??= connectPodman()),
+    containerd: () => (containerd ??= connectContainerd()),
+    ...(options.user ? { user: options.user } : {}),
+  };
 
   // The look-ups run side by side (each is a process or a Docker request), and each target's
   // interfaces are read as soon as its namespace is known; a failure is reported for the
@@ -48,7 +62,7 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   const found = firstFailure(
     await Promise.allSettled(
       specs.map(async (spec) => {
-        const target = await locate(spec, dockerApi, hostInode);
+        const target = await locate(spec, runtimes, hostInode);
         const links = readLinks(target.netns.path);
         links.catch(() => undefined); // awaited below, unless another target fails first
         return { target: spec.alias ? { ...target, name: spec.alias } : target, links };
@@ -59,14 +73,46 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
   const linksRead = Promise.all(found.map((f) => f.links));
   linksRead.catch(() => undefined);
   const hostLinks = await hostLinksRead;
-  const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, await hostInode, located, tryDocker(dockerApi));
+  const owners = options.discoverOwners === false ? new Map<string, string>() : await discoverOwners(hostLinks, await hostInode, located, tryDocker(dockerApi), runtimes);
   const linksOf = await linksRead;
-  const targets: ResolvedTarget[] = located.map(({ spec, ...facts }, i) => ({
-    target: spec.raw,
-    ...facts,
-    interfaces: pairInterfaces(linksOf[i]!, hostLinks, owners),
-  }));
+  const rootlessViews = await readRootlessViews(located, options.discoverOwners !== false);
+  const targets: ResolvedTarget[] = located.map(({ spec, rootless, ...facts }, i) => {
+    const interfaces = pairInterfaces(linksOf[i]!, hostLinks, owners);
+    const view = rootless ? rootlessViews.get(rootless.user.name) : undefined;
+    return {
+      target: spec.raw,
+      ...facts,
+      interfaces: rootless ? rootlessInterfaces(rootless, interfaces, linksOf[i]!, view?.links, view?.owners ?? new Map<string, string>()) : interfaces,
+    };
+  });
   return { targets };
+}
+
+/**
+ * For each user whose rootless container is a target (on a CNI bridge): their rootless
+ * network namespace's links, and, when owners are wanted, which of their running containers
+ * is behind each port there. Missing pieces are left out: a note then says less.
+ */
+async function readRootlessViews(located: readonly Located[], withOwners: boolean): Promise<Map<string, { links: LinkInfo[]; owners: Map<string, string> }>> {
+  const users = new Map(located.flatMap((l) => (l.rootless && !l.rootless.userMode ? [[l.rootless.user.name, l.rootless.user] as const] : [])));
+  const views = new Map<string, { links: LinkInfo[]; owners: Map<string, string> }>();
+  await Promise.all(
+    [...users.values()].map(async (user) => {
+      const path = await rootlessNetnsPath(user);
+      const links = path ? await readLinks(path).catch(() => undefined) : undefined;
+      if (!links) return;
+      const owners = new Map<string, string>();
+      if (withOwners) {
+        const running = await connectRootlessPodman(user).running().catch(() => []);
+        for (const c of running) {
+          const nsLinks = await readLinks(`/proc/${c.pid}/ns/net`).catch(() => undefined);
+          if (nsLinks) for (const [port, owner] of ownersOf(c.names[0] ?? c.id.slice(0, 12), nsLinks, links)) owners.set(port, owner);
+        }
+      }
+      views.set(user.name, { links, owners });
+    }),
+  );
+  return views;
 }
 
 /** Awaits checks that run side by side; the first to fail in the given order is thrown. */
@@ -81,7 +127,7 @@ function firstFailure<T>(results: ReadonlyArray<PromiseSettledResult<T>>): T[] {
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
-async function locate(spec: TargetSpec, docker: () => DockerApi, hostInode: Promise<number>): Promise<Located> {
+async function locate(spec: TargetSpec, runtimes: Runtimes, hostInode: Promise<number>): Promise<Located> {
   switch (spec.kind) {
     case 'pid': {
       const netns = await processNetns(spec.pid);
@@ -94,10 +140,14 @@ async function locate(spec: TargetSpec, docker: () => DockerApi, hostInode: Prom
       return { spec, kind: 'netns', name: spec.name, id: null, pid: null, netns, networkMode: null, sharedWith: null };
     }
     case 'docker':
-      return locateContainer(spec, docker());
+      return { spec, ...(await locateContainer('docker', spec.ref, runtimes.docker())) };
+    case 'podman':
+      return { spec, ...(await locatePodmanContainer(spec.ref, runtimes.podman(), process.env, runtimes.user)) };
+    case 'name':
+      return { spec, ...(await locateBareName(spec.ref, runtimes)) };
     case 'containerd':
     case 'pod':
-      return locateInContainerd(spec, connectContainerd());
+      return locateInContainerd(spec, runtimes.containerd());
   }
 }
 
@@ -107,43 +157,19 @@ async function locateInContainerd(spec: TargetSpec & { kind: 'containerd' | 'pod
   return { spec, ...found };
 }
 
-async function locateContainer(spec: TargetSpec & { kind: 'docker' }, api: DockerApi): Promise<Located> {
-  const container = await findContainer(api, spec.ref);
-  requireRunning(container);
-  const mode = container.networkMode;
-  let sharedWith: string | null = null;
-  if (mode === 'host') {
-    throw new VethcapError('TARGET_UNSUPPORTED', `container ${container.name} runs with --network host: it shares the host's network namespace, so there is no veth pair to follow.`, {
-      hint: 'capture on the host interface it uses with tcpdump directly.',
-    });
-  }
-  if (mode === 'none') {
-    throw new VethcapError('TARGET_UNSUPPORTED', `container ${container.name} runs with --network none: it has only a loopback interface, so no traffic leaves it.`, {
-      hint: 'connect it to a network (docker network connect NETWORK ' + container.name + ').',
-    });
-  }
-  if (mode.startsWith('container:')) {
-    const owner = await findContainer(api, mode.slice('container:'.length));
-    requireRunning(owner);
-    if (owner.networkMode === 'host' || owner.networkMode === 'none') {
-      throw new VethcapError('TARGET_UNSUPPORTED', `container ${container.name} shares the network namespace of ${owner.name}, which runs with --network ${owner.networkMode}: there is no veth pair to follow.`);
-    }
-    sharedWith = owner.name;
-  }
-  const netns = await processNetns(container.pid);
-  return { spec, kind: 'docker', name: container.name, id: container.id, pid: container.pid, netns, networkMode: mode, sharedWith };
-}
-
-function requireRunning(container: ContainerInfo): void {
-  if (!container.running || container.pid <= 0) {
-    throw new VethcapError('TARGET_NOT_RUNNING', `container ${container.name} is not running (status: ${container.status}), so it has no network namespace to look at.`, {
-      hint: `start it first: docker start ${container.name}`,
-    });
-  }
-}
-
 function rejectHost(netns: NetnsRef, hostInode: number, message: string): void {
   if (netns.inode === hostInode) throw new VethcapError('TARGET_UNSUPPORTED', message);
+}
+
+/** Podman's running containers with their PIDs; none when Podman is absent or does not answer (owners are a nicety). */
+async function podmanOwners(api: PodmanApi): Promise<Array<{ pid: number; name: string }>> {
+  try {
+    if (!(await api.mode())) return [];
+    return (await api.running()).map((r) => ({ pid: r.pid, name: r.names[0] ?? r.id.slice(0, 12) }));
+  } catch (error) {
+    if (error instanceof VethcapError) return [];
+    throw error;
+  }
 }
 
 /** Docker is optional for owner discovery: when no target needed it, an absent daemon is fine. */
@@ -166,12 +192,18 @@ async function discoverOwners(
   hostInode: number,
   located: readonly Located[],
   docker: () => DockerApi | undefined,
+  runtimes: Runtimes,
 ): Promise<Map<string, string>> {
   // containerd's tasks (pods by NAMESPACE/NAME) are asked for beside Docker's containers,
   // and rank after them (Docker's own tasks in containerd's moby namespace are the same
   // namespaces) and before named namespaces (a CNI's cni-… name says less than the pod's).
-  const tasks = containerdOwners(connectContainerd());
+  const tasks = containerdOwners(runtimes.containerd());
   tasks.catch(() => undefined); // awaited below
+  // Podman's running containers, in one call (its list has their PIDs), ranked after
+  // Docker's and before containerd's (Podman keeps none there) and named namespaces
+  // (its CNI namespaces are named netns-<uuid> in /run/netns).
+  const podmen = podmanOwners(runtimes.podman());
+  podmen.catch(() => undefined); // awaited below
   const candidates = new Map<number, { display: string; path: string }>();
   // Targets first so their own names win for a shared namespace.
   for (const t of located) candidates.set(t.netns.inode, { display: t.sharedWith ?? t.name, path: t.netns.path });
@@ -186,6 +218,10 @@ async function discoverOwners(
     } catch (error) {
       if (!(error instanceof VethcapError && error.code === 'DOCKER_UNAVAILABLE')) throw error;
     }
+  }
+  for (const owner of await podmen) {
+    const ref = await processNetns(owner.pid).catch(() => undefined);
+    if (ref && ref.inode !== hostInode && !candidates.has(ref.inode)) candidates.set(ref.inode, { display: owner.name, path: ref.path });
   }
   for (const task of await tasks) {
     const ref = await processNetns(task.pid).catch(() => undefined);

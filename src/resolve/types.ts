@@ -3,7 +3,7 @@
  * shapes; the key names are a public interface (README.md, "resolve --json").
  */
 
-export type TargetKind = 'docker' | 'pid' | 'netns' | 'containerd' | 'pod';
+export type TargetKind = 'docker' | 'podman' | 'pid' | 'netns' | 'containerd' | 'pod';
 
 export interface NetnsRef {
   /** A path that opens the namespace: /proc/PID/ns/net or /run/netns/NAME. */
@@ -69,12 +69,12 @@ export interface ResolvedTarget {
   kind: TargetKind;
   /** Display name: container name, pid:N, the netns name, a containerd task's ID (12 characters of a 64-hex one), or a pod's NAMESPACE/NAME. */
   name: string;
-  /** Full container ID (docker, containerd; for a pod, the container whose task gave the namespace: its sandbox when there is one), else null. */
+  /** Full container ID (docker, podman, containerd; for a pod, the container whose task gave the namespace: its sandbox when there is one), else null. */
   id: string | null;
   /** A process in the namespace; null for a named netns with no process looked up. */
   pid: number | null;
   netns: NetnsRef;
-  /** Docker network mode (bridge, a network name, container:ID), else null. */
+  /** Docker's or Podman's network mode (bridge, a network name, container:ID), else null. */
   networkMode: string | null;
   /** When the namespace is borrowed (`--network container:X`): X's name. */
   sharedWith: string | null;

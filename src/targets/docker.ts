@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { VethcapError } from '../errors.js';
-import { closeNames } from './suggest.js';
+import { closeNames, TargetNotFound } from './suggest.js';
 import { engineAddress, engineGet, type EngineAddress, type EngineReply } from './docker-engine.js';
 
 /** What vethcap needs to know of a container (from `docker inspect`). */
@@ -33,6 +33,8 @@ export interface DockerApi {
   lookup?(ref: string): Promise<ContainerInfo | undefined>;
   /** Where the daemon is expected, for error messages. */
   readonly endpoint: string;
+  /** The command that lists the containers, for error messages (default `docker ps -a`; Podman's socket speaks Docker's API too). */
+  readonly listCommand?: string;
 }
 
 export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): string {
@@ -209,9 +211,9 @@ export async function findContainer(api: DockerApi, ref: string): Promise<Contai
   }
   if (!match) {
     const suggestions = closeNames(ref, all.flatMap(names));
-    throw new VethcapError(
-      'TARGET_NOT_FOUND',
-      `no container named ${ref}${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ' (docker ps -a lists them).'}`,
+    throw new TargetNotFound(
+      `no container named ${ref}${suggestions.length ? `; did you mean ${suggestions.join(', ')}?` : ` (${api.listCommand ?? 'docker ps -a'} lists them).`}`,
+      suggestions,
       { hint: 'name a container, or a process as pid:N, or a namespace as netns:NAME.' },
     );
   }

@@ -2,7 +2,11 @@ import { VethcapError } from '../errors.js';
 
 /** What the user named on the command line. */
 export type TargetSpec = (
+  /** A bare name or ID prefix: looked up in every runtime present (Docker, Podman, containerd). */
+  | { kind: 'name'; ref: string; raw: string }
   | { kind: 'docker'; ref: string; raw: string }
+  /** A rootful Podman container, by name, full ID or unique ID prefix. */
+  | { kind: 'podman'; ref: string; raw: string }
   | { kind: 'pid'; pid: number; raw: string }
   | { kind: 'netns'; name: string; raw: string }
   /** A containerd task: its containerd namespace (default, k8s.io, ...) and container ID or unique ID prefix. */
@@ -23,15 +27,15 @@ const K8S_NAMESPACE = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 const K8S_POD_NAME = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /**
- * `pid:N`, `netns:NAME`, `docker:REF`, `containerd:NAMESPACE/ID`, `pod:NAMESPACE/NAME`,
- * or a bare container name / ID prefix, optionally
+ * `pid:N`, `netns:NAME`, `docker:REF`, `podman:REF`, `containerd:NAMESPACE/ID`,
+ * `pod:NAMESPACE/NAME`, or a bare container name / ID prefix (any runtime's), optionally
  * named for the labels as `NAME=SPEC` (e.g. `db=pid:4242`). Pure.
  */
 export function parseTargetSpec(raw: string): TargetSpec {
   const aliased = /^([A-Za-z][\w.-]*)=(.+)$/.exec(raw.trim());
   if (aliased) return { ...parseTargetSpec(aliased[2]!), raw, alias: aliased[1]! };
   const text = raw.trim();
-  if (text === '') throw new VethcapError('USAGE', 'an empty target: name a container, pid:N, netns:NAME, containerd:NAMESPACE/ID or pod:NAMESPACE/NAME.');
+  if (text === '') throw new VethcapError('USAGE', 'an empty target: name a container, pid:N, netns:NAME, podman:NAME, containerd:NAMESPACE/ID or pod:NAMESPACE/NAME.');
   const colon = text.indexOf(':');
   const prefix = colon > 0 ? text.slice(0, colon) : '';
   const rest = text.slice(colon + 1);
@@ -51,6 +55,9 @@ export function parseTargetSpec(raw: string): TargetSpec {
     case 'docker':
       if (rest.trim() === '') throw new VethcapError('USAGE', `"${raw}" names no container: write docker:NAME or docker:ID.`);
       return { kind: 'docker', ref: rest, raw };
+    case 'podman':
+      if (rest.trim() === '') throw new VethcapError('USAGE', `"${raw}" names no container: write podman:NAME or podman:ID.`);
+      return { kind: 'podman', ref: rest, raw };
     case 'containerd': {
       const slash = rest.indexOf('/');
       const namespace = slash > 0 ? rest.slice(0, slash) : '';
@@ -70,6 +77,6 @@ export function parseTargetSpec(raw: string): TargetSpec {
       return { kind: 'pod', namespace, name, raw };
     }
     default:
-      return { kind: 'docker', ref: text, raw };
+      return { kind: 'name', ref: text, raw };
   }
 }

@@ -1,3 +1,5 @@
+import { VethcapError, type VethcapErrorOptions } from '../errors.js';
+
 /** Levenshtein distance, small strings only (container names). Pure. */
 export function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -27,4 +29,18 @@ export function closeNames(wanted: string, names: readonly string[], limit = 3):
     .sort((x, y) => x.score - y.score || x.name.localeCompare(y.name))
     .slice(0, limit)
     .map(({ name }) => name);
+}
+
+
+/**
+ * TARGET_NOT_FOUND from one runtime, with the close names it suggested: a bare name looked
+ * up in several runtimes is reported once, with every runtime's suggestions.
+ */
+export class TargetNotFound extends VethcapError {
+  readonly suggestions: readonly string[];
+
+  constructor(message: string, suggestions: readonly string[], options: VethcapErrorOptions = {}) {
+    super('TARGET_NOT_FOUND', message, options);
+    this.suggestions = suggestions;
+  }
 }

@@ -4,11 +4,12 @@ import { closeNames, editDistance } from '../../../src/targets/suggest.js';
 import { findContainer, runningContainers, type ContainerInfo, type DockerApi } from '../../../src/targets/docker.js';
 
 describe('parseTargetSpec', () => {
-  it('reads pid:, netns:, docker: and bare names', () => {
+  it('reads pid:, netns:, docker:, podman: and bare names (any runtime\'s)', () => {
     expect(parseTargetSpec('pid:42')).toEqual({ kind: 'pid', pid: 42, raw: 'pid:42' });
     expect(parseTargetSpec('netns:blue')).toEqual({ kind: 'netns', name: 'blue', raw: 'netns:blue' });
     expect(parseTargetSpec('docker:box')).toEqual({ kind: 'docker', ref: 'box', raw: 'docker:box' });
-    expect(parseTargetSpec('a1b2c3')).toEqual({ kind: 'docker', ref: 'a1b2c3', raw: 'a1b2c3' });
+    expect(parseTargetSpec('podman:web')).toEqual({ kind: 'podman', ref: 'web', raw: 'podman:web' });
+    expect(parseTargetSpec('a1b2c3')).toEqual({ kind: 'name', ref: 'a1b2c3', raw: 'a1b2c3' });
   });
   it('refuses malformed specs with a sentence', () => {
     expect(() => parseTargetSpec('pid:abc')).toThrow(/write pid:N/);
@@ -16,6 +17,7 @@ describe('parseTargetSpec', () => {
     expect(() => parseTargetSpec('netns:../etc')).toThrow(/not a namespace name/);
     expect(() => parseTargetSpec('  ')).toThrow(/empty target/);
     expect(() => parseTargetSpec('docker:')).toThrow(/"docker:" names no container/);
+    expect(() => parseTargetSpec('podman:')).toThrow(expect.objectContaining({ code: 'USAGE' }));
   });
 });
 
