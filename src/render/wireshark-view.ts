@@ -64,3 +64,8 @@ export function renderSectionComment(): string {
     'and turn off TCP "Analyze TCP sequence numbers" (tcp.analyze_sequence_numbers: FALSE), which takes the copies for retransmissions.',
   ].join('\n');
 }
+
+/** The command line that opens `file` in Wireshark with the view: program, then arguments. */
+export function wiresharkCommand(file: string, extra: readonly string[] = []): [string, ...string[]] {
+  return ['wireshark', ...viewOptions(), ...extra, '-r', file];
+}
