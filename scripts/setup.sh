@@ -18,7 +18,9 @@ want_docker=0
 # docker.io + busybox-static: the end-to-end tests' engine and image; chromium: the
 # browser the HTML report's tests open it in (puppeteer-core drives it, never a download);
 # containerd (and its ctr): the containerd: and pod: targets' tests.
-packages=(tcpdump iproute2 util-linux iputils-ping iptables nftables procps tshark wireshark-common netsniff-ng iperf3)
+# sudo: the Wireshark extcap's tests (a user capturing through the sudoers rule);
+# zsh: the zsh completion script's test.
+packages=(tcpdump iproute2 util-linux iputils-ping iptables nftables procps tshark wireshark-common netsniff-ng iperf3 sudo zsh)
 [ "$want_docker" = 1 ] && packages+=(docker.io containerd busybox-static tar chromium)
 
 missing=()
