@@ -10,6 +10,8 @@ import { VETHCAP_VERSION } from '../version.js';
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 const words = (list: readonly string[]): string => list.join(' ');
+/** A command's description up to its first full stop or colon, for zsh's menu. */
+const firstSentence = (text: string): string => text.split(/(?<=[.:])\s/)[0]!.replace(/[.:]$/, '');
 
 export function renderBashCompletion(spec: CompletionSpec, invoke: readonly string[]): string {
   const names = spec.commands.map((c) => c.name);
@@ -60,7 +62,7 @@ complete -o default -F _vethcap vethcap
 }
 
 export function renderZshCompletion(spec: CompletionSpec, invoke: readonly string[]): string {
-  const described = spec.commands.map((c) => quote(`${c.name}:${c.description.replace(/:/g, '\\:').split(/(?<=[.:])\s/)[0]}`)).join(' ');
+  const described = spec.commands.map((c) => quote(`${c.name}:${firstSentence(c.description).replace(/:/g, '\\:')}`)).join(' ');
   const cases = spec.commands
     .map((c) => `    ${c.name}) flags=(${c.flags.map(quote).join(' ')}); values=(${c.valueFlags.map(quote).join(' ')}); targetflags=(${c.targetFlags.map(quote).join(' ')}); targets=${c.takesTargets ? 1 : 0} ;;`)
     .join('\n');

@@ -98,10 +98,19 @@ describe.skipIf(!has('bash'))('vethcap completion bash', () => {
 });
 
 describe.skipIf(!has('zsh'))('vethcap completion zsh', () => {
-  it('is a zsh script zsh reads', async () => {
+  /** Runs _vethcap as zsh's completion would, with compadd, _describe and _files recording what they are given. */
+  async function zshComplete(words: string[]): Promise<string[]> {
     writeFileSync(join(dir, '_vethcap'), (await runCli(['completion', 'zsh'])).stdout);
-    const r = await execa('zsh', ['-n', join(dir, '_vethcap')], { reject: false });
-    expect(r.exitCode, r.stderr).toBe(0);
+    const stubs = 'compadd() { [[ $1 == -- ]] && shift; print -l -- "$@" }; _describe() { print -l -- ${(P)2} }; _files() { print FILES }; compdef() {}';
+    const quoted = words.map((w) => `'${w}'`).join(' ');
+    const r = await execa('zsh', ['-c', `${stubs}; source ${join(dir, '_vethcap')}; words=(${quoted}); CURRENT=${words.length}; PREFIX='${words.at(-1)}'; _vethcap`]);
+    return r.stdout.split('\n').filter(Boolean);
+  }
+  it('is read by zsh, and offers commands, flags, and no target where a flag takes a value', async () => {
+    expect(await zshComplete(['vethcap', 'tr'])).toEqual(expect.arrayContaining(['trace:Capture at every point of the targets\' veth pairs and bridge at once, and print each packet\'s path as it happens', 'extcap:Be a Wireshark capture interface (Wireshark\'s extcap protocol)']));
+    expect((await execa('zsh', ['-n', join(dir, '_vethcap')], { reject: false })).exitCode).toBe(0);
+    expect(await zshComplete(['vethcap', 'trace', '--fi'])).toContain('--filter');
+    expect(await zshComplete(['vethcap', 'trace', '--filter', ''])).toEqual(['FILES']);
   });
 });
 
