@@ -3,12 +3,13 @@
  * (one interface per point, packet ids, hop comments, directions) streamed into
  * Wireshark's FIFO instead of stdout. It stops when Wireshark sends SIGTERM (its Stop
  * button, tshark's -a/-c) or closes the FIFO (the next write fails with EPIPE: the
- * pipeline's "reader went away"); either is a normal end.
+ * pipeline's "reader went away"; watchReader notices it without traffic too); either is
+ * a normal end.
  */
 import { finished } from 'node:stream/promises';
 import { VethcapError } from '../errors.js';
 import { trace, type StopReason } from '../trace/trace.js';
-import { openFifo } from './fifo.js';
+import { openFifo, watchReader } from './fifo.js';
 
 export interface ExtcapCaptureOptions {
   /** The targets: the interface's first, then the dialog's "other targets". */
@@ -30,6 +31,8 @@ export interface ExtcapCaptureResult {
 
 export async function captureIntoFifo(options: ExtcapCaptureOptions): Promise<ExtcapCaptureResult> {
   const fifo = await openFifo(options.fifo);
+  const readerGone = new AbortController();
+  const watch = watchReader(options.fifo, () => readerGone.abort());
   try {
     const result = await trace({
       targets: options.targets,
@@ -40,11 +43,12 @@ export async function captureIntoFifo(options: ExtcapCaptureOptions): Promise<Ex
       ...(options.snaplen !== undefined ? { snaplen: options.snaplen } : {}),
       bridge: true,
       extraHost: [],
-      signal: options.signal,
+      signal: AbortSignal.any([options.signal, readerGone.signal]),
       ...(options.urgentSignal ? { urgentSignal: options.urgentSignal } : {}),
     });
-    return { stopReason: result.stopReason, packetsWritten: result.packetsWritten, endedEarly: result.endedEarly };
+    return { stopReason: readerGone.signal.aborted ? 'output-closed' : result.stopReason, packetsWritten: result.packetsWritten, endedEarly: result.endedEarly };
   } finally {
+    watch.stop();
     // What the stream still holds goes out before the FIFO closes (a reader gone: nothing to wait for).
     fifo.stream.end();
     await finished(fifo.stream).catch(() => undefined);

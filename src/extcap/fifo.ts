@@ -7,7 +7,7 @@ import { constants, type FileHandle, lstat, open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { VethcapError, ioReason } from '../errors.js';
 
-const { O_WRONLY, O_NOFOLLOW } = constants;
+const { O_WRONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 function refuse(path: string, reason: string, cause?: unknown): VethcapError {
   return new VethcapError('IO', `cannot write the capture into ${path}: ${reason}.`, {
@@ -31,4 +31,35 @@ export async function openFifo(path: string): Promise<{ stream: Writable; handle
     throw refuse(path, 'it was replaced while vethcap opened it');
   }
   return { stream: handle.createWriteStream({ highWaterMark: 1024 * 1024 }), handle };
+}
+
+/**
+ * Calls `onGone` once nobody reads the FIFO any more (Wireshark closed it, or ended without
+ * a SIGTERM), checked every `intervalMs`: a write would say so too (EPIPE), but only once
+ * a packet comes, and a quiet target may send none. Opening a FIFO for writing without
+ * blocking fails with ENXIO when it has no reader (and ENOENT once it is removed); this
+ * process holds only its write end, so that is exactly "Wireshark is gone".
+ */
+export function watchReader(path: string, onGone: () => void, intervalMs = 1000): { stop(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const check = async (): Promise<void> => {
+    const gone = await open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW).then(
+      async (h) => {
+        await h.close();
+        return false;
+      },
+      (e: unknown) => ['ENXIO', 'ENOENT'].includes((e as { code?: string }).code ?? ''),
+    );
+    if (stopped) return;
+    if (gone) onGone();
+    else timer = setTimeout(() => void check(), intervalMs).unref();
+  };
+  timer = setTimeout(() => void check(), intervalMs).unref();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }

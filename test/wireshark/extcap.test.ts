@@ -140,6 +140,23 @@ describe.runIf(CAN_RUN && FOLDER !== undefined)('vethcap extcap under tshark', (
     expect(info.stdout).toContain('frame.packet_id');
   });
 
+  it('Wireshark closing the FIFO ends it, even with no packet to write (exit 0, no tcpdump left)', async () => {
+    const fifo = join(dir, 'quiet.fifo');
+    await execa('mkfifo', [fifo]);
+    const reader = execa('sh', ['-c', 'exec cat "$1" > /dev/null', 'sh', fifo], { reject: false });
+    const child = execa(process.execPath, [BIN, 'extcap', '--capture', '--extcap-interface', iface(), '--fifo', fifo, '--extcap-capture-filter', 'udp port 9'], { reject: false });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    reader.kill('SIGTERM');
+    await reader;
+    const started = Date.now();
+    const ended = await Promise.race([child, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 15_000))]);
+    if (ended === undefined) child.kill('SIGKILL');
+    expect(ended?.exitCode, ended?.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const left = await execa('pgrep', ['-f', `tcpdump.*${lab().host('box').hostIf}`], { reject: false });
+    expect(left.stdout).toBe('');
+  });
+
   it('refuses to write anything but a FIFO (run through sudo it is root): exit 7', async () => {
     const plain = join(dir, 'plain-file');
     execFileSync('sh', ['-c', `echo keep > ${plain}`]);
