@@ -50,6 +50,8 @@ export const extcapCommand: CommandModule = (cli, ctx) =>
         .option('other', { type: 'string', describe: 'Capture dialog: more targets, separated by spaces.' })
         .option('skip', { type: 'string', describe: 'Capture dialog: capture points to leave out, by label, separated by spaces.' })
         .option('snaplen', { type: 'number', describe: 'Capture dialog: bytes captured per packet.' })
+        .group(['install', 'sudoers', 'user', 'name', 'sudoers-file', 'profile'], 'Set-up:')
+        .group(['extcap-interfaces', 'extcap-dlts', 'extcap-config', 'capture', 'extcap-interface', 'extcap-version', 'fifo', 'extcap-capture-filter', 'other', 'skip', 'snaplen'], 'What Wireshark calls it with (not typed by hand):')
         .example('sudo $0 extcap --install --sudoers', 'once: the wrapper into Wireshark\'s extcap folder, the "vethcap" profile, and the sudoers rule for the user behind sudo; then restart Wireshark and pick "vethcap: Docker container web"')
         .example('sudo $0 extcap --install', 'the same without the sudoers rule: it is printed, to check and place yourself')
         .example('$0 extcap --install ~/.local/lib/wireshark/extcap', 'Wireshark 4.1 and later also read this personal folder')
