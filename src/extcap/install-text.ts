@@ -70,8 +70,25 @@ export function renderSudoersFile(user: string, paths: WrapperPaths): string {
   return `# Written by \`vethcap extcap --install --sudoers\` (vethcap ${VETHCAP_VERSION}): lets Wireshark's\n# vethcap interfaces capture as root. Remove this file to take that back.\n${renderSudoersRule(user, paths)}\n`;
 }
 
+/**
+ * What the wrapper answers itself, without starting node: the answers that are the same
+ * for every interface. Wireshark asks --extcap-config of every interface each time it lists
+ * them (tshark -D too), and a node start each, through sudo, made the list slow to come.
+ */
+export interface StaticAnswers {
+  /** vethcap extcap --extcap-config. */
+  config: string;
+  /** vethcap extcap --extcap-dlts. */
+  dlts: string;
+}
+
+function hereDoc(text: string, end: string): string {
+  if (text.split('\n').includes(end)) throw new VethcapError('INTERNAL', `the text for the wrapper contains its end marker ${end}.`);
+  return `cat <<'${end}'\n${text.endsWith('\n') ? text : `${text}\n`}${end}`;
+}
+
 /** The wrapper script placed in Wireshark's extcap folder. */
-export function renderWrapper(paths: WrapperPaths): string {
+export function renderWrapper(paths: WrapperPaths, answers: StaticAnswers): string {
   const node = checkInstallPath(paths.node, 'node');
   const entry = checkInstallPath(paths.entry, "vethcap's entry");
   return `#!/bin/sh
@@ -82,6 +99,15 @@ export function renderWrapper(paths: WrapperPaths): string {
 # interface that says how to allow it. node by its absolute path: a desktop's PATH may lack it.
 NODE='${node}'
 VETHCAP='${entry}'
+# The same for every interface: answered here, without starting node (Wireshark asks often).
+case "\${1:-}" in
+  --extcap-config)
+    ${hereDoc(answers.config, 'VETHCAP_CONFIG')}
+    exit 0 ;;
+  --extcap-dlts)
+    ${hereDoc(answers.dlts, 'VETHCAP_DLTS')}
+    exit 0 ;;
+esac
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 export PATH
 if [ "$(id -u)" = 0 ]; then

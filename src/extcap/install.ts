@@ -12,6 +12,7 @@ import { run } from '../exec/run.js';
 import { findOnPath } from '../exec/tools.js';
 import { renderProfilePreferences, VIEW_PROFILE } from '../render/wireshark-view.js';
 import { VETHCAP_VERSION } from '../version.js';
+import { renderConfig, renderDlts } from './protocol.js';
 import { checkWrapperName, parseExtcapFolders, renderSudoersFile, renderSudoersRule, renderWrapper, type WrapperPaths } from './install-text.js';
 
 export const DEFAULT_SUDOERS_FILE = '/etc/sudoers.d/vethcap';
@@ -120,7 +121,7 @@ export async function install(options: InstallOptions = {}): Promise<InstallResu
   const behindSudo = sudoUser(env);
   const user = options.user ?? behindSudo?.name ?? (process.geteuid?.() === 0 ? 'root' : (env.USER ?? env.LOGNAME ?? 'root'));
   const rule = renderSudoersRule(user, paths);
-  const text = renderWrapper(paths);
+  const text = renderWrapper(paths, { config: renderConfig(), dlts: renderDlts() });
   const dir = options.dir ?? (await extcapFolder());
   await makeFolders(dir);
   const wrapper = join(dir, name);

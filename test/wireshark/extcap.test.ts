@@ -75,8 +75,10 @@ describe.runIf(CAN_RUN && FOLDER !== undefined)('vethcap extcap under tshark', (
   let ping: ResultPromise | undefined;
 
   beforeAll(async () => {
-    const r = await runCli(['extcap', '--install', FOLDER!, '--name', WRAPPER, '--no-profile']);
+    // No folder given: the one tshark -G folders names.
+    const r = await runCli(['extcap', '--install', '--name', WRAPPER, '--no-profile']);
     expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(wrapper);
     expect(readFileSync(wrapper, 'utf8')).toContain(`extcap "$@"`);
     // Traffic for every capture: box pings web, inside the lab, until the tests end.
     ping = execa('ip', ['netns', 'exec', lab().host('box').netns, 'ping', '-i', '0.2', lab().host('web').ip], { reject: false });
@@ -90,7 +92,8 @@ describe.runIf(CAN_RUN && FOLDER !== undefined)('vethcap extcap under tshark', (
   const target = () => `netns:${lab().host('box').netns}`;
   const iface = () => `vethcap:${target()}`;
 
-  it('as root: tshark -D lists the lab namespace, and tshark -i gives every point as its own interface, one packet id per packet', async () => {
+  // tshark starts every extcap of its folder several times per command: room for a loaded machine.
+  it('as root: tshark -D lists the lab namespace, and tshark -i gives every point as its own interface, one packet id per packet', { timeout: 180_000 }, async () => {
     const list = await execa('tshark', ['-D'], { reject: false });
     expect(list.exitCode, list.stderr).toBe(0);
     const listed = vethcapInterfaces(list.stdout);
@@ -185,7 +188,7 @@ describe.runIf(CAN_RUN && FOLDER !== undefined)('vethcap extcap under tshark', (
       await execa('userdel', [user], { reject: false });
     });
 
-    it('without the sudoers rule: one interface, vethcap:needs-root, saying how to allow it; capturing it exits 5', async () => {
+    it('without the sudoers rule: one interface, vethcap:needs-root, saying how to allow it; capturing it exits 5', { timeout: 120_000 }, async () => {
       const list = await asUser(['tshark', '-D']);
       expect(list.exitCode, list.stderr).toBe(0);
       const listed = vethcapInterfaces(list.stdout);
@@ -200,10 +203,15 @@ describe.runIf(CAN_RUN && FOLDER !== undefined)('vethcap extcap under tshark', (
       expect(cap.stderr).toContain('[PERMISSION]');
     });
 
-    it('with the sudoers rule (--install --sudoers): tshark -D lists the lab, and tshark -i captures every point through sudo -n', async () => {
-      const r = await runCli(['extcap', '--install', FOLDER!, '--name', WRAPPER, '--no-profile', '--sudoers', '--sudoers-file', sudoers, '--user', user]);
+    it('with the sudoers rule (--install --sudoers): tshark -D lists the lab, and tshark -i captures every point through sudo -n', { timeout: 180_000 }, async () => {
+      // As `sudo vethcap extcap --install --sudoers` run by that user: the rule and the profile are the user's.
+      const r = await runCli(['extcap', '--install', FOLDER!, '--name', WRAPPER, '--sudoers', '--sudoers-file', sudoers], { env: { SUDO_USER: user, SUDO_UID: String(uid), SUDO_GID: String(gid) } });
       expect(r.exitCode, r.stderr).toBe(0);
       expect(readFileSync(sudoers, 'utf8')).toContain(`${user} ALL=(root) NOPASSWD: `);
+      expect(execFileSync('stat', ['-c', '%a %u', sudoers], { encoding: 'utf8' }).trim()).toBe('440 0');
+      const profile = join(dir, '.config/wireshark/profiles/vethcap/preferences');
+      expect(readFileSync(profile, 'utf8')).toContain('tcp.analyze_sequence_numbers: FALSE');
+      expect(execFileSync('stat', ['-c', '%u', profile, join(dir, '.config')], { encoding: 'utf8' }).trim().split('\n')).toEqual([String(uid), String(uid)]);
       const list = await asUser(['tshark', '-D']);
       expect(list.exitCode, list.stderr).toBe(0);
       const listed = vethcapInterfaces(list.stdout);

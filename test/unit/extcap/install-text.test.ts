@@ -1,7 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { renderConfig, renderDlts } from '../../../src/extcap/protocol.js';
 import { checkInstallPath, checkSudoUser, checkWrapperName, parseExtcapFolders, renderSudoersRule, renderWrapper } from '../../../src/extcap/install-text.js';
 
 const PATHS = { node: '/usr/bin/node', entry: '/opt/vethcap/bin/vethcap' };
+const ANSWERS = { config: renderConfig(), dlts: renderDlts() };
 
 describe('tshark -G folders', () => {
   it('4.0: one "Extcap path", the global folder', () => {
@@ -16,7 +22,7 @@ describe('tshark -G folders', () => {
 
 describe('the wrapper', () => {
   it('runs node and vethcap by absolute path: directly as root, through sudo -n when allowed, else unprivileged', () => {
-    const text = renderWrapper(PATHS);
+    const text = renderWrapper(PATHS, ANSWERS);
     expect(text.startsWith('#!/bin/sh\n')).toBe(true);
     expect(text).toContain("NODE='/usr/bin/node'");
     expect(text).toContain("VETHCAP='/opt/vethcap/bin/vethcap'");
@@ -28,6 +34,18 @@ describe('the wrapper', () => {
       'exec "$NODE" "$VETHCAP" extcap "$@"',
     ]);
   });
+  it('answers --extcap-config and --extcap-dlts itself, as vethcap would', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vethcap-wrapper-'));
+    try {
+      const wrapper = join(dir, 'vethcap');
+      writeFileSync(wrapper, renderWrapper({ node: '/nonexistent/node', entry: '/nonexistent/vethcap' }, ANSWERS), { mode: 0o755 });
+      expect(execFileSync(wrapper, ['--extcap-config', '--extcap-interface', 'vethcap:web'], { encoding: 'utf8' })).toBe(ANSWERS.config);
+      expect(execFileSync(wrapper, ['--extcap-dlts', '--extcap-interface', 'vethcap:web'], { encoding: 'utf8' })).toBe(ANSWERS.dlts);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses paths a shell or sudoers would read as syntax', () => {
     for (const bad of ['relative/node', "/opt/it's/node", '/opt/a b/node', '/opt/a,b', '/opt/$x']) expect(() => checkInstallPath(bad, 'node')).toThrow(expect.objectContaining({ code: 'USAGE' }));
     expect(checkInstallPath('/usr/local/lib/node_modules/vethcap/bin/vethcap', 'entry')).toBe('/usr/local/lib/node_modules/vethcap/bin/vethcap');
