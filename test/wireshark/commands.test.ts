@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { privileged } from '../helpers/env.js';
+import { IN_CI, privileged } from '../helpers/env.js';
 import { wiresharkCommand } from '../../src/render/wireshark-view.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vethcap-wireshark-cmd-'));
@@ -25,6 +25,9 @@ function has(bin: string): boolean {
     return false;
   }
 }
+
+// In CI nothing skips for a missing tool: scripts/setup.sh installs zsh.
+if (IN_CI && !(has('bash') && has('zsh'))) throw new Error('CI=true and bash or zsh is missing: scripts/setup.sh installs them');
 
 describe('vethcap wireshark FILE', () => {
   const bin = join(dir, 'bin');
