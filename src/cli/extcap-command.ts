@@ -76,6 +76,7 @@ export const extcapCommand: CommandModule = (cli, ctx) =>
         });
         const lines = [`vethcap: wrote the extcap wrapper ${result.wrapper} (runs ${result.paths.node} ${result.paths.entry} extcap).`];
         if (result.profile) lines.push(`vethcap: wrote the Wireshark configuration profile "vethcap" (${result.profile}): Edit › Configuration Profiles.`);
+        if (result.profileError) process.stderr.write(`vethcap: warning: the Wireshark profile "vethcap" was not written (${result.profileError}); vethcap wireshark FILE gives the same view.\n`);
         if (result.sudoersFile) lines.push(`vethcap: wrote the sudoers rule for ${result.user} to ${result.sudoersFile}:`);
         else lines.push(`vethcap: capture needs root; this sudoers rule lets ${result.user} capture through Wireshark (sudo vethcap extcap --install --sudoers writes it to /etc/sudoers.d/vethcap):`);
         lines.push(`  ${result.rule}`, 'vethcap: restart Wireshark (or run tshark -D): every running container, pod and netns: namespace is an interface "vethcap:TARGET".');

@@ -3,7 +3,7 @@
  * DIR), the `vethcap` configuration profile into the desktop user's Wireshark folder, and,
  * with --sudoers, the sudoers rule, checked by `visudo -cf` before it goes into place.
  */
-import { chown, lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { homedir } from 'node:os';
@@ -39,6 +39,8 @@ export interface InstallResult {
   rule: string;
   sudoersFile?: string;
   profile?: string;
+  /** Why the profile could not be written. */
+  profileError?: string;
 }
 
 /** node, and vethcap's entry as this process was started (bin/vethcap), both resolved. */
@@ -47,10 +49,23 @@ export function currentPaths(argv1: string | undefined = process.argv[1]): Wrapp
   return { node: realpathSync(process.execPath), entry: realpathSync(argv1) };
 }
 
+/** Wireshark's global extcap folder as Debian/Ubuntu, Fedora/RHEL, Arch and a source build place it. */
+const KNOWN_GLOBAL_FOLDERS = ['/usr/lib/x86_64-linux-gnu/wireshark/extcap', '/usr/lib/aarch64-linux-gnu/wireshark/extcap', '/usr/lib64/wireshark/extcap', '/usr/lib/wireshark/extcap', '/usr/local/lib/wireshark/extcap'];
+
+async function firstFolder(candidates: readonly string[]): Promise<string | undefined> {
+  for (const dir of candidates) if ((await lstat(dir).catch(() => undefined))?.isDirectory()) return dir;
+  return undefined;
+}
+
 /** The extcap folder the installed Wireshark reads (`tshark -G folders`): the global one as root, else the personal one. */
 export async function extcapFolder(): Promise<string> {
   const hint = 'give the folder yourself: vethcap extcap --install DIR (Wireshark: Help › About Wireshark › Folders, "Extcap path").';
-  if (!(await findOnPath('tshark'))) throw new VethcapError('MISSING_TOOL', 'vethcap asks tshark where Wireshark looks for extcap programs, and tshark is not installed.', { hint: `apt-get install tshark, or ${hint}` });
+  if (!(await findOnPath('tshark'))) {
+    // Wireshark without tshark (a separate package on Debian): where distributions put the global folder.
+    const known = process.geteuid?.() === 0 ? await firstFolder(KNOWN_GLOBAL_FOLDERS) : undefined;
+    if (known) return known;
+    throw new VethcapError('MISSING_TOOL', 'vethcap asks tshark where Wireshark looks for extcap programs, and tshark is not installed.', { hint: `apt-get install tshark, or ${hint}` });
+  }
   const folders = parseExtcapFolders(await run('tshark', ['-G', 'folders']));
   const root = process.geteuid?.() === 0;
   const folder = root ? (folders.global ?? folders.personal) : (folders.personal ?? folders.global);
@@ -102,15 +117,14 @@ async function homeOf(user: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Creates the folders down to `dir` that are missing, each given to `owner` when set. */
-async function makeFolders(dir: string, owner?: { uid: number; gid: number }): Promise<void> {
+/** Creates the folders down to `dir` that are missing. */
+async function makeFolders(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let d = dir; !(await lstat(d).catch(() => undefined)); d = dirname(d)) missing.unshift(d);
   for (const d of missing) {
     await mkdir(d, { mode: 0o755 }).catch((e: unknown) => {
       if ((e as { code?: string }).code !== 'EEXIST') throw new VethcapError('IO', `cannot create ${d}: ${ioReason(e, 'no such directory')}.`, { cause: e });
     });
-    if (owner) await chown(d, owner.uid, owner.gid);
   }
 }
 
@@ -132,12 +146,34 @@ export async function install(options: InstallOptions = {}): Promise<InstallResu
     const home = behindSudo ? await homeOf(behindSudo.name) : homedir();
     if (home) {
       const profileDir = join(home, '.config', 'wireshark', 'profiles', VIEW_PROFILE);
-      await makeFolders(profileDir, behindSudo);
-      result.profile = join(profileDir, 'preferences');
-      await writeAtomically(result.profile, renderProfilePreferences(VETHCAP_VERSION), 0o644, behindSudo);
+      const profile = join(profileDir, 'preferences');
+      // In the user's home, written as that user: root following a link the user planted there would write anywhere.
+      // A profile is a convenience: one that cannot be written is said, and the rest stands.
+      try {
+        await asUser(behindSudo, async () => {
+          await makeFolders(profileDir);
+          await writeAtomically(profile, renderProfilePreferences(VETHCAP_VERSION), 0o644);
+        });
+        result.profile = profile;
+      } catch (error) {
+        result.profileError = `${profile}: ${error instanceof Error ? error.message : String(error)}`;
+      }
     }
   }
   return result;
+}
+
+/** Runs `fn` with the effective user and group of `owner` (root behind sudo), then root's again. */
+async function asUser<T>(owner: { uid: number; gid: number } | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!owner || !process.seteuid || !process.setegid) return fn();
+  process.setegid(owner.gid);
+  process.seteuid(owner.uid);
+  try {
+    return await fn();
+  } finally {
+    process.seteuid(0);
+    process.setegid(0);
+  }
 }
 
 /** The sudoers rule into `file`, after `visudo -cf` accepts it (where visudo is installed). */
