@@ -20,7 +20,9 @@ want_docker=0
 # browser the HTML report's tests open it in (puppeteer-core drives it, never a download);
 # containerd (and its ctr): the containerd: and pod: targets' tests; podman (with its CNI
 # plugins, conmon and runc), uidmap and slirp4netns: the podman: targets' tests.
-packages=(tcpdump iproute2 util-linux iputils-ping iptables nftables procps tshark wireshark-common netsniff-ng iperf3)
+# sudo: the Wireshark extcap's tests (a user capturing through the sudoers rule);
+# zsh: the zsh completion script's test.
+packages=(tcpdump iproute2 util-linux iputils-ping iptables nftables procps tshark wireshark-common netsniff-ng iperf3 sudo zsh)
 [ "$want_docker" = 1 ] && packages+=(docker.io containerd busybox-static tar chromium podman uidmap slirp4netns)
 
 missing=()

@@ -4,7 +4,10 @@ import { demoCommand } from './demo-command.js';
 import { mergeCommand } from './merge-command.js';
 import { traceCommand } from './trace-command.js';
 import { verifyCommand } from './verify-command.js';
+import { extcapCommand } from './extcap-command.js';
+import { wiresharkCommand } from './wireshark-command.js';
+import { completionCommand } from './completion-command.js';
 
 export type { CommandModule } from './context.js';
 
-export const commands: CommandModule[] = [traceCommand, verifyCommand, resolveCommand, mergeCommand, demoCommand];
+export const commands: CommandModule[] = [traceCommand, verifyCommand, resolveCommand, mergeCommand, demoCommand, extcapCommand, wiresharkCommand, completionCommand];

@@ -12,6 +12,8 @@ export interface CommandContext {
    */
   parseOnly?: boolean;
   parsed?: ParsedCommand;
+  /** Every command registered (buildCli sets it): what `vethcap completion` reads the flags from. */
+  commands?: readonly CommandModule[];
 }
 
 /** What a command line asks for, once checked: the command and its options as the handler reads them. */

@@ -63,7 +63,7 @@ export const demoCommand: CommandModule = (cli, ctx) =>
         });
         await finishTraceReport(htmlReport, result, 'demo', startedAt);
         process.stdout.write(`\n${renderSummaryText(result.summary)}`);
-        process.stdout.write(`\nWrote ${result.packetsWritten} packets to ${argv.write}: open it in Wireshark (one interface per point; frame.packet_id == 1 shows every copy of packet #1).\n`);
+        process.stdout.write(`\nWrote ${result.packetsWritten} packets to ${argv.write}: open it in Wireshark with vethcap wireshark ${argv.write} (one interface per point, shown as a column; frame.packet_id == 1 shows every copy of packet #1).\n`);
       } finally {
         await lab.destroy();
         interrupt.dispose();

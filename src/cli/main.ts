@@ -47,6 +47,7 @@ export function buildCli(argv: string[], ctx: CommandContext = { exitCode: EXIT.
         hint: missing ? `vethcap ${argv[0]} --help shows its options and examples.` : 'vethcap --help shows the commands; vethcap COMMAND --help shows one.',
       });
     });
+  ctx.commands = commands;
   for (const command of commands) cli = command(cli, ctx);
   skipHelpCache(cli);
   return cli;

@@ -3,6 +3,7 @@ import type { Direction } from '../model/record.js';
 import type { CapturePoint } from '../model/topology.js';
 import { PcapngWriter, interfacesFromPoints, type CommentEncoder, type InterfaceStatsInput } from '../pcap/pcapng-writer.js';
 import { encodePacketComment, packetComment } from '../render/comment.js';
+import { renderSectionComment } from '../render/wireshark-view.js';
 
 interface Pending {
   tsSec: number;
@@ -24,6 +25,8 @@ export interface OrderedPcapngOptions {
   os?: string;
   /** Write the hop annotation as each packet's comment (default true). */
   comments?: boolean;
+  /** The section header's comment; default: how to see the points in Wireshark (render/wireshark-view.ts). */
+  sectionComment?: string;
 }
 
 /**
@@ -49,6 +52,7 @@ export class OrderedPcapngWriter {
       interfaces: interfacesFromPoints(options.points),
       snaplen: options.snaplen ?? Math.max(...options.points.map((p) => p.snaplen ?? 262144)),
       ...(options.os ? { os: options.os } : {}),
+      comment: options.sectionComment ?? renderSectionComment(),
     }, CHUNK_BYTES);
   }
 

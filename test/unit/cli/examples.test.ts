@@ -14,7 +14,7 @@ import { parseCommandLine } from '../../../src/cli/main.js';
 import { runCli } from '../../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const COMMANDS = ['trace', 'verify', 'resolve', 'merge', 'demo'] as const;
+const COMMANDS = ['trace', 'verify', 'resolve', 'merge', 'demo', 'extcap', 'wireshark', 'completion'] as const;
 
 /** Shell words of an example line, up to a redirection or pipe; quotes as sh reads them. */
 export function shellWords(line: string): string[] {
