@@ -8,7 +8,8 @@
 import { connectContainerd, K8S_NAMESPACE, type ContainerdApi } from './containerd.js';
 import { POD_NAME_LABEL, POD_NAMESPACE_LABEL, shortId, type TaskRow } from './ctr-output.js';
 import { connectDocker, runningContainers, type DockerApi } from './docker.js';
-import { listNamedNetns, processNetns } from './namespace.js';
+import { HOST_NETNS_PATH, listNamedNetns, netnsInode, processNetns } from './namespace.js';
+import { connectPodman, type PodmanApi } from './podman.js';
 
 /** A target as `vethcap trace` takes it, and what to call it for people. */
 export interface CaptureTarget {
@@ -90,6 +91,31 @@ async function pods(api: ContainerdApi, running: readonly TaskRow[], netnsOf: (p
   return out;
 }
 
+/**
+ * Rootful Podman's running containers, as podman:NAME (a bare name could also be Docker's).
+ * One list call (Podman's list carries the PIDs); a container in the host's network
+ * namespace (--network host) is left out, having no veth pair to follow.
+ */
+export function podmanLister(connect: (env: NodeJS.ProcessEnv) => PodmanApi = connectPodman, netnsOf: (pid: number) => Promise<number> = async (pid) => (await processNetns(pid)).inode, hostInode: () => Promise<number> = () => netnsInode(HOST_NETNS_PATH)): TargetLister {
+  return {
+    runtime: 'podman',
+    async list(env) {
+      const api = connect(env);
+      if (!(await api.mode())) return [];
+      const host = await hostInode();
+      const out: CaptureTarget[] = [];
+      for (const row of await api.running()) {
+        if (row.pid <= 0) continue;
+        const inode = await netnsOf(row.pid).catch(() => undefined);
+        if (inode === undefined || inode === host) continue;
+        const name = row.names[0] ?? row.id.slice(0, 12);
+        out.push({ spec: `podman:${name}`, runtime: 'podman', description: `Podman container ${name}` });
+      }
+      return out;
+    },
+  };
+}
+
 export function netnsLister(list: () => Promise<string[]> = listNamedNetns): TargetLister {
   return {
     runtime: 'netns',
@@ -100,7 +126,7 @@ export function netnsLister(list: () => Promise<string[]> = listNamedNetns): Tar
 }
 
 /** The runtimes vethcap lists, in the order their targets are shown. Add a runtime here. */
-export const LISTERS: readonly TargetLister[] = [dockerLister(), containerdLister(), netnsLister()];
+export const LISTERS: readonly TargetLister[] = [dockerLister(), podmanLister(), containerdLister(), netnsLister()];
 
 export interface ListOptions {
   listers?: readonly TargetLister[];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { containerdLister, listCaptureTargets, netnsLister, type TargetLister } from '../../../src/targets/inventory.js';
+import { containerdLister, listCaptureTargets, netnsLister, podmanLister, type TargetLister } from '../../../src/targets/inventory.js';
 import type { ContainerdApi } from '../../../src/targets/containerd.js';
 import type { TaskRow } from '../../../src/targets/ctr-output.js';
+import type { PodmanApi } from '../../../src/targets/podman.js';
 
 const fixed = (runtime: string, specs: string[]): TargetLister => ({ runtime, list: async () => specs.map((spec) => ({ spec, runtime, description: spec })) });
 
@@ -40,5 +41,23 @@ describe('listCaptureTargets', () => {
   it('containerd absent: nothing', async () => {
     const api = { present: async () => false } as unknown as ContainerdApi;
     expect(await containerdLister(() => api).list({})).toEqual([]);
+  });
+
+  it('podman: running containers as podman:NAME, not those in the host namespace or without a process', async () => {
+    const rows = [
+      { id: 'a'.repeat(64), names: ['web'], pid: 10, state: 'running' },
+      { id: 'b'.repeat(64), names: ['hostnet'], pid: 11, state: 'running' },
+      { id: 'c'.repeat(64), names: [], pid: 12, state: 'running' },
+      { id: 'd'.repeat(64), names: ['stopped'], pid: 0, state: 'exited' },
+    ];
+    const api = { mode: async () => 'socket', running: async () => rows } as unknown as PodmanApi;
+    const netns: Record<number, number> = { 10: 5, 11: 1, 12: 6 };
+    const targets = await podmanLister(() => api, async (pid) => netns[pid]!, async () => 1).list({});
+    expect(targets.map((t) => t.spec)).toEqual(['podman:web', `podman:${'c'.repeat(12)}`]);
+  });
+
+  it('podman absent: nothing', async () => {
+    const api = { mode: async () => undefined } as unknown as PodmanApi;
+    expect(await podmanLister(() => api).list({})).toEqual([]);
   });
 });
