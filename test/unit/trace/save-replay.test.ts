@@ -92,7 +92,10 @@ describe('trace --save, then merge DIR', () => {
   }, 20_000);
 
   it('kernel drops at a point: the replay calls the same copies not captured, with the drops saved over time', async () => {
-    const { live, liveLines, replay, replayLines } = await traceAndReplay({ durationS: 2 }, { FAKE_TCPDUMP_DROP: 'sp4:200-239' });
+    // The dropped copies are pings 300-319, about 3 s into the captures: late enough that every
+    // point is armed by then even on a loaded machine (a copy before that is no path's),
+    // and the trace (5 s from armed) still running when they come.
+    const { live, liveLines, replay, replayLines } = await traceAndReplay({ durationS: 5 }, { FAKE_TCPDUMP_DROP: 'sp4:600-639' });
     expect(live.stats[4]?.droppedByKernel).toBe(40);
     expect(live.summary.notCaptured).toBeGreaterThan(0);
     expect(replayLines).toEqual(liveLines);
@@ -109,7 +112,7 @@ describe('trace --save, then merge DIR', () => {
 
   it('a replay judged without the saved knowledge would differ: the drops case with a version 1 manifest calls losses', async () => {
     // The guard for the test above: the same captures and topology, without the window and the drops over time.
-    const { live, dir } = await traceAndReplay({ durationS: 2 }, { FAKE_TCPDUMP_DROP: 'sp4:200-239' });
+    const { live, dir } = await traceAndReplay({ durationS: 5 }, { FAKE_TCPDUMP_DROP: 'sp4:600-639' });
     const manifest = parseSessionManifest(readFileSync(join(dir, 'manifest.json'), 'utf8'), dir);
     const v1 = join(tmp.dir, `v1-${sessions}`);
     mkdirSync(v1);

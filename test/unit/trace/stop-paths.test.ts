@@ -108,9 +108,11 @@ describe('trace() stop paths, on a fake tcpdump', () => {
   }, 20_000);
 
   it('calls copies a point dropped in its kernel not captured, never lost, and no more than it dropped', async () => {
-    // web:eth0 drops its copies 200..239 (about 0.5 s in).
-    fake({ FAKE_TCPDUMP_DROP: 'sp4:200-239' });
-    const { result, paths } = await run({ durationS: 2 });
+    // web:eth0 drops its copies 600..639 (pings 300-319, about 3 s in): late enough that every
+    // point is armed by then on a loaded machine too (copies before that are no path's), and
+    // the trace (5 s from armed) still runs when they come.
+    fake({ FAKE_TCPDUMP_DROP: 'sp4:600-639' });
+    const { result, paths } = await run({ durationS: 5 });
     expect(result.stats[4]?.droppedByKernel).toBe(40);
     expect(result.summary.lost).toBe(0);
     const missed = paths.filter((p) => p.notCaptured.some((g) => g.point === 'web:eth0'));
