@@ -170,21 +170,51 @@ export class TimestampMerge {
     return this.releaseBefore(Infinity, 0, sink);
   }
 
+  /**
+   * Releases runs: the root stream's records go out one after another for as long as they
+   * come before both the watermark and the next stream's head (the smaller of the root's
+   * children), with one heap repair per run instead of one per record. The order is the
+   * heap's own: timestamp, then stream index.
+   */
   private releaseBefore(wSec: number, wNsec: number, sink: RecordSink): number {
     let n = 0;
     const heap = this.heap;
+    const queues = this.queues;
     while (this.heapSize > 0) {
       const s = heap[0]!;
-      const q = this.queues[s]!;
-      const r = q.peek()!;
+      const q = queues[s]!;
+      let r = q.peek()!;
       if (r.tsSec > wSec || (r.tsSec === wSec && r.tsNsec >= wNsec)) break;
-      q.shift();
+      // The run's bound: the watermark, or the next stream's head when that comes first.
+      let bSec = wSec;
+      let bNsec = wNsec;
+      // A head equal to the bound still goes out when its stream comes before the next one.
+      let tieOut = false;
+      const size = this.heapSize;
+      if (size > 1) {
+        let c = heap[1]!;
+        if (size > 2 && this.less(heap[2]!, c)) c = heap[2]!;
+        const h = queues[c]!.peek()!;
+        if (h.tsSec < bSec || (h.tsSec === bSec && h.tsNsec <= bNsec)) {
+          // At a tie with the watermark the watermark is the stricter bound (it excludes).
+          const tiesWatermark = h.tsSec === bSec && h.tsNsec === bNsec;
+          bSec = h.tsSec;
+          bNsec = h.tsNsec;
+          tieOut = !tiesWatermark && s < c;
+        }
+      }
+      for (;;) {
+        q.shift();
+        n++;
+        this.lastOutSec = r.tsSec;
+        this.lastOutNsec = r.tsNsec;
+        sink(r);
+        if (q.length === 0) break;
+        r = q.peek()!;
+        if (r.tsSec > bSec || (r.tsSec === bSec && (tieOut ? r.tsNsec > bNsec : r.tsNsec >= bNsec))) break;
+      }
       if (q.length === 0) this.heapRemoveRoot();
       else this.siftDown(0);
-      this.lastOutSec = r.tsSec;
-      this.lastOutNsec = r.tsNsec;
-      n++;
-      sink(r);
     }
     this.counters.buffered -= n;
     this.counters.released += n;

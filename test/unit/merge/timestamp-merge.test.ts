@@ -91,6 +91,44 @@ describe('TimestampMerge', () => {
     }
   });
 
+  it('releases runs of one stream in the order of timestamp, then stream index, never at or past the watermark', () => {
+    // Long runs of one stream (3 streams, one much denser), ties at the run's bounds and
+    // at the watermark, heartbeats that land exactly on buffered timestamps.
+    let seed = 11;
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const streams: CaptureRecord[][] = [[], [], []];
+    const steps = [1, 5, 9];
+    for (let s = 0; s < 3; s++) {
+      let t = 0;
+      for (let i = 0; i < (s === 0 ? 600 : 120); i++) {
+        t += Math.floor(rand() * steps[s]!);
+        streams[s]!.push(rec(s, t));
+      }
+    }
+    const reference = streams.flatMap((rs, s) => rs.map((r, i) => ({ s, i, t: nsOf(r) })))
+      .sort((a, b) => a.t - b.t || a.s - b.s || a.i - b.i)
+      .map(({ s, t }) => [s, t] as [number, number]);
+    const m = new TimestampMerge(3);
+    const out: Array<[number, number]> = [];
+    const pos = [0, 0, 0];
+    while (pos.some((p, s) => p < streams[s]!.length)) {
+      for (let s = 0; s < 3; s++) {
+        const take = streams[s]!.slice(pos[s], pos[s]! + Math.floor(rand() * 40));
+        pos[s]! += take.length;
+        m.pushBatch(s, take);
+        const last = take[take.length - 1];
+        if (last !== undefined && rand() < 0.5) m.advance(s, last);
+        if (pos[s] === streams[s]!.length) m.end(s);
+      }
+      const w = m.watermark();
+      const before = out.length;
+      m.release((r) => out.push([r.point, nsOf(r)]));
+      for (const [, t] of out.slice(before)) expect(w.tsSec === Infinity || t < nsOf(w)).toBe(true);
+    }
+    m.flush((r) => out.push([r.point, nsOf(r)]));
+    expect(out).toEqual(reference);
+  });
+
   it('stops waiting for a silent stream after the idle bound', () => {
     const m = new TimestampMerge(2, { idleNs: 1_000_000 });
     m.pushBatch(0, [rec(0, 1_000), rec(0, 2_000_000)]);
