@@ -268,7 +268,7 @@ export class LiveSource implements PacketSource {
 
   /** Every target's namespace end has ended (its container or process stopped): the host points would wait for nothing. */
   targetsGone(): boolean {
-    const ends = this.points.flatMap((p, i) => (p.netnsPath ? [i] : []));
+    const ends = this.points.flatMap((p, i) => (p.role === 'namespace-end' && p.netnsPath ? [i] : []));
     return ends.length > 0 && ends.every((i) => this.ended[i]);
   }
 

@@ -50,9 +50,14 @@ export function planPoints(targets: readonly ResolvedTarget[], options: PlanOpti
     for (const iface of target.interfaces) {
       if (options.interfaces && !options.interfaces.includes(iface.name)) continue;
       const nsLabel = `${target.name}:${iface.name}`;
-      const peer = iface.peer && iface.peer.netns === 'host' ? iface.peer : null;
-      const hostLabel = peer ? `host:${peer.name}` : undefined;
-      const bridgeLabel = iface.bridge ? `host:${iface.bridge.name}` : undefined;
+      // The peer's side: the host's namespace, or a rootless Podman user's rootless one
+      // (its veth ends and bridge are captured there, labelled rootless:IFNAME).
+      const rootlessPath = iface.peer?.netns === 'rootless' ? iface.peer.netnsPath : undefined;
+      const peer = iface.peer && (iface.peer.netns === 'host' || rootlessPath) ? iface.peer : null;
+      const side = rootlessPath ? 'rootless' : 'host';
+      const inSide = rootlessPath ? { netnsPath: rootlessPath } : {};
+      const hostLabel = peer ? `${side}:${peer.name}` : undefined;
+      const bridgeLabel = iface.bridge && peer ? `${side}:${iface.bridge.name}` : undefined;
       nsEnds.push({
         ...common,
         label: nsLabel,
@@ -81,6 +86,7 @@ export function planPoints(targets: readonly ResolvedTarget[], options: PlanOpti
         ...(iface.mac ? { endpointMac: iface.mac } : {}),
         peer: nsLabel,
         ...(bridgeLabel ? { bridge: bridgeLabel } : {}),
+        ...inSide,
       });
       if (iface.bridge && bridgeLabel && !bridges.has(bridgeLabel)) {
         bridges.set(bridgeLabel, {
@@ -89,6 +95,7 @@ export function planPoints(targets: readonly ResolvedTarget[], options: PlanOpti
           description: `bridge device ${iface.bridge.name} (promiscuous copy of what it forwards)`,
           role: 'bridge',
           ifname: iface.bridge.name,
+          ...inSide,
         });
       }
     }
@@ -127,7 +134,7 @@ function dedupe(points: readonly PlannedPoint[]): PlannedPoint[] {
   const byNetnsIf = new Set<string>();
   for (const p of points) {
     if (seen.has(p.label)) continue;
-    const key = p.netnsInode !== undefined ? `${p.netnsInode}|${p.ifname}` : `host|${p.ifname}`;
+    const key = `${p.netnsInode ?? p.netnsPath ?? 'host'}|${p.ifname}`;
     if (byNetnsIf.has(key)) continue;
     byNetnsIf.add(key);
     seen.set(p.label, p);

@@ -48,23 +48,32 @@ export async function locatePodmanContainer(ref: string, rootful: PodmanApi, env
  * namespace `rootless` (so no host point is planned for it), with a note that vethcap
  * captures the container's end only. Pure.
  */
-export function rootlessInterfaces(facts: RootlessFacts, interfaces: readonly ResolvedInterface[], targetLinks: readonly LinkInfo[], rootlessLinks: readonly LinkInfo[] | undefined, owners: ReadonlyMap<string, string>): ResolvedInterface[] {
+export function rootlessInterfaces(
+  facts: RootlessFacts,
+  interfaces: readonly ResolvedInterface[],
+  targetLinks: readonly LinkInfo[],
+  rootless: { path: string; links: readonly LinkInfo[] } | undefined,
+  owners: ReadonlyMap<string, string>,
+): ResolvedInterface[] {
   const user = facts.user.name;
   if (facts.userMode) {
     const note = `rootless Podman of ${user} with ${facts.userMode}: there is no veth, so this interface is the container's only capture point; the host side cannot be seen in this mode.`;
     return interfaces.map((i) => ({ ...i, peer: null, bridge: null, note }));
   }
-  const paired = rootlessLinks ? pairInterfaces(targetLinks, rootlessLinks, owners) : [];
+  const paired = rootless ? pairInterfaces(targetLinks, rootless.links, owners) : [];
   return interfaces.map((iface) => {
     if (iface.kind !== 'veth') return iface;
     const inRootless = paired.find((p) => p.ifindex === iface.ifindex);
-    const peer = inRootless?.peer ? { ...inRootless.peer, netns: 'rootless' } : null;
+    const peer = inRootless?.peer && rootless ? { ...inRootless.peer, netns: 'rootless', netnsPath: rootless.path } : null;
     const where = peer ? `its host end rootless:${peer.name}${inRootless?.bridge ? ` and bridge rootless:${inRootless.bridge.name}` : ''} are` : 'its host end and bridge are';
     return {
       ...iface,
       peer,
       bridge: peer ? (inRootless?.bridge ?? null) : null,
-      note: `rootless Podman of ${user}: ${where} in ${user}'s rootless network namespace, not the host's; vethcap captures this end only.`,
+      forwardedBy: peer ? (inRootless?.forwardedBy ?? null) : null,
+      note: peer
+        ? `rootless Podman of ${user}: ${where} in ${user}'s rootless network namespace, not the host's; vethcap captures there.`
+        : `rootless Podman of ${user}: ${where} in ${user}'s rootless network namespace, which vethcap could not open; it captures this end only.`,
     };
   });
 }

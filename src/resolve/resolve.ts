@@ -82,7 +82,7 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
     return {
       target: spec.raw,
       ...facts,
-      interfaces: rootless ? rootlessInterfaces(rootless, interfaces, linksOf[i]!, view?.links, view?.owners ?? new Map<string, string>()) : interfaces,
+      interfaces: rootless ? rootlessInterfaces(rootless, interfaces, linksOf[i]!, view, view?.owners ?? new Map<string, string>()) : interfaces,
     };
   });
   return { targets };
@@ -93,14 +93,14 @@ export async function resolveTargets(rawTargets: readonly string[], options: Res
  * network namespace's links, and, when owners are wanted, which of their running containers
  * is behind each port there. Missing pieces are left out: a note then says less.
  */
-async function readRootlessViews(located: readonly Located[], withOwners: boolean): Promise<Map<string, { links: LinkInfo[]; owners: Map<string, string> }>> {
+async function readRootlessViews(located: readonly Located[], withOwners: boolean): Promise<Map<string, { path: string; links: LinkInfo[]; owners: Map<string, string> }>> {
   const users = new Map(located.flatMap((l) => (l.rootless && !l.rootless.userMode ? [[l.rootless.user.name, l.rootless.user] as const] : [])));
-  const views = new Map<string, { links: LinkInfo[]; owners: Map<string, string> }>();
+  const views = new Map<string, { path: string; links: LinkInfo[]; owners: Map<string, string> }>();
   await Promise.all(
     [...users.values()].map(async (user) => {
       const path = await rootlessNetnsPath(user);
       const links = path ? await readLinks(path).catch(() => undefined) : undefined;
-      if (!links) return;
+      if (!path || !links) return;
       const owners = new Map<string, string>();
       if (withOwners) {
         const running = await connectRootlessPodman(user).running().catch(() => []);
@@ -109,7 +109,7 @@ async function readRootlessViews(located: readonly Located[], withOwners: boolea
           if (nsLinks) for (const [port, owner] of ownersOf(c.names[0] ?? c.id.slice(0, 12), nsLinks, links)) owners.set(port, owner);
         }
       }
-      views.set(user.name, { links, owners });
+      views.set(user.name, { path, links, owners });
     }),
   );
   return views;

@@ -33,8 +33,10 @@ export interface BridgeInfo {
 export interface PeerInfo {
   name: string;
   ifindex: number;
-  /** "host" when the peer is in the host's network namespace, else what vethcap knows of it. */
+  /** "host" when the peer is in the host's network namespace, "rootless" in a rootless Podman user's, else what vethcap knows of it. */
   netns: string;
+  /** For a peer in a rootless network namespace: a path that opens it (vethcap captures there). */
+  netnsPath?: string;
   mac: string | null;
   state: string;
 }

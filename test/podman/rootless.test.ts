@@ -1,7 +1,8 @@
 /**
  * Rootless Podman: a user of the test's own, their containers on a CNI bridge (in their
  * rootless network namespace) and on slirp4netns. vethcap finds them with --user or
- * SUDO_USER, captures the containers' own interfaces, and says where the host side is.
+ * SUDO_USER; on the bridge it captures their veth ends and the bridge in that rootless
+ * namespace too (rootless: points), under slirp4netns the container's own interface only.
  */
 import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,9 +36,9 @@ describe.skipIf(WHY_NOT !== undefined)(WHY_NOT ? `${TITLE} (skipped: ${WHY_NOT})
       expect(ta).toMatchObject({ kind: 'podman', name: a.name, pid: a.pid, netns: { path: `/proc/${a.pid}/ns/net`, inode: statSync(`/proc/${a.pid}/ns/net`).ino }, networkMode: 'bridge' });
       const eth0 = ta!.interfaces.find((i) => i.name === 'eth0')!;
       expect(eth0.addresses).toContain(`${a.ip}/24`);
-      // Its peer and bridge are in the user's rootless namespace, not the host's (so no host point is planned),
-      // and the bridge's other ports name the user's containers.
-      expect(eth0.peer).toMatchObject({ netns: 'rootless', name: expect.stringMatching(/^veth/) });
+      // Its peer and bridge are in the user's rootless namespace, not the host's (opened by a path through
+      // the user's pause process), and the bridge's other ports name the user's containers.
+      expect(eth0.peer).toMatchObject({ netns: 'rootless', name: expect.stringMatching(/^veth/), netnsPath: expect.stringMatching(/\/netns\/rootless-netns-/) });
       expect(eth0.bridge?.name).toMatch(/^cni-podman/);
       expect(Object.fromEntries(eth0.bridge!.ports.map((p) => [p.owner, p.name]))).toMatchObject({ [`${a.name}:eth0`]: eth0.peer!.name, [`${b.name}:eth0`]: expect.stringMatching(/^veth/) });
       expect(eth0.note).toMatch(new RegExp(`rootless:${eth0.peer!.name} and bridge rootless:${eth0.bridge!.name} are in ${scope.user}'s rootless network namespace`));
@@ -54,19 +55,27 @@ describe.skipIf(WHY_NOT !== undefined)(WHY_NOT ? `${TITLE} (skipped: ${WHY_NOT})
     expect(rootfulOnly.exitCode, rootfulOnly.stderr).toBe(3);
   });
 
-  it("traces two rootless containers through SUDO_USER: every request and reply at each container's own interface, the only points vethcap can reach", async () => {
+  it("traces two rootless containers through SUDO_USER: every request and reply at all five points, the rootless side's in path order", async () => {
     const r = await runCli(['trace', `podman:${a.name}`, `podman:${b.name}`, '--filter', 'icmp', '--json', '--', 'nsenter', '-t', String(a.pid), '-n', 'ping', '-c', '4', '-i', '0.2', b.ip], {
       env: { SUDO_USER: scope.user },
       timeoutMs: 120_000,
     });
     expect(r.exitCode, r.stderr).toBe(0);
     const { paths, summary } = parseNdjson(r.stdout);
-    expect(summary.capture.map((c) => c.point)).toEqual([`${a.name}:eth0`, `${b.name}:eth0`]);
-    expect(summary.capture.map((c) => c.droppedByKernel)).toEqual([0, 0]);
+    const points = summary.capture.map((c) => c.point);
+    expect(points).toHaveLength(5);
+    const [aEnd, aVeth, bridge, bVeth, bEnd] = points as [string, string, string, string, string];
+    expect([aEnd, bEnd]).toEqual([`${a.name}:eth0`, `${b.name}:eth0`]);
+    expect([aVeth, bVeth]).toEqual([expect.stringMatching(/^rootless:veth/), expect.stringMatching(/^rootless:veth/)]);
+    expect(bridge).toMatch(/^rootless:cni-podman/);
+    expect(summary.capture.map((c) => c.droppedByKernel)).toEqual([0, 0, 0, 0, 0]);
     expect(paths).toHaveLength(8);
     for (const p of paths) {
       const request = p.summary.startsWith('ICMP echo request');
-      expect(hopLabels(p)).toEqual(request ? [`${a.name}:eth0`, `${b.name}:eth0`] : [`${b.name}:eth0`, `${a.name}:eth0`]);
+      const forward = [aEnd, aVeth, bVeth, bEnd];
+      expect(hopLabels(p)).toEqual(request ? forward : [...forward].reverse());
+      expect(p.hops.map((h) => h.point)).toContain(bridge);
+      expect(p.verdict).toBe('complete');
     }
   });
 });

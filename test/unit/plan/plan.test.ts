@@ -60,4 +60,22 @@ describe('planPoints', () => {
     const e = usageError(() => planPoints([web], { skip: ['web:eth0', 'host:vethB', 'host:br0'] }));
     expect(e.message).toMatch(/^no capture points left/);
   });
+
+  it("plans a rootless Podman container's veth end and bridge in the user's rootless namespace, as rootless: points", () => {
+    const path = '/proc/77/root/run/user/1001/netns/rootless-netns-1';
+    const rootless = (t: ResolvedTarget): ResolvedTarget => ({
+      ...t,
+      interfaces: t.interfaces.slice(0, 1).map((i) => ({ ...i, peer: { ...i.peer!, netns: 'rootless', netnsPath: path }, bridge: { ...i.bridge!, name: 'cni-podman1' } })),
+    });
+    const points = planPoints([rootless(box), rootless(web)]);
+    expect(points.map((p) => p.label)).toEqual(['box:eth0', 'rootless:vethA', 'rootless:cni-podman1', 'rootless:vethB', 'web:eth0']);
+    expect(points.map((p) => p.netnsPath)).toEqual(['/proc/101/ns/net', path, path, path, '/proc/102/ns/net']);
+    expect(points.map((p) => p.role)).toEqual(['namespace-end', 'host-veth', 'bridge', 'host-veth', 'namespace-end']);
+    expect(points[1]).toMatchObject({ peer: 'box:eth0', bridge: 'rootless:cni-podman1' });
+  });
+
+  it('plans no peer point for a rootless peer whose namespace could not be opened', () => {
+    const t: ResolvedTarget = { ...box, interfaces: box.interfaces.slice(0, 1).map((i) => ({ ...i, peer: { ...i.peer!, netns: 'rootless' } })) };
+    expect(planPoints([t]).map((p) => p.label)).toEqual(['box:eth0']);
+  });
 });

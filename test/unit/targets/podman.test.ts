@@ -207,9 +207,11 @@ describe('rootless Podman', () => {
   const user = { name: 'alice', uid: 1001, home: '/home/alice' };
   const resolved = pairInterfaces(target, []);
 
-  it("pairs a bridged container's veth with the user's rootless namespace, peer there, and says vethcap captures this end only", () => {
-    const [eth0] = rootlessInterfaces({ user, userMode: undefined }, resolved, target, rootless, new Map([['veth9522d28c', 'web:eth0']]));
-    expect(eth0).toMatchObject({ name: 'eth0', peer: { name: 'veth9522d28c', netns: 'rootless', ifindex: 4 }, bridge: { name: 'cni-podman2', portState: 'forwarding', ports: [{ name: 'veth9522d28c', owner: 'web:eth0' }] } });
+  const view = { path: '/proc/77/root/run/user/1001/netns/rootless-netns-1', links: rootless };
+
+  it("pairs a bridged container's veth with the user's rootless namespace, peer there with the path that opens it", () => {
+    const [eth0] = rootlessInterfaces({ user, userMode: undefined }, resolved, target, view, new Map([['veth9522d28c', 'web:eth0']]));
+    expect(eth0).toMatchObject({ name: 'eth0', forwardedBy: 'bridge', peer: { name: 'veth9522d28c', netns: 'rootless', netnsPath: view.path, ifindex: 4 }, bridge: { name: 'cni-podman2', portState: 'forwarding', ports: [{ name: 'veth9522d28c', owner: 'web:eth0' }] } });
     expect(eth0!.note).toMatch(/rootless:veth9522d28c and bridge rootless:cni-podman2 are in alice's rootless network namespace/);
     // Without that namespace found: no peer, the note still says where it is.
     const [alone] = rootlessInterfaces({ user, userMode: undefined }, resolved, target, undefined, new Map());
@@ -218,7 +220,7 @@ describe('rootless Podman', () => {
 
   it('under slirp4netns or pasta: no peer, no bridge, and the host side cannot be seen', () => {
     for (const mode of ['slirp4netns', 'pasta'] as const) {
-      const [iface] = rootlessInterfaces({ user, userMode: mode }, resolved, target, rootless, new Map());
+      const [iface] = rootlessInterfaces({ user, userMode: mode }, resolved, target, view, new Map());
       expect(iface).toMatchObject({ peer: null, bridge: null, note: expect.stringMatching(new RegExp(`${mode}: there is no veth.*host side cannot be seen`)) });
     }
   });
