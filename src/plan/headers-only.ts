@@ -1,0 +1,36 @@
+import { VethcapError } from '../errors.js';
+import type { PlannedPoint } from './plan.js';
+
+/**
+ * Bytes kept per packet at the headers-only points (`trace --headers-only`): enough for the
+ * correlator's fingerprint (docs/correlation.md: the headers' invariants and the first 32
+ * bytes of the transport payload) in the worst case vethcap decodes:
+ *
+ *   14 Ethernet + 8 two VLAN tags (802.1ad + 802.1Q) + 40 IPv6 + 16 two extension
+ *   headers (hop-by-hop, fragment) + 60 TCP with the most options + 32 payload = 170,
+ *
+ * rounded up to 192 (room for one more 8-byte extension header, e.g. a routing header).
+ * A copy cut shorter than that span would fingerprint differently from the full copy and
+ * not join its path, which is why the user cannot pick a smaller one here: `-s` sets the
+ * full point's length, and a `-s` below this one applies everywhere.
+ */
+export const HEADERS_SNAPLEN = 192;
+
+/**
+ * Headers-only capture: whole packets at one point (`fullAt`, a label; the first planned
+ * point when not given, i.e. the first target's namespace end), the first HEADERS_SNAPLEN
+ * bytes at the others. Pure; returns new point objects.
+ */
+export function applyHeadersOnly(points: readonly PlannedPoint[], fullAt: string | undefined): PlannedPoint[] {
+  const full = fullAt ?? points[0]?.label;
+  if (full === undefined || !points.some((p) => p.label === full)) {
+    throw new VethcapError('USAGE', `--full-at ${fullAt ?? ''}: no such capture point; the points are ${points.map((p) => p.label).join(', ')}.`, {
+      hint: '--full-at takes a point label as the trace prints it, e.g. --full-at box:eth0 or --full-at host:br0.',
+    });
+  }
+  return points.map((p) => {
+    if (p.label === full) return { ...p };
+    const snaplen = Math.min(p.snaplen ?? 262144, HEADERS_SNAPLEN);
+    return { ...p, snaplen };
+  });
+}
