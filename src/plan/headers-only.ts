@@ -4,12 +4,15 @@ import type { PlannedPoint } from './plan.js';
 /**
  * Bytes kept per packet at the headers-only points (`trace --headers-only`): enough for the
  * correlator's fingerprint (docs/correlation.md: the headers' invariants and the first 32
- * bytes of the transport payload) in the worst case vethcap decodes:
+ * bytes of the transport payload) of the deepest frame the decoder reads:
  *
- *   14 Ethernet + 8 two VLAN tags (802.1ad + 802.1Q) + 40 IPv6 + 16 two extension
- *   headers (hop-by-hop, fragment) + 60 TCP with the most options + 32 payload = 170,
+ *   14 Ethernet + 4 VLAN tag + 40 IPv6 + 16 two extension headers (hop-by-hop, fragment)
+ *   + 60 TCP with the most options + 32 payload = 166,
  *
- * rounded up to 192 (room for one more 8-byte extension header, e.g. a routing header).
+ * rounded up to 192: 26 bytes to spare for another extension header (a routing header).
+ * A double-tagged frame (QinQ) is read as far as its outer tag and fingerprinted on the 32
+ * bytes after it (to byte 50), well inside. Ethernet, IPv4 and TCP with timestamps (66 bytes
+ * of headers, an iperf3 or HTTP bulk segment) keep 126 bytes of payload.
  * A copy cut shorter than that span would fingerprint differently from the full copy and
  * not join its path, which is why the user cannot pick a smaller one here: `-s` sets the
  * full point's length, and a `-s` below this one applies everywhere.
