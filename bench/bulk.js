@@ -4,8 +4,10 @@
 //   --pairs N        interleaved rounds of the four cases (default 5); figures are medians
 //   --seconds S      iperf3 -t (default 2)
 //   --cases a,b,c,d,e  only these cases (default all five, in this order in every round); b@N
-//                    and d@N keep whole packets at the N-th point (0-4) instead of --full-at's
+//                    and d@N keep whole packets at the N-th point (0-4) instead of --full-at's;
+//                    c, d, e with +FLAGS add vethcap flags, _ for a space: d+-B_65536
 //   --full-at LABEL  the point that keeps whole packets in cases b and d (default box:eth0)
+//   --vethcap-args "..."  extra `vethcap trace` flags for cases c, d, e (e.g. "-B 65536")
 //   --out FILE       JSON (default bench/out/bulk.json)
 // Plain JavaScript on the built dist/ so it runs on Node 20 without a TypeScript loader.
 //
@@ -46,6 +48,7 @@ const PAIRS = Number(opt('pairs', 5));
 const SECONDS = Number(opt('seconds', 2));
 const CASES = (opt('cases', 'a,b,c,d,e') || '').split(',').filter(Boolean);
 const OUT = opt('out', 'bench/out/bulk.json');
+const VETHCAP_EXTRA = (opt('vethcap-args', '') || '').split(' ').filter(Boolean);
 const BUFFER_KIB = 8192; // vethcap's default -B
 const FULL_SNAPLEN = 262144; // vethcap's default -s
 
@@ -211,7 +214,7 @@ function parseSummary(text) {
 async function vethcap(lab, box, web, extra) {
   const out = join(dir, 'trace.pcapng');
   const server = await iperfServer(web);
-  const args = [join(root, 'bin/vethcap'), 'trace', `box=netns:${box.netns}`, `web=netns:${web.netns}`, '-q', '-w', out, ...extra];
+  const args = [join(root, 'bin/vethcap'), 'trace', `box=netns:${box.netns}`, `web=netns:${web.netns}`, '-q', '-w', out, ...VETHCAP_EXTRA, ...extra];
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } }));
   let stdout = '';
   const acc = { text: '' };
@@ -252,9 +255,15 @@ const NAMES = {
   d: 'vethcap trace --headers-only',
   e: `vethcap trace -s ${HEADERS_SNAPLEN}`,
 };
+/** A case token: its letter, the index of its full point (b@N, d@N) and extra vethcap flags (+-B_65536). */
+const parseCase = (c) => {
+  const [head, plus] = c.split('+');
+  const [letter, at] = head.split('@');
+  return { letter, at: at === undefined ? undefined : Number(at), flags: plus ? plus.split('_') : [] };
+};
 const caseName = (c, points) => {
-  const [letter, at] = c.split('@');
-  return at === undefined ? NAMES[letter] : `${NAMES[letter]}, full at ${points[Number(at)].label}`;
+  const { letter, at, flags } = parseCase(c);
+  return `${NAMES[letter]}${flags.length ? ' ' + flags.join(' ') : ''}${at === undefined ? '' : `, full at ${points[at].label}`}`;
 };
 
 try {
@@ -274,29 +283,31 @@ try {
   console.log(`lab ${lab.id}: points ${points.map((p) => p.label).join(', ')}; iperf3 -t ${SECONDS} box → web (one TCP stream); whole packets at ${fullAt} in b and d`);
   for (let k = 0; k < PAIRS; k++) {
     for (const c of CASES) {
-      const [letter, at] = c.split('@');
-      const full = at === undefined ? fullAt : points[Number(at)].label;
+      const { letter, at, flags } = parseCase(c);
+      const full = at === undefined ? fullAt : points[at].label;
       const r = letter === 'a' ? await bare(points, box, web, undefined)
         : letter === 'b' ? await bare(points, box, web, full)
-        : letter === 'c' ? await vethcap(lab, box, web, [])
-        : letter === 'd' ? await vethcap(lab, box, web, ['--headers-only', '--full-at', full])
-        : await vethcap(lab, box, web, ['-s', String(HEADERS_SNAPLEN)]);
+        : letter === 'c' ? await vethcap(lab, box, web, flags)
+        : letter === 'd' ? await vethcap(lab, box, web, ['--headers-only', '--full-at', full, ...flags])
+        : await vethcap(lab, box, web, ['-s', String(HEADERS_SNAPLEN), ...flags]);
       r.case = c;
       r.round = k + 1;
       result.runs.push(r);
       const dropPct = pct(r.drops, r.drops + r.captured);
+      r.worstPointDropPct = Math.max(...r.points.map((p) => pct(p.droppedByKernel ?? 0, (p.droppedByKernel ?? 0) + (p.captured ?? 0))));
       console.log(`[${c} ${k + 1}] ${caseName(c, points).padEnd(36)} load ${r.load.toFixed(2)}  iperf3 ${r.iperf.gbps.toFixed(2)} Gbit/s, ${fmt(r.iperf.retransmits)} retr  ` +
         `drops ${fmt(r.drops)} of ${fmt(r.drops + r.captured)} (${dropPct.toFixed(1)} %) [${r.points.map((p) => fmt(p.droppedByKernel)).join('/')}]  ` +
         `complete ${fmt(r.complete)}/${fmt(r.paths)} (${pct(r.complete, r.paths).toFixed(2)} %)  written ${(r.bytesWritten / 2 ** 20).toFixed(0)} MiB`);
     }
   }
   console.log(`\nmedians of ${PAIRS} interleaved rounds (case order ${CASES.join(', ')} in each):`);
-  console.log(`${'case'.padEnd(40)} drop %  complete %  iperf3 Gbit/s  written MiB  load`);
+  console.log(`${'case'.padEnd(40)} drop %  worst point  complete %  iperf3 Gbit/s  written MiB  load`);
   result.medians = {};
   for (const c of CASES) {
     const rs = result.runs.filter((r) => r.case === c);
     const m = {
       dropPct: median(rs.map((r) => pct(r.drops, r.drops + r.captured))),
+      worstPointDropPct: median(rs.map((r) => r.worstPointDropPct)),
       completePct: median(rs.map((r) => pct(r.complete, r.paths))),
       gbps: median(rs.map((r) => r.iperf.gbps)),
       writtenMiB: median(rs.map((r) => r.bytesWritten / 2 ** 20)),
@@ -304,7 +315,7 @@ try {
       runsWithDrops: rs.filter((r) => r.drops > 0).length,
     };
     result.medians[c] = m;
-    console.log(`${(c + '. ' + caseName(c, points)).padEnd(40)} ${m.dropPct.toFixed(1).padStart(6)}  ${m.completePct.toFixed(2).padStart(10)}  ${m.gbps.toFixed(2).padStart(13)}  ${m.writtenMiB.toFixed(0).padStart(11)}  ${m.load.toFixed(2)}   (runs with drops: ${m.runsWithDrops}/${rs.length})`);
+    console.log(`${(c + '. ' + caseName(c, points)).padEnd(40)} ${m.dropPct.toFixed(1).padStart(6)}  ${m.worstPointDropPct.toFixed(1).padStart(11)}  ${m.completePct.toFixed(2).padStart(10)}  ${m.gbps.toFixed(2).padStart(13)}  ${m.writtenMiB.toFixed(0).padStart(11)}  ${m.load.toFixed(2)}   (runs with drops: ${m.runsWithDrops}/${rs.length})`);
   }
   // Ratios against the peer of the same round: vethcap against the bare run just before it.
   for (const [v, b] of [['c', 'a'], ['d', 'b']]) {
