@@ -1,5 +1,4 @@
 import { VethcapError } from '../errors.js';
-import type { PlannedPoint } from './plan.js';
 
 /**
  * Bytes kept per packet at the headers-only points (`trace --headers-only`): enough for the
@@ -24,7 +23,7 @@ export const HEADERS_SNAPLEN = 192;
  * point when not given, i.e. the first target's namespace end), the first HEADERS_SNAPLEN
  * bytes at the others. Pure; returns new point objects.
  */
-export function applyHeadersOnly(points: readonly PlannedPoint[], fullAt: string | undefined): PlannedPoint[] {
+export function applyHeadersOnly<P extends { label: string; snaplen?: number }>(points: readonly P[], fullAt: string | undefined): P[] {
   const full = fullAt ?? points[0]?.label;
   if (full === undefined || !points.some((p) => p.label === full)) {
     throw new VethcapError('USAGE', `--full-at ${fullAt ?? ''}: no such capture point; the points are ${points.map((p) => p.label).join(', ')}.`, {
