@@ -12,6 +12,7 @@ import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { finishTraceReport, HTML_OPTION, openReport } from './html-report.js';
 import { EXIT } from './exit-codes.js';
 import { HEADERS_SNAPLEN } from '../plan/headers-only.js';
+import { dropHint } from './drop-hint.js';
 import { parsedOnly } from './context.js';
 import { outputFormat, useColor, withOutputOptions, type OutputArgs } from './output-options.js';
 
@@ -197,12 +198,8 @@ function report(
   if (result.stopReason === 'command' && result.commandExitCode !== null && result.commandExitCode !== 0) process.stderr.write(`vethcap: the command exited with ${result.commandExitCode}.\n`);
   if (result.outsideWindow > 0) process.stderr.write(`vethcap: left out ${result.outsideWindow} packets captured before every point was armed (a point still starting may have missed them).\n`);
   if (args.write) process.stderr.write(`vethcap: wrote ${result.packetsWritten} packets to ${args.write}.\n`);
-  const dropping = perPoint.filter((p) => (p.droppedByKernel ?? 0) > 0);
-  // Every point dropping at once is the mark of bulk traffic each point writes in full (bench/bulk.js).
-  if (dropping.length >= 2 && !args['headers-only'] && args['full-at'] === undefined) {
-    const n = dropping.reduce((sum, p) => sum + (p.droppedByKernel ?? 0), 0);
-    process.stderr.write(`vethcap: ${n} copies dropped in the kernel at ${dropping.length} points (the captures missed them, not the network). For bulk traffic, --headers-only keeps whole packets at one point and ${HEADERS_SNAPLEN} bytes at the others, so the bytes are written once instead of at every point; else raise -B.\n`);
-  }
+  const hint = dropHint(perPoint, Boolean(args['headers-only']) || args['full-at'] !== undefined);
+  if (hint) process.stderr.write(`vethcap: ${hint}\n`);
   if (args.save !== undefined) process.stderr.write(`vethcap: saved the session in ${args.save} (vethcap merge ${args.save} replays it).\n`);
 }
 
