@@ -10,6 +10,8 @@ export interface PlannedPoint extends CapturePoint {
   netnsPath?: string;
   /** That namespace's inode: two targets sharing a namespace (container:X) share points. */
   netnsInode?: number;
+  /** This point's kernel capture buffer (KiB), where the plan wants another than the default (--headers-only's full point); -B wins. */
+  bufferSizeKiB?: number;
 }
 
 export interface PlanOptions {

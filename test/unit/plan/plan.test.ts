@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planPoints } from '../../../src/plan/plan.js';
 import { VethcapError } from '../../../src/errors.js';
-import { HEADERS_SNAPLEN } from '../../../src/plan/headers-only.js';
+import { FULL_POINT_BUFFER_KIB, HEADERS_SNAPLEN } from '../../../src/plan/headers-only.js';
 import type { ResolvedInterface, ResolvedTarget } from '../../../src/resolve/types.js';
 
 /** A container `name` with eth0 behind host veth `hostIf` on bridge br0 (what resolve returns). */
@@ -72,6 +72,8 @@ describe('planPoints with headersOnly (trace --headers-only / --full-at)', () =>
       ['host:vethB', HEADERS_SNAPLEN],
       ['web:eth0', HEADERS_SNAPLEN],
     ]);
+    // The full point alone writes every byte: a bigger kernel buffer there, the default elsewhere.
+    expect(points.map((p) => p.bufferSizeKiB)).toEqual([FULL_POINT_BUFFER_KIB, undefined, undefined, undefined, undefined]);
   });
 
   it('keeps them at the point --full-at names, with -s as that point\'s length', () => {
@@ -91,6 +93,6 @@ describe('planPoints with headersOnly (trace --headers-only / --full-at)', () =>
   });
 
   it('leaves every point whole without it', () => {
-    expect(planPoints([box, web]).every((p) => p.snaplen === 262144)).toBe(true);
+    expect(planPoints([box, web]).every((p) => p.snaplen === 262144 && p.bufferSizeKiB === undefined)).toBe(true);
   });
 });
