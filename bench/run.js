@@ -27,6 +27,9 @@ const BENCHMARKS = [
   // Needs root, tcpdump, trafgen (netsniff-ng): builds a lab of namespaces and removes it.
   // With --docker (when an engine answers and the Docker tests' image is there): the same on two containers.
   ['bench/trace.js', ...(dockerReady() ? ['--docker'] : [])],
+  // Needs root, tcpdump, iperf3: bulk TCP through a lab's five points, bare tcpdumps (full at every
+  // point; full at one and -s 192 at the others) against vethcap trace (full; --headers-only).
+  ['bench/bulk.js'],
   // Start-up on two Docker containers: exec → the command after --, arming and look-up, against
   // bare tcpdumps started as vethcap starts its own (needs an engine and the Docker tests' image).
   ...(dockerReady() ? [['bench/start.js']] : []),

@@ -117,7 +117,7 @@ export class LiveSource implements PacketSource {
         ...(p.netnsPath ? { netns: p.netnsPath } : {}),
         ...(p.filter ? { filter: p.filter } : {}),
         ...(p.snaplen ? { snaplen: p.snaplen } : {}),
-        bufferSizeKiB: options.bufferSizeKiB ?? DEFAULT_BUFFER_KIB,
+        bufferSizeKiB: options.bufferSizeKiB ?? p.bufferSizeKiB ?? DEFAULT_BUFFER_KIB,
         immediate: options.immediate ?? false,
       })),
       {

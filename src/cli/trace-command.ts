@@ -11,6 +11,8 @@ import { run } from '../exec/run.js';
 import { catchInterrupts, signalExitCode } from './interrupt.js';
 import { finishTraceReport, HTML_OPTION, openReport } from './html-report.js';
 import { EXIT } from './exit-codes.js';
+import { HEADERS_SNAPLEN } from '../plan/headers-only.js';
+import { dropHint } from './drop-hint.js';
 import { parsedOnly } from './context.js';
 import { outputFormat, useColor, withOutputOptions, type OutputArgs } from './output-options.js';
 
@@ -26,6 +28,8 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           .option('count', { alias: 'c', type: 'number', describe: 'Stop after N packet paths.' })
           .option('duration', { alias: 'd', type: 'number', describe: 'Stop after S seconds.' })
           .option('snaplen', { alias: 's', type: 'number', describe: 'Bytes captured per packet (tcpdump -s); default 262144.' })
+          .option('headers-only', { type: 'boolean', default: false, describe: `For bulk traffic: keep whole packets at one point only (the first target's namespace end, or the point --full-at names) and the first ${HEADERS_SNAPLEN} bytes at the others: every header and the payload bytes that match copies into paths. Otherwise each point writes the same bytes, and at a few Gbit/s the kernel drops copies the captures cannot take (iperf3 through five points, bench/bulk.js: 2.9 % of the copies dropped, 0.1 % with this). In the pcapng the cut copies have a capture length of ${HEADERS_SNAPLEN} below their frame length (Wireshark: "[Packet size limited during capture]" where a dissector reads past the cut); -s sets the full point's length, and it gets a 64 MiB kernel buffer unless -B says otherwise.` })
+          .option('full-at', { type: 'string', describe: 'The point that keeps whole packets under --headers-only (implies it), by label, e.g. --full-at host:br0.' })
           .option('buffer-size', { alias: 'B', type: 'number', describe: 'Kernel capture buffer per point in KiB (tcpdump -B; default 8192). Raise it if the summary reports kernel drops.' })
           .option('bridge', { type: 'boolean', default: true, describe: 'Capture on the bridge device too (--no-bridge leaves it out).' })
           .option('interface', { alias: 'i', type: 'string', array: true, describe: 'Only these interfaces of the targets (names inside the namespace).' })
@@ -45,6 +49,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
         .example('sudo $0 trace containerd:default/web --filter arp', 'a containerd task, by its containerd namespace and ID')
         .example('sudo $0 trace podman:web podman:db --filter icmp', 'two rootful Podman containers; their points are labelled web:eth0, host:vethXXXX, host:cni-podman1, …')
         .example('sudo $0 trace pod:shop/web-0 pod:shop/db-0 --filter icmp', 'two Kubernetes pods on this node; their points are labelled shop/web-0:eth0, …')
+        .example('sudo $0 trace box web --headers-only -w bulk.pcapng -- iperf3 -c 198.18.0.3', 'bulk TCP: whole packets at box:eth0 only, headers at the other points')
         .example('sudo $0 trace box web -d 10 --save session/', 'also save the session: `vethcap merge session/` replays it to the same paths')
         .epilogue('Stops on -c, -d, the command\'s end, Ctrl-C or SIGTERM; the pcapng is complete whatever stops it. Only packets that begin between the moment every point is armed and the moment the stop is asked for get a verdict: complete, lost (the network lost it, between the two points named), not captured (a point\'s capture missed the copy: kernel drops, the point ended) or undetermined; packets that begin later go into the pcapng marked "after the stop". Labels: <target>:<ifname> inside a namespace, host:<ifname> on the host. The bridge device is an observation point: hop latencies run port to port. Each tcpdump writes into an unnamed spool file in $VETHCAP_SPOOL_DIR (else $TMPDIR, else /tmp) that vethcap reads back, so a burst it cannot show in real time is shown late, not dropped.'),
     async (argv) => {
@@ -54,6 +59,8 @@ export const traceCommand: CommandModule = (cli, ctx) =>
         count?: number;
         duration?: number;
         snaplen?: number;
+        'headers-only': boolean;
+        'full-at'?: string;
         'buffer-size'?: number;
         bridge: boolean;
         interface?: string[];
@@ -69,6 +76,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
       if (args.count !== undefined && !(args.count > 0)) throw new VethcapError('USAGE', '--count takes a number of packet paths above 0.');
       if (args.duration !== undefined && !(args.duration > 0)) throw new VethcapError('USAGE', '--duration takes a number of seconds above 0.');
       if (args.snaplen !== undefined && !(Number.isInteger(args.snaplen) && args.snaplen >= 1 && args.snaplen <= 262144)) throw new VethcapError('USAGE', '--snaplen takes a whole number of bytes from 1 to 262144.');
+      if (args['full-at'] !== undefined && args['full-at'].trim() === '') throw new VethcapError('USAGE', '--full-at takes a capture point label, e.g. --full-at box:eth0.');
       if (args['buffer-size'] !== undefined && !(Number.isInteger(args['buffer-size']) && args['buffer-size'] >= 1)) throw new VethcapError('USAGE', '--buffer-size takes a whole number of KiB above 0.');
       if (args.drain !== undefined && !(args.drain >= 0)) throw new VethcapError('USAGE', '--drain takes a number of milliseconds, 0 or more.');
       if (parsedOnly(ctx, 'trace', { ...args })) return;
@@ -99,6 +107,8 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           ...(args.count !== undefined ? { count: args.count } : {}),
           ...(args.duration !== undefined ? { durationS: args.duration } : {}),
           ...(args.snaplen !== undefined ? { snaplen: args.snaplen } : {}),
+          ...(args['headers-only'] || args['full-at'] !== undefined ? { headersOnly: true } : {}),
+          ...(args['full-at'] !== undefined ? { fullAt: args['full-at'] } : {}),
           ...(args['buffer-size'] !== undefined ? { bufferSizeKiB: args['buffer-size'] } : {}),
           bridge: args.bridge,
           ...(args.interface ? { interfaces: args.interface } : {}),
@@ -128,6 +138,8 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           ...(status ? { onProgress: status.update, commandOutput: status.passThrough(process.stderr) } : {}),
           onArmed: (points, timing) => {
             if (!args.json && args.write !== '-') process.stderr.write(`vethcap: ${points.length} points armed in ${Math.round(timing.startMs)} ms (look-up ${Math.round(timing.lookupMs)} ms): ${points.map((p) => p.label).join(', ')}\n`);
+            const full = args['headers-only'] || args['full-at'] !== undefined ? points.find((p) => (p.snaplen ?? 262144) > HEADERS_SNAPLEN) : undefined;
+            if (full && !args.json && args.write !== '-') process.stderr.write(`vethcap: headers only: whole packets at ${full.label}, the first ${HEADERS_SNAPLEN} bytes at the other points.\n`);
           },
         });
       } catch (error) {
@@ -160,7 +172,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
 
 function report(
   result: TraceResult,
-  args: OutputArgs & { save?: string },
+  args: OutputArgs & { save?: string; 'headers-only'?: boolean; 'full-at'?: string },
   endedEarly: ReadonlyArray<{ point: string; code: string; reason: string }>,
   renderSummaryText: (summary: RunSummary) => string,
 ): void {
@@ -187,6 +199,8 @@ function report(
   if (result.stopReason === 'command' && result.commandExitCode !== null && result.commandExitCode !== 0) process.stderr.write(`vethcap: the command exited with ${result.commandExitCode}.\n`);
   if (result.outsideWindow > 0) process.stderr.write(`vethcap: left out ${result.outsideWindow} packets captured before every point was armed (a point still starting may have missed them).\n`);
   if (args.write) process.stderr.write(`vethcap: wrote ${result.packetsWritten} packets to ${args.write}.\n`);
+  const hint = dropHint(perPoint, Boolean(args['headers-only']) || args['full-at'] !== undefined);
+  if (hint) process.stderr.write(`vethcap: ${hint}\n`);
   if (args.save !== undefined) process.stderr.write(`vethcap: saved the session in ${args.save} (vethcap merge ${args.save} replays it).\n`);
 }
 

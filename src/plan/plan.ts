@@ -2,6 +2,7 @@ import { VethcapError } from '../errors.js';
 import { LINKTYPE } from '../model/record.js';
 import type { CapturePoint, HostRoute } from '../model/topology.js';
 import type { ResolvedTarget } from '../resolve/types.js';
+import { applyHeadersOnly } from './headers-only.js';
 
 /** A capture point and where to run its tcpdump. */
 export interface PlannedPoint extends CapturePoint {
@@ -9,6 +10,8 @@ export interface PlannedPoint extends CapturePoint {
   netnsPath?: string;
   /** That namespace's inode: two targets sharing a namespace (container:X) share points. */
   netnsInode?: number;
+  /** This point's kernel capture buffer (KiB), where the plan wants another than the default (--headers-only's full point); -B wins. */
+  bufferSizeKiB?: number;
 }
 
 export interface PlanOptions {
@@ -24,6 +27,13 @@ export interface PlanOptions {
   hostRoutes?: HostRoute[];
   filter?: string;
   snaplen?: number;
+  /**
+   * Keep whole packets at one point only (`fullAt`, else the first point) and the first
+   * HEADERS_SNAPLEN bytes at the others (`trace --headers-only`, headers-only.ts).
+   */
+  headersOnly?: boolean;
+  /** The point that keeps whole packets under `headersOnly` (a label). */
+  fullAt?: string;
 }
 
 /**
@@ -125,7 +135,7 @@ export function planPoints(targets: readonly ResolvedTarget[], options: PlanOpti
   if (unique.length === 0) {
     throw new VethcapError('USAGE', 'no capture points left: the targets have no interfaces to capture on, or all were skipped.');
   }
-  return unique;
+  return options.headersOnly || options.fullAt !== undefined ? applyHeadersOnly(unique, options.fullAt) : unique;
 }
 
 /** One point per label; a namespace shared by two targets (container:X) is captured once. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planPoints } from '../../../src/plan/plan.js';
 import { VethcapError } from '../../../src/errors.js';
+import { FULL_POINT_BUFFER_KIB, HEADERS_SNAPLEN } from '../../../src/plan/headers-only.js';
 import type { ResolvedInterface, ResolvedTarget } from '../../../src/resolve/types.js';
 
 /** A container `name` with eth0 behind host veth `hostIf` on bridge br0 (what resolve returns). */
@@ -77,5 +78,40 @@ describe('planPoints', () => {
   it('plans no peer point for a rootless peer whose namespace could not be opened', () => {
     const t: ResolvedTarget = { ...box, interfaces: box.interfaces.slice(0, 1).map((i) => ({ ...i, peer: { ...i.peer!, netns: 'rootless' } })) };
     expect(planPoints([t]).map((p) => p.label)).toEqual(['box:eth0']);
+  });
+});
+
+describe('planPoints with headersOnly (trace --headers-only / --full-at)', () => {
+  it('keeps whole packets at the first point by default and HEADERS_SNAPLEN bytes at the others', () => {
+    const points = planPoints([box, web], { interfaces: ['eth0'], headersOnly: true });
+    expect(points.map((p) => [p.label, p.snaplen])).toEqual([
+      ['box:eth0', 262144],
+      ['host:vethA', HEADERS_SNAPLEN],
+      ['host:br0', HEADERS_SNAPLEN],
+      ['host:vethB', HEADERS_SNAPLEN],
+      ['web:eth0', HEADERS_SNAPLEN],
+    ]);
+    // The full point alone writes every byte: a bigger kernel buffer there, the default elsewhere.
+    expect(points.map((p) => p.bufferSizeKiB)).toEqual([FULL_POINT_BUFFER_KIB, undefined, undefined, undefined, undefined]);
+  });
+
+  it('keeps them at the point --full-at names, with -s as that point\'s length', () => {
+    const points = planPoints([box, web], { interfaces: ['eth0'], headersOnly: true, fullAt: 'host:br0', snaplen: 9000 });
+    expect(points.map((p) => p.snaplen)).toEqual([HEADERS_SNAPLEN, HEADERS_SNAPLEN, 9000, HEADERS_SNAPLEN, HEADERS_SNAPLEN]);
+  });
+
+  it('applies a -s below HEADERS_SNAPLEN everywhere (never longer than asked)', () => {
+    const points = planPoints([box, web], { interfaces: ['eth0'], headersOnly: true, snaplen: 100 });
+    expect(points.map((p) => p.snaplen)).toEqual([100, 100, 100, 100, 100]);
+  });
+
+  it('refuses a --full-at that is no point, naming the points', () => {
+    const e = usageError(() => planPoints([box, web], { interfaces: ['eth0'], fullAt: 'host:nope' }));
+    expect(e.code).toBe('USAGE');
+    expect(e.message).toMatch(/--full-at host:nope: no such capture point; the points are box:eth0, host:vethA, host:br0, host:vethB, web:eth0/);
+  });
+
+  it('leaves every point whole without it', () => {
+    expect(planPoints([box, web]).every((p) => p.snaplen === 262144 && p.bufferSizeKiB === undefined)).toBe(true);
   });
 });
