@@ -186,6 +186,26 @@ describe.runIf(containerdAvailable())('containerd tasks and Kubernetes pods on a
     }
   });
 
+  it('traces and verifies a containerd:NAMESPACE/ID task to a pod: all five points in path order, then a pass', async () => {
+    const { host, bridge } = lab();
+    const task = `containerd:${plainNs}/${taskId}`;
+    const web = `${podNs}/web`;
+    const r = await runCli(['trace', task, `pod:${web}`, '--filter', 'icmp', '--json', '--', 'ip', 'netns', 'exec', host('task').netns, 'ping', '-c', '2', '-i', '0.2', host('web').ip]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { paths, summary } = parseNdjson(r.stdout);
+    const taskEnd = `${taskId}:eth0`;
+    expect(summary.capture.map((c) => c.point)).toEqual([taskEnd, `host:${host('task').hostIf}`, `host:${bridge}`, `host:${host('web').hostIf}`, `${web}:eth0`]);
+    expect(paths).toHaveLength(4);
+    for (const p of paths) {
+      const forward = [taskEnd, `host:${host('task').hostIf}`, `host:${host('web').hostIf}`, `${web}:eth0`];
+      expect(hopLabels(p)).toEqual(p.summary.startsWith('ICMP echo request') ? forward : [...forward].reverse());
+      expect(p.complete).toBe(true);
+    }
+    const v = await runCli(['verify', task, '--to', `pod:${web}`, '-c', '2', '-W', '1', '--json']);
+    expect(v.exitCode, v.stderr).toBe(0);
+    expect((JSON.parse(v.stdout) as { ok: boolean }).ok).toBe(true);
+  });
+
   it('reports a pod whose task stops and whose veth goes (a CNI DEL) during the trace (exit 3)', async () => {
     // A namespace of its own on the lab bridge, as a CNI ADD makes; removed in finally.
     const netns = scope.name('victim');

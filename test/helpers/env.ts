@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 
 export const IN_CI = process.env.CI === 'true';
 
-function has(bin: string): boolean {
+/** Whether `bin` is on PATH. */
+export function has(bin: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
     return true;

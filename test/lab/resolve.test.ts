@@ -65,7 +65,7 @@ describe.runIf(privileged())('resolve on a lab of namespaces', () => {
     const json = await runCli(['resolve', `netns:${h.netns}`, '--json']);
     const parsed = JSON.parse(json.stdout) as ResolveResult;
     expect(Object.keys(parsed.targets[0]!)).toEqual(['target', 'kind', 'name', 'id', 'pid', 'netns', 'networkMode', 'sharedWith', 'interfaces']);
-    expect(Object.keys(parsed.targets[0]!.interfaces[0]!)).toEqual(['name', 'ifindex', 'kind', 'mac', 'addresses', 'mtu', 'state', 'peer', 'bridge', 'note']);
+    expect(Object.keys(parsed.targets[0]!.interfaces[0]!)).toEqual(['name', 'ifindex', 'kind', 'mac', 'addresses', 'mtu', 'state', 'peer', 'bridge', 'forwardedBy', 'note']);
     expect(Object.keys(parsed.targets[0]!.interfaces[0]!.bridge!)).toEqual(['name', 'ifindex', 'portState', 'ports']);
   });
 

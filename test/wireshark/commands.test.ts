@@ -11,20 +11,11 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { IN_CI, privileged } from '../helpers/env.js';
+import { IN_CI, has, privileged } from '../helpers/env.js';
 import { wiresharkCommand } from '../../src/render/wireshark-view.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vethcap-wireshark-cmd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function has(bin: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // In CI nothing skips for a missing tool: scripts/setup.sh installs zsh.
 if (IN_CI && !(has('bash') && has('zsh'))) throw new Error('CI=true and bash or zsh is missing: scripts/setup.sh installs them');

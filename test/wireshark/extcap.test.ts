@@ -15,18 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IN_CI, privileged } from '../helpers/env.js';
+import { IN_CI, has, privileged } from '../helpers/env.js';
 import { useLab } from '../helpers/lab.js';
 import { BIN, runCli } from '../helpers/cli.js';
-
-function has(bin: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The global extcap folder of the installed tshark, or undefined without tshark. */
 function extcapFolder(): string | undefined {
