@@ -80,6 +80,8 @@ export const traceCommand: CommandModule = (cli, ctx) =>
       if (args['buffer-size'] !== undefined && !(Number.isInteger(args['buffer-size']) && args['buffer-size'] >= 1)) throw new VethcapError('USAGE', '--buffer-size takes a whole number of KiB above 0.');
       if (args.drain !== undefined && !(args.drain >= 0)) throw new VethcapError('USAGE', '--drain takes a number of milliseconds, 0 or more.');
       if (parsedOnly(ctx, 'trace', { ...args })) return;
+      // --full-at implies --headers-only.
+      const headersOnly = args['headers-only'] || args['full-at'] !== undefined;
       const extraHost = [...(args['add-host'] ?? [])];
       // The main table, read once: the default route's interface for a bare --uplink, and the uplink's expected paths.
       const hostRoutes = args.uplink !== undefined || extraHost.length > 0 ? await mainRoutes() : undefined;
@@ -107,7 +109,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           ...(args.count !== undefined ? { count: args.count } : {}),
           ...(args.duration !== undefined ? { durationS: args.duration } : {}),
           ...(args.snaplen !== undefined ? { snaplen: args.snaplen } : {}),
-          ...(args['headers-only'] || args['full-at'] !== undefined ? { headersOnly: true } : {}),
+          ...(headersOnly ? { headersOnly: true } : {}),
           ...(args['full-at'] !== undefined ? { fullAt: args['full-at'] } : {}),
           ...(args['buffer-size'] !== undefined ? { bufferSizeKiB: args['buffer-size'] } : {}),
           bridge: args.bridge,
@@ -138,7 +140,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           ...(status ? { onProgress: status.update, commandOutput: status.passThrough(process.stderr) } : {}),
           onArmed: (points, timing) => {
             if (!args.json && args.write !== '-') process.stderr.write(`vethcap: ${points.length} points armed in ${Math.round(timing.startMs)} ms (look-up ${Math.round(timing.lookupMs)} ms): ${points.map((p) => p.label).join(', ')}\n`);
-            const full = args['headers-only'] || args['full-at'] !== undefined ? points.find((p) => (p.snaplen ?? 262144) > HEADERS_SNAPLEN) : undefined;
+            const full = headersOnly ? points.find((p) => (p.snaplen ?? 262144) > HEADERS_SNAPLEN) : undefined;
             if (full && !args.json && args.write !== '-') process.stderr.write(`vethcap: headers only: whole packets at ${full.label}, the first ${HEADERS_SNAPLEN} bytes at the other points.\n`);
           },
         });
@@ -157,7 +159,7 @@ export const traceCommand: CommandModule = (cli, ctx) =>
           ? { point: e.label, code: 'TARGET_NOT_RUNNING' as const, reason: 'its namespace went away (the container or process stopped)' }
           : { point: e.label, code: 'CAPTURE_FAILED' as const, reason: e.reason };
       });
-      report(result, args, endedEarly, await summaryText);
+      report(result, args, endedEarly, await summaryText, headersOnly);
       const sig = interrupt.signalName();
       if (result.skippedBytes > 0 && interrupt.urgent.aborted) {
         process.stderr.write(`vethcap: skipped ${formatMiB(result.skippedBytes)} of capture not read yet; the timeline${args.write ? ' and the pcapng' : ''} end at the last packet read.\n`);
@@ -172,9 +174,10 @@ export const traceCommand: CommandModule = (cli, ctx) =>
 
 function report(
   result: TraceResult,
-  args: OutputArgs & { save?: string; 'headers-only'?: boolean; 'full-at'?: string },
+  args: OutputArgs & { save?: string },
   endedEarly: ReadonlyArray<{ point: string; code: string; reason: string }>,
   renderSummaryText: (summary: RunSummary) => string,
+  headersOnly: boolean,
 ): void {
   const perPoint = result.points.map((p, i) => ({
     point: p.label,
@@ -199,7 +202,7 @@ function report(
   if (result.stopReason === 'command' && result.commandExitCode !== null && result.commandExitCode !== 0) process.stderr.write(`vethcap: the command exited with ${result.commandExitCode}.\n`);
   if (result.outsideWindow > 0) process.stderr.write(`vethcap: left out ${result.outsideWindow} packets captured before every point was armed (a point still starting may have missed them).\n`);
   if (args.write) process.stderr.write(`vethcap: wrote ${result.packetsWritten} packets to ${args.write}.\n`);
-  const hint = dropHint(perPoint, Boolean(args['headers-only']) || args['full-at'] !== undefined);
+  const hint = dropHint(perPoint, headersOnly);
   if (hint) process.stderr.write(`vethcap: ${hint}\n`);
   if (args.save !== undefined) process.stderr.write(`vethcap: saved the session in ${args.save} (vethcap merge ${args.save} replays it).\n`);
 }

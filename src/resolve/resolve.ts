@@ -4,6 +4,7 @@ import { requireTools } from '../exec/tools.js';
 import { requireCapabilities } from '../exec/privileges.js';
 import { connectDocker, runningContainers, type DockerApi } from '../targets/docker.js';
 import { connectPodman, connectRootlessPodman, rootlessNetnsPath, type PodmanApi } from '../targets/podman.js';
+import { podmanDisplayName } from '../targets/podman-output.js';
 import { locateBareName, type Runtimes } from './bare-name.js';
 import { locateContainer } from './locate-container.js';
 import { locatePodmanContainer, rootlessInterfaces, type RootlessFacts } from './locate-podman.js';
@@ -106,7 +107,7 @@ async function readRootlessViews(located: readonly Located[], withOwners: boolea
         const running = await connectRootlessPodman(user).running().catch(() => []);
         for (const c of running) {
           const nsLinks = await readLinks(`/proc/${c.pid}/ns/net`).catch(() => undefined);
-          if (nsLinks) for (const [port, owner] of ownersOf(c.names[0] ?? c.id.slice(0, 12), nsLinks, links)) owners.set(port, owner);
+          if (nsLinks) for (const [port, owner] of ownersOf(podmanDisplayName(c), nsLinks, links)) owners.set(port, owner);
         }
       }
       views.set(user.name, { path, links, owners });
@@ -165,7 +166,7 @@ function rejectHost(netns: NetnsRef, hostInode: number, message: string): void {
 async function podmanOwners(api: PodmanApi): Promise<Array<{ pid: number; name: string }>> {
   try {
     if (!(await api.mode())) return [];
-    return (await api.running()).map((r) => ({ pid: r.pid, name: r.names[0] ?? r.id.slice(0, 12) }));
+    return (await api.running()).map((r) => ({ pid: r.pid, name: podmanDisplayName(r) }));
   } catch (error) {
     if (error instanceof VethcapError) return [];
     throw error;

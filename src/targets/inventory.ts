@@ -10,6 +10,7 @@ import { POD_NAME_LABEL, POD_NAMESPACE_LABEL, shortId, type TaskRow } from './ct
 import { connectDocker, runningContainers, type DockerApi } from './docker.js';
 import { HOST_NETNS_PATH, listNamedNetns, netnsInode, processNetns } from './namespace.js';
 import { connectPodman, type PodmanApi } from './podman.js';
+import { podmanDisplayName } from './podman-output.js';
 
 /** A target as `vethcap trace` takes it, and what to call it for people. */
 export interface CaptureTarget {
@@ -108,7 +109,7 @@ export function podmanLister(connect: (env: NodeJS.ProcessEnv) => PodmanApi = co
         if (row.pid <= 0) continue;
         const inode = await netnsOf(row.pid).catch(() => undefined);
         if (inode === undefined || inode === host) continue;
-        const name = row.names[0] ?? row.id.slice(0, 12);
+        const name = podmanDisplayName(row);
         out.push({ spec: `podman:${name}`, runtime: 'podman', description: `Podman container ${name}` });
       }
       return out;

@@ -41,6 +41,11 @@ export interface PodmanRow {
   state: string;
 }
 
+/** What to call a listed container: its first name, else its short ID (as `podman ps` shows it). */
+export function podmanDisplayName(row: PodmanRow): string {
+  return row.names[0] ?? row.id.slice(0, 12);
+}
+
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { busyboxRootTarball } from './busybox.js';
 
 export async function ctr(namespace: string, ...args: string[]): Promise<string> {
   return (await execa('ctr', ['--namespace', namespace, ...args], { timeout: 60_000 })).stdout.trim();
@@ -16,14 +17,10 @@ const sha256 = (data: Buffer | string): string => createHash('sha256').update(da
  * manifest and an index naming the image for `ctr image import`. Returns the tarball's path.
  */
 async function buildBusyboxArchive(dir: string, ref: string): Promise<{ archive: string; configDigest: string }> {
-  const root = join(dir, 'root');
   const layout = join(dir, 'layout');
-  await mkdir(join(root, 'bin'), { recursive: true });
   await mkdir(join(layout, 'blobs', 'sha256'), { recursive: true });
-  await copyFile('/bin/busybox', join(root, 'bin/busybox'));
-  for (const applet of ['sh', 'sleep', 'ping', 'ip', 'ifconfig', 'nc', 'cat', 'ls', 'true']) await symlink('busybox', join(root, 'bin', applet));
   const layerPath = join(dir, 'layer.tar');
-  await execa('tar', ['-C', root, '--owner=0', '--group=0', '-cf', layerPath, '.']);
+  await busyboxRootTarball(dir, layerPath);
   const blob = async (data: Buffer): Promise<{ digest: string; size: number }> => {
     const digest = sha256(data);
     await writeFile(join(layout, 'blobs', 'sha256', digest), data);

@@ -1,19 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { busyboxRootTarball } from './busybox.js';
+import { has } from './env.js';
 
 /** Why rootless Podman cannot be tested here, or undefined when it can (root, podman, runuser, useradd, newuidmap, slirp4netns). */
 export function rootlessUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root';
   for (const bin of ['podman', 'runuser', 'useradd', 'userdel', 'newuidmap', 'slirp4netns', 'nsenter', 'tar']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    } catch {
-      return `${bin} is missing (Debian: podman, uidmap, slirp4netns)`;
-    }
+    if (!has(bin)) return `${bin} is missing (Debian: podman, uidmap, slirp4netns)`;
   }
   return undefined;
 }
@@ -44,12 +41,8 @@ export class RootlessScope {
     this.uid = Number((await execa('id', ['-u', this.user])).stdout.trim());
     const dir = await mkdtemp(join(tmpdir(), 'vethcap-rootless-image-'));
     try {
-      const root = join(dir, 'root');
-      await mkdir(join(root, 'bin'), { recursive: true });
-      await copyFile('/bin/busybox', join(root, 'bin/busybox'));
-      for (const applet of ['sh', 'sleep', 'ping', 'ip', 'cat', 'true']) await symlink('busybox', join(root, 'bin', applet));
       const tarball = `/home/${this.user}/busybox.tar`;
-      await execa('tar', ['-C', root, '--owner=0', '--group=0', '-cf', tarball, '.']);
+      await busyboxRootTarball(dir, tarball);
       await execa('chown', [this.user, tarball]);
       await this.podman('import', '--change', 'CMD ["/bin/sh"]', tarball, this.image);
     } finally {
@@ -68,7 +61,11 @@ export class RootlessScope {
 
   /** Everything of the user's: containers, network, image, their Podman's processes (by PID), the user and their home, Podman's run dirs. */
   async cleanup(): Promise<void> {
-    if (!this.made) return;
+    if (this.made) await this.removeEverything();
+    this.made = false;
+  }
+
+  private async removeEverything(): Promise<void> {
     const quiet = (...args: string[]) => this.podman(...args).catch(() => '');
     await quiet('rm', '-a', '-f', '-t', '0');
     await quiet('network', 'rm', '-f', this.network);
@@ -86,6 +83,5 @@ export class RootlessScope {
       for (const dir of [`/tmp/podman-run-${this.uid}`, `/tmp/containers-user-${this.uid}`, `/run/user/${this.uid}`]) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
     await execa('userdel', ['--remove', '--force', this.user], { reject: false });
-    this.made = false;
   }
 }

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { IN_CI, privileged } from './env.js';
+import { busyboxRootTarball } from './busybox.js';
 
 /** Where the tests' Podman service listens (scripts/setup.sh --docker starts it). */
 export const PODMAN_SOCKET = '/run/podman/podman.sock';
@@ -68,12 +69,8 @@ export class PodmanScope {
   private async importImage(): Promise<void> {
     if (this.imported) return;
     this.dir = await mkdtemp(join(tmpdir(), 'vethcap-podman-image-'));
-    const root = join(this.dir, 'root');
-    await mkdir(join(root, 'bin'), { recursive: true });
-    await copyFile('/bin/busybox', join(root, 'bin/busybox'));
-    for (const applet of ['sh', 'sleep', 'ping', 'ip', 'cat', 'true']) await symlink('busybox', join(root, 'bin', applet));
     const tarball = join(this.dir, 'busybox.tar');
-    await execa('tar', ['-C', root, '--owner=0', '--group=0', '-cf', tarball, '.']);
+    await busyboxRootTarball(this.dir, tarball);
     this.imported = true;
     await podman('import', '--change', 'CMD ["/bin/sh"]', tarball, this.image);
   }
